@@ -1,0 +1,74 @@
+import type { DeltaObject } from '../providers/types.js';
+
+export interface BatchOptions {
+  /** Most deltas coalesced into one `completion` array while the consumer is not reading. Default 1024. */
+  maxDeltas?: number;
+  /** Most answer bytes (UTF-16 code units, as a cheap bound) coalesced while the consumer is not reading. Default 64 KiB. */
+  maxBytes?: number;
+  /** Hold deltas for up to this long after an event, for fewer, larger events. Default 0 (off). The first delta is never held. */
+  maxDelayMs?: number;
+}
+
+/**
+ * The batching rule, shared by `batch()` and the composed `completionStream`:
+ * each upstream read's answer texts form one array (as Elasticsearch does); while the
+ * consumer is behind they keep coalescing into the pending array up to the bounds.
+ * Order is kept; a delta is never split or dropped.
+ */
+export class Batcher {
+  readonly maxDeltas: number;
+  readonly maxBytes: number;
+  readonly maxDelayMs: number;
+  private texts: string[] = [];
+  private chars = 0;
+  private lastEmit = -1;
+
+  constructor(options: BatchOptions = {}) {
+    this.maxDeltas = Math.max(1, options.maxDeltas ?? 1024);
+    this.maxBytes = Math.max(1, options.maxBytes ?? 64 * 1024);
+    this.maxDelayMs = Math.max(0, options.maxDelayMs ?? 0);
+  }
+
+  get pending(): number {
+    return this.texts.length;
+  }
+
+  /** Adds the answer texts among `deltas`. */
+  add(deltas: readonly DeltaObject[]): void {
+    for (let i = 0; i < deltas.length; i++) {
+      const text = (deltas[i] as { delta?: unknown }).delta;
+      if (typeof text === 'string' && text.length > 0) {
+        this.texts.push(text);
+        this.chars += text.length;
+      }
+    }
+  }
+
+  addText(text: string): void {
+    if (text.length === 0) return;
+    this.texts.push(text);
+    this.chars += text.length;
+  }
+
+  /** Full: must go out even though the consumer is behind. */
+  get full(): boolean {
+    return this.texts.length >= this.maxDeltas || this.chars >= this.maxBytes;
+  }
+
+  /** Milliseconds to hold the pending array for `maxDelayMs` (0: send now). */
+  holdFor(now: number): number {
+    if (this.maxDelayMs === 0 || this.lastEmit < 0) return 0;
+    const wait = this.lastEmit + this.maxDelayMs - now;
+    return wait > 0 ? wait : 0;
+  }
+
+  /** Takes the pending texts (empty array when none). */
+  take(now: number): string[] {
+    const texts = this.texts;
+    if (texts.length === 0) return texts;
+    this.texts = [];
+    this.chars = 0;
+    this.lastEmit = now;
+    return texts;
+  }
+}

@@ -1,0 +1,64 @@
+import { Transform, type TransformOptions } from 'node:stream';
+import { Batcher, type BatchOptions } from './batcher.js';
+
+/**
+ * A Transform that sends batches of answer texts as the Batcher's rule says: at once
+ * while the consumer keeps up, coalesced while it is behind (up to the bounds, then it
+ * pushes and the Transform stops taking input), flushed when the consumer reads again.
+ * Subclasses say what a batch looks like on their readable side.
+ */
+export abstract class BatchingTransform extends Transform {
+  protected readonly batcher: Batcher;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(batchOptions: BatchOptions, streamOptions: TransformOptions) {
+    super(streamOptions);
+    this.batcher = new Batcher(batchOptions);
+  }
+
+  /** Pushes one batch of answer texts in the subclass's output form. */
+  protected abstract pushBatch(texts: string[]): void;
+
+  /** After adding a read's deltas: send now, or hold while the consumer is behind. */
+  protected offer(): void {
+    if (this.batcher.pending === 0 || this.timer !== null) return;
+    if (this.readableLength > 0 && !this.batcher.full) return; // consumer behind: keep coalescing
+    const now = this.batcher.maxDelayMs > 0 ? performance.now() : 0;
+    const hold = this.batcher.holdFor(now);
+    if (hold > 0 && !this.batcher.full) {
+      this.timer = setTimeout(this.onTimer, hold);
+      return;
+    }
+    this.pushBatch(this.batcher.take(now));
+  }
+
+  /** Sends whatever is pending, whatever the consumer's state (end of stream). */
+  protected flushPending(): void {
+    this.clearTimer();
+    if (this.batcher.pending > 0) this.pushBatch(this.batcher.take(this.batcher.maxDelayMs > 0 ? performance.now() : 0));
+  }
+
+  override _read(size: number): void {
+    // The consumer wants data: what was coalesced while it was away goes now.
+    if (this.timer === null && this.batcher.pending > 0 && !this.writableFinished) this.offer();
+    super._read(size);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.clearTimer();
+    callback(err);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    if (this.destroyed) return;
+    if (this.batcher.pending > 0) this.pushBatch(this.batcher.take(performance.now()));
+  };
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+}

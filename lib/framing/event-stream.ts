@@ -1,0 +1,129 @@
+import { crc32 } from 'node:zlib';
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
+
+const PRELUDE_BYTES = 12;
+const MIN_FRAME_BYTES = 16;
+
+const codec = new EventStreamCodec(
+  (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+  (text: string) => Buffer.from(text, 'utf8'),
+);
+
+/**
+ * AWS `application/vnd.amazon.eventstream` (Bedrock): length-prefixed binary frames.
+ * This class only finds frame boundaries (and checks the prelude CRC as soon as the 12
+ * prelude bytes are in, so a corrupt length cannot make it wait for gigabytes); header
+ * parsing and both CRC checks are done by Smithy's EventStreamCodec.
+ */
+export class EventStreamDecoder implements FrameDecoder {
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  /** Total length of the frame being collected, once its prelude has been read. */
+  private frameBytes = 0;
+  private readonly maxFrameBytes: number;
+
+  constructor(options: FramingOptions = {}) {
+    this.maxFrameBytes = Math.min(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, 0xffffffff);
+  }
+
+  write(chunk: Buffer, sink: FrameSink): void {
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.partBytes === 0) {
+        // Fast path: whole frames inside this read need no copy.
+        if (n - i >= PRELUDE_BYTES) {
+          const total = this.checkPrelude(chunk, i);
+          if (n - i >= total) {
+            this.decode(chunk.subarray(i, i + total), sink);
+            i += total;
+            continue;
+          }
+          this.frameBytes = total;
+        }
+        this.take(chunk, i, n);
+        return;
+      }
+      const want = (this.frameBytes || PRELUDE_BYTES) - this.partBytes;
+      const take = Math.min(want, n - i);
+      this.take(chunk, i, i + take);
+      i += take;
+      if (this.partBytes < (this.frameBytes || PRELUDE_BYTES)) return;
+      const joined = Buffer.concat(this.parts, this.partBytes);
+      if (this.frameBytes === 0) {
+        this.frameBytes = this.checkPrelude(joined, 0);
+        this.parts = [joined];
+        continue;
+      }
+      this.parts = [];
+      this.partBytes = 0;
+      this.frameBytes = 0;
+      this.decode(joined, sink);
+    }
+  }
+
+  end(_sink: FrameSink): void {
+    if (this.partBytes > 0) {
+      const had = this.partBytes;
+      this.parts = [];
+      this.partBytes = 0;
+      throw incompleteStream(`The inference provider event stream ended inside a frame (${had} bytes of a frame)`);
+    }
+  }
+
+  private take(chunk: Buffer, from: number, to: number): void {
+    if (to > from) {
+      this.parts.push(chunk.subarray(from, to));
+      this.partBytes += to - from;
+    }
+  }
+
+  /** Returns the frame's total length after checking the prelude CRC and the length's bounds. */
+  private checkPrelude(buf: Buffer, at: number): number {
+    const total = buf.readUInt32BE(at);
+    const headers = buf.readUInt32BE(at + 4);
+    const expected = buf.readUInt32BE(at + 8);
+    if (crc32(buf.subarray(at, at + 8)) !== expected) {
+      throw frameError('prelude checksum mismatch');
+    }
+    if (total < MIN_FRAME_BYTES || headers > total - MIN_FRAME_BYTES) {
+      throw frameError(`impossible frame length ${total} with ${headers} header bytes`);
+    }
+    if (total > this.maxFrameBytes) {
+      throw frameError(`frame of ${total} bytes is larger than the limit of ${this.maxFrameBytes} bytes`);
+    }
+    return total;
+  }
+
+  private decode(bytes: Buffer, sink: FrameSink): void {
+    let message;
+    try {
+      message = codec.decode(bytes);
+    } catch (err) {
+      throw frameError((err as Error).message || 'undecodable frame', err);
+    }
+    const headers = message.headers;
+    const messageType = headerString(headers[':message-type']?.value) || 'event';
+    const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('utf8');
+    if (messageType === 'event') {
+      sink({ event: headerString(headers[':event-type']?.value), data: body, id: '' });
+    } else if (messageType === 'exception') {
+      sink({ event: headerString(headers[':exception-type']?.value), data: body, id: '', exception: true });
+    } else {
+      // `:message-type: error` carries its message in headers, not in the body.
+      const code = headerString(headers[':error-code']?.value) || 'error';
+      const text = headerString(headers[':error-message']?.value) || body;
+      sink({ event: code, data: JSON.stringify({ message: text }), id: '', exception: true });
+    }
+  }
+}
+
+function headerString(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function frameError(what: string, cause?: unknown): InferenceError {
+  return new InferenceError(ErrorType.frame, `Broken AWS event stream frame from inference provider: ${what}`, 500, { cause });
+}

@@ -1,0 +1,203 @@
+import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Where the scanner is between values. */
+const enum At {
+  /** Before the `[` of a streamed array (array mode only). */
+  Start,
+  /** Between values: whitespace, `,` (array) or the `]` that closes it. */
+  Between,
+  /** Inside a value. */
+  Value,
+}
+
+/**
+ * Finds JSON value boundaries in a byte stream by depth counting that respects strings
+ * and escapes (a `}` inside a string is text, not a close). Two modes:
+ * - `array`: a streamed top-level array `[v, v, …]`, each element handed on as it closes
+ *   (Gemini's `streamGenerateContent` without `alt=sse`);
+ * - `sequence`: values one after another, separated by whitespace: JSON lines, one
+ *   pretty-printed body, or several concatenated.
+ * Linear: each byte is looked at once; a value spanning many reads is joined once.
+ */
+export class JsonValuesDecoder implements FrameDecoder {
+  private at: At;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  /** A bare scalar (number, true, …) ends at whitespace or a delimiter rather than a bracket. */
+  private scalar = false;
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private arrayClosed = false;
+  private readonly maxValueBytes: number;
+  private bomBytes = 0;
+
+  constructor(private readonly mode: 'array' | 'sequence', options: FramingOptions = {}) {
+    this.at = mode === 'array' ? At.Start : At.Between;
+    this.maxValueBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  write(chunk: Buffer, sink: FrameSink): void {
+    const n = chunk.length;
+    let i = 0;
+    // A UTF-8 BOM may open the body; it can be cut across reads too.
+    while (this.bomBytes < 3 && i < n && chunk[i] === [0xef, 0xbb, 0xbf][this.bomBytes]) {
+      this.bomBytes++;
+      i++;
+    }
+    if (i > 0 || (n > 0 && this.bomBytes < 3)) this.bomBytes = 3;
+    let start = this.at === At.Value ? 0 : -1;
+    while (i < n) {
+      const c = chunk[i]!;
+      if (this.at === At.Value) {
+        if (this.inString) {
+          if (this.escaped) this.escaped = false;
+          else if (c === BACKSLASH) this.escaped = true;
+          else if (c === QUOTE) {
+            this.inString = false;
+            if (this.depth === 0 && !this.scalar) {
+              this.emit(chunk, start, i + 1, sink);
+              start = -1;
+            }
+          }
+        } else if (c === QUOTE) {
+          this.inString = true;
+        } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+          this.depth++;
+        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+          if (this.scalar) {
+            // `]` closing the array right after a scalar element.
+            this.emit(chunk, start, i, sink);
+            start = -1;
+            continue;
+          }
+          if (--this.depth === 0) {
+            this.emit(chunk, start, i + 1, sink);
+            start = -1;
+          } else if (this.depth < 0) {
+            throw unexpected(c);
+          }
+        } else if (this.scalar && (isSpace(c) || c === COMMA)) {
+          this.emit(chunk, start, i, sink);
+          start = -1;
+          continue; // look at the delimiter again between values
+        }
+        i++;
+        continue;
+      }
+      // Between values.
+      if (isSpace(c)) {
+        i++;
+        continue;
+      }
+      if (this.at === At.Start) {
+        if (c !== OPEN_BRACKET) throw unexpected(c);
+        this.at = At.Between;
+        this.needValue = false;
+        i++;
+        continue;
+      }
+      if (this.mode === 'array' && !this.arrayClosed) {
+        if (c === COMMA) {
+          if (this.needValue) throw unexpected(c);
+          this.needValue = true;
+          i++;
+          continue;
+        }
+        if (c === CLOSE_BRACKET) {
+          this.arrayClosed = true;
+          i++;
+          continue;
+        }
+      }
+      // A value starts here.
+      this.at = At.Value;
+      this.needValue = false;
+      start = i;
+      this.depth = 0;
+      this.scalar = false;
+      if (c === QUOTE) {
+        this.inString = true;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        this.depth = 1;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET || c === COMMA) {
+        throw unexpected(c);
+      } else {
+        this.scalar = true;
+      }
+      i++;
+    }
+    if (this.at === At.Value) this.carry(chunk, start === -1 ? 0 : start, n);
+  }
+
+  end(sink: FrameSink): void {
+    if (this.at === At.Value && this.scalar && !this.inString) {
+      this.emit(Buffer.alloc(0), 0, 0, sink);
+    }
+    if (this.at === At.Value) {
+      this.parts = [];
+      this.partBytes = 0;
+      throw incompleteStream('The inference provider stream ended inside an unterminated JSON value');
+    }
+    if (this.mode === 'array' && !this.arrayClosed) {
+      throw incompleteStream(
+        this.at === At.Start
+          ? 'The inference provider sent no JSON array'
+          : 'The inference provider stream ended before the JSON array was closed',
+      );
+    }
+  }
+
+  private needValue = false;
+
+  private emit(chunk: Buffer, from: number, to: number, sink: FrameSink): void {
+    let text: string;
+    if (this.parts.length === 0) {
+      text = chunk.toString('utf8', from, to);
+    } else {
+      this.carry(chunk, from, to);
+      text = Buffer.concat(this.parts, this.partBytes).toString('utf8');
+      this.parts = [];
+      this.partBytes = 0;
+    }
+    this.at = At.Between;
+    this.scalar = false;
+    this.depth = 0;
+    sink({ event: 'message', data: text, id: '' });
+  }
+
+  private carry(chunk: Buffer, from: number, to: number): void {
+    if (to > from) this.parts.push(chunk.subarray(from, to));
+    this.partBytes += to - from;
+    if (this.partBytes > this.maxValueBytes) {
+      this.parts = [];
+      this.partBytes = 0;
+      throw new InferenceError(
+        ErrorType.frame,
+        `Inference provider sent a JSON value larger than the limit of ${this.maxValueBytes} bytes`,
+        500,
+      );
+    }
+  }
+}
+
+function unexpected(c: number): InferenceError {
+  return new InferenceError(
+    ErrorType.parse,
+    `Failed to parse event from inference provider: unexpected character [${String.fromCharCode(c)}] between JSON values`,
+    500,
+  );
+}

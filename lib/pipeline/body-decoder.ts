@@ -1,0 +1,95 @@
+import { upstreamStatusError, type InferenceError } from '../errors.js';
+import { DetectingDecoder, type FramingName, createFrameDecoder } from '../framing/detect.js';
+import type { Frame, FrameDecoder, FramingOptions } from '../framing/frame.js';
+import { getProvider } from '../providers/index.js';
+import type { DeltaObject, EventNormalizer, Provider } from '../providers/types.js';
+
+export interface DecodeOptions extends FramingOptions {
+  /** The upstream response's Content-Type; when absent the first bytes decide the framing. */
+  contentType?: string;
+  /** The upstream HTTP status (default 200). A non-2xx body is read as the provider's error. */
+  status?: number;
+  /** Force one framing instead of detecting it. */
+  framing?: FramingName;
+  /** The inference endpoint id, named in errors as Elasticsearch does. */
+  inferenceId?: string;
+  /** How much of a non-2xx body is kept to find the provider's message. Default 64 KiB. */
+  maxErrorBodyBytes?: number;
+}
+
+/**
+ * One provider response body, bytes to delta objects, with no stream in between:
+ * framing and normalizing run in the caller's write, so the composed streams add no hop.
+ * `write` and `end` throw an InferenceError; the deltas appended to `out` before the
+ * throw are still valid and must be delivered first.
+ */
+export class BodyDecoder {
+  private readonly provider: Provider;
+  private readonly framer: FrameDecoder;
+  private readonly normalizer: EventNormalizer;
+  private readonly status: number;
+  private readonly inferenceId: string | undefined;
+  private out: DeltaObject[] = [];
+  private errorBody: Buffer[] | null = null;
+  private errorBodyBytes = 0;
+  private readonly maxErrorBodyBytes: number;
+  private readonly onFrame = (frame: Frame): void => this.normalizer.frame(frame, this.out);
+
+  constructor(provider: string | Provider, options: DecodeOptions = {}) {
+    this.provider = getProvider(provider);
+    this.status = options.status ?? 200;
+    this.inferenceId = options.inferenceId;
+    this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
+    this.framer = options.framing
+      ? createFrameDecoder(options.framing, options)
+      : new DetectingDecoder(options.contentType, options);
+    this.normalizer = this.provider.createNormalizer();
+    if (this.status < 200 || this.status > 299) this.errorBody = [];
+  }
+
+  write(chunk: Buffer, out: DeltaObject[]): void {
+    if (this.errorBody !== null) {
+      const room = this.maxErrorBodyBytes - this.errorBodyBytes;
+      if (room > 0) {
+        const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        this.errorBody.push(part);
+        this.errorBodyBytes += part.length;
+      }
+      return;
+    }
+    this.out = out;
+    this.framer.write(chunk, this.onFrame);
+  }
+
+  end(out: DeltaObject[]): void {
+    if (this.errorBody !== null) throw this.statusError();
+    this.out = out;
+    this.framer.end(this.onFrame);
+    this.normalizer.end(out);
+  }
+
+  private statusError(): InferenceError {
+    const text = Buffer.concat(this.errorBody!, this.errorBodyBytes).toString('utf8');
+    return upstreamStatusError(this.status, this.provider.errorMessage(parseErrorBody(text)), this.inferenceId);
+  }
+}
+
+/** JSON when it is JSON; the JSON of `data:` lines when an error came SSE-framed; else the text. */
+function parseErrorBody(text: string): unknown {
+  const trimmed = text.trim();
+  if (!trimmed) return undefined;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    for (const line of trimmed.split(/\r\n|\r|\n/)) {
+      if (!line.startsWith('data:')) continue;
+      try {
+        return JSON.parse(line.slice(5).trim());
+      } catch {
+        // not this line
+      }
+    }
+    // Not JSON: a short plain-text message is still worth showing, markup is not.
+    return trimmed.startsWith('<') ? undefined : trimmed;
+  }
+}

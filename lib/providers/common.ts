@@ -1,0 +1,99 @@
+import { ErrorType, InferenceError, malformedEvent } from '../errors.js';
+import type { Frame } from '../framing/frame.js';
+import type { DeltaObject } from './types.js';
+
+/** JSON.parse for one event's payload: a malformed payload is a typed error, never a crash. */
+export function parseEventJson(frame: Frame): unknown {
+  try {
+    return JSON.parse(frame.data);
+  } catch (err) {
+    throw malformedEvent(describe(frame.data), err);
+  }
+}
+
+/** A short, safe excerpt of bad input for an error message. */
+export function describe(text: string): string {
+  const max = 120;
+  const cut = text.length > max ? text.slice(0, max) + '…' : text;
+  return `[${cut}]`;
+}
+
+export type Json = Record<string, unknown>;
+
+export function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Appends answer text, keeping whitespace-only text and dropping only the empty string. */
+export function pushText(out: DeltaObject[], text: unknown): void {
+  if (typeof text === 'string' && text.length > 0) out.push({ delta: text });
+}
+
+export function pushReasoning(out: DeltaObject[], text: unknown): void {
+  if (typeof text === 'string' && text.length > 0) out.push({ reasoning: text });
+}
+
+export function pushFinish(out: DeltaObject[], reason: unknown): void {
+  if (typeof reason === 'string' && reason.length > 0) out.push({ finish_reason: reason });
+}
+
+export function pushUsage(out: DeltaObject[], usage: unknown): void {
+  if (isObject(usage)) out.push({ usage });
+}
+
+/** An error the provider reported inside a 200 stream. */
+export function providerStreamError(provider: string, message: string, status = 500): InferenceError {
+  return new InferenceError(
+    ErrorType.status,
+    `Received an error response from the [${provider}] inference provider mid-stream. Error message: [${message}]`,
+    status,
+  );
+}
+
+/** HTTP status for a provider's error type or code word (rate_limit_error, invalid_request_error, …). */
+export function statusForErrorWord(word: unknown, fallback = 500): number {
+  if (typeof word === 'number' && word >= 400 && word <= 599) return word;
+  if (typeof word !== 'string') return fallback;
+  const w = word.toLowerCase();
+  if (/^\d{3}$/.test(w)) return Number(w);
+  if (w.includes('rate_limit') || w.includes('throttl') || w.includes('quota') || w.includes('too_many')) return 429;
+  if (w.includes('overload') || w.includes('unavailable') || w.includes('busy')) return 503;
+  if (w.includes('authentication') || w.includes('unauthenticated') || w.includes('invalid_api_key')) return 401;
+  if (w.includes('permission') || w.includes('forbidden') || w.includes('access_denied')) return 403;
+  if (w.includes('not_found')) return 404;
+  if (w.includes('too_large')) return 413;
+  if (w.includes('invalid_request') || w.includes('validation') || w.includes('invalid_argument') || w.includes('bad_request')) return 400;
+  if (w.includes('timeout') || w.includes('deadline')) return 504;
+  return fallback;
+}
+
+/**
+ * The message in the usual error body shapes: `{"error":{"message"}}` (OpenAI, Azure,
+ * Google, Anthropic, Hugging Face), `{"error":"…"}` (Ollama, TGI), `{"errors":[{"message"}]}`
+ * (watsonx), `{"message"}` (Bedrock, Cohere, DashScope), `{"detail"}` (FastAPI servers).
+ */
+export function genericErrorMessage(body: unknown): string | undefined {
+  if (Array.isArray(body)) return body.length > 0 ? genericErrorMessage(body[0]) : undefined;
+  if (typeof body === 'string') return body.trim() ? body.trim().slice(0, 2000) : undefined;
+  if (!isObject(body)) return undefined;
+  const error = body.error;
+  if (typeof error === 'string') return error;
+  if (isObject(error)) {
+    const m = str(error.message) ?? str(error.msg);
+    if (m) return m;
+  }
+  if (Array.isArray(body.errors) && body.errors.length > 0) {
+    const first = body.errors[0];
+    if (isObject(first) && typeof first.message === 'string') return first.message;
+    if (typeof first === 'string') return first;
+  }
+  const direct = str(body.message) ?? str(body.Message) ?? str(body.error_message);
+  if (direct) return direct;
+  if (typeof body.detail === 'string') return body.detail;
+  if (Array.isArray(body.detail) && isObject(body.detail[0]) && typeof body.detail[0].msg === 'string') return body.detail[0].msg;
+  return undefined;
+}

@@ -1,0 +1,19 @@
+import { genericErrorMessage } from './common.js';
+import type { EventNormalizer, Provider } from './types.js';
+
+export interface ProviderDefinition {
+  id: string;
+  description: string;
+  createNormalizer(): EventNormalizer;
+  /** Only for a body shape the generic reader does not know. */
+  errorMessage?(body: unknown): string | undefined;
+}
+
+export function defineProvider(def: ProviderDefinition): Provider {
+  return {
+    id: def.id,
+    description: def.description,
+    createNormalizer: def.createNormalizer,
+    errorMessage: def.errorMessage ?? genericErrorMessage,
+  };
+}

@@ -1,0 +1,84 @@
+import { incompleteStream } from '../../errors.js';
+import type { Frame } from '../../framing/frame.js';
+import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import type { DeltaObject, EventNormalizer } from '../types.js';
+
+/** Anthropic's error types Elasticsearch maps to a status; anything else (api_error, overloaded_error) is 500, as there. */
+const ERROR_STATUS: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+};
+
+/**
+ * Anthropic Messages stream: `content_block_delta` with `text_delta` is the answer,
+ * `thinking_delta` is reasoning, signature / tool-input / citation deltas are neither,
+ * `message_stop` ends it, `event: error` is an error, `ping` and unknown events are
+ * ignored. Also used for Anthropic models behind Vertex AI and Bedrock.
+ */
+export class AnthropicMessagesNormalizer implements EventNormalizer {
+  readonly state = { done: false };
+
+  constructor(private readonly provider: string) {}
+
+  frame(frame: Frame, out: DeltaObject[]): void {
+    if (frame.event === 'ping') return;
+    const json = parseEventJson(frame);
+    if (!isObject(json)) return;
+    anthropicEvent(this.provider, json, frame.event, out, this.state);
+  }
+
+  end(_out: DeltaObject[]): void {
+    if (!this.state.done) throw incompleteStream(`The [${this.provider}] stream ended before its message_stop event`);
+  }
+}
+
+/** One Anthropic event (already parsed); `eventName` is the SSE event name when there is one. */
+export function anthropicEvent(
+  provider: string,
+  json: Json,
+  eventName: string,
+  out: DeltaObject[],
+  state: { done: boolean },
+): void {
+  const type = str(json.type) ?? eventName;
+  switch (type) {
+    case 'content_block_delta': {
+      const delta = json.delta;
+      if (!isObject(delta)) return;
+      if (delta.type === 'text_delta') pushText(out, delta.text);
+      else if (delta.type === 'thinking_delta') pushReasoning(out, delta.thinking);
+      return;
+    }
+    case 'content_block_start': {
+      const block = json.content_block;
+      if (isObject(block)) {
+        if (block.type === 'text') pushText(out, block.text);
+        else if (block.type === 'thinking') pushReasoning(out, block.thinking);
+      }
+      return;
+    }
+    case 'message_delta': {
+      if (isObject(json.delta)) pushFinish(out, json.delta.stop_reason);
+      pushUsage(out, json.usage);
+      return;
+    }
+    case 'message_stop':
+      state.done = true;
+      return;
+    case 'error':
+      throw anthropicError(provider, json.error ?? json);
+    default:
+      if (eventName === 'error') throw anthropicError(provider, json.error ?? json);
+  }
+}
+
+export function anthropicError(provider: string, error: unknown) {
+  if (!isObject(error)) return providerStreamError(provider, String(error));
+  const type = str(error.type) ?? 'error';
+  const message = str(error.message) ?? type;
+  return providerStreamError(provider, message, ERROR_STATUS[type] ?? 500);
+}

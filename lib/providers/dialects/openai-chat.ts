@@ -1,0 +1,112 @@
+import { incompleteStream } from '../../errors.js';
+import type { Frame } from '../../framing/frame.js';
+import {
+  isObject,
+  parseEventJson,
+  providerStreamError,
+  pushFinish,
+  pushReasoning,
+  pushText,
+  pushUsage,
+  statusForErrorWord,
+  str,
+  type Json,
+} from '../common.js';
+import type { DeltaObject, EventNormalizer } from '../types.js';
+
+export interface OpenAiChatOptions {
+  /** Provider id for error messages. */
+  provider: string;
+  /** Whether the stream must end with `data: [DONE]` (watsonx chat ends without it). Default true. */
+  requireDone?: boolean;
+}
+
+/**
+ * OpenAI chat-completions chunks (`chat.completion.chunk`), the shape most providers
+ * copy. Reads what they add: content as an array of typed parts (Mistral), reasoning
+ * text (`reasoning_content`, `reasoning`), choices without `delta` (Azure annotations),
+ * `content: null`, `choices: []` usage chunks, and an `error` object in place of a chunk.
+ */
+export class OpenAiChatNormalizer implements EventNormalizer {
+  private done = false;
+  private readonly requireDone: boolean;
+
+  constructor(private readonly options: OpenAiChatOptions) {
+    this.requireDone = options.requireDone ?? true;
+  }
+
+  frame(frame: Frame, out: DeltaObject[]): void {
+    if (isDone(frame.data)) {
+      this.done = true;
+      return;
+    }
+    const json = parseEventJson(frame);
+    if (!isObject(json)) return;
+    if (json.error !== undefined && json.error !== null) throw openAiStreamError(this.options.provider, json.error);
+    if (frame.event === 'error') throw openAiStreamError(this.options.provider, json);
+    openAiChunk(json, out);
+  }
+
+  end(_out: DeltaObject[]): void {
+    if (this.requireDone && !this.done) {
+      throw incompleteStream(`The [${this.options.provider}] stream ended before its [DONE] event`);
+    }
+  }
+}
+
+/** `[DONE]`, compared on the field value (so `data:[DONE]` works too), as openai-node does. */
+export function isDone(data: string): boolean {
+  return data.length >= 6 && data.charCodeAt(0) === 0x5b && data.startsWith('[DONE]');
+}
+
+/** Delta objects of one chat-completion chunk; only the first choice is the answer. */
+export function openAiChunk(json: Json, out: DeltaObject[]): void {
+  const choices = json.choices;
+  if (Array.isArray(choices)) {
+    for (let i = 0; i < choices.length; i++) {
+      const choice = choices[i];
+      if (!isObject(choice)) continue;
+      if (choice.index !== undefined && choice.index !== 0) continue;
+      const delta = choice.delta ?? choice.message;
+      if (isObject(delta)) {
+        pushReasoning(out, delta.reasoning_content);
+        pushReasoning(out, delta.reasoning);
+        content(delta.content, out);
+      }
+      pushFinish(out, choice.finish_reason);
+    }
+  }
+  pushUsage(out, json.usage);
+}
+
+function content(value: unknown, out: DeltaObject[]): void {
+  if (typeof value === 'string') {
+    pushText(out, value);
+    return;
+  }
+  if (!Array.isArray(value)) return;
+  // Mistral: [{type:"text",text}, {type:"thinking",thinking:[{type:"text",text}]}]
+  for (const part of value) {
+    if (!isObject(part)) continue;
+    if (part.type === 'text') pushText(out, part.text);
+    else if (part.type === 'thinking') {
+      const thinking = part.thinking;
+      if (typeof thinking === 'string') pushReasoning(out, thinking);
+      else if (Array.isArray(thinking)) for (const t of thinking) if (isObject(t)) pushReasoning(out, t.text);
+    }
+  }
+}
+
+/** `{"error":{message,type,code}}`, `{"error":{message,http_status_code}}` or `{"error":"…"}` inside a 200 stream. */
+export function openAiStreamError(provider: string, error: unknown) {
+  if (typeof error === 'string') return providerStreamError(provider, error);
+  if (!isObject(error)) return providerStreamError(provider, String(error));
+  const message = str(error.message) ?? JSON.stringify(error);
+  const status =
+    typeof error.http_status_code === 'number'
+      ? error.http_status_code
+      : typeof error.status === 'number'
+        ? error.status
+        : statusForErrorWord(error.code, statusForErrorWord(error.type));
+  return providerStreamError(provider, message, status);
+}

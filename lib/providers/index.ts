@@ -1,0 +1,32 @@
+import { ErrorType, InferenceError } from '../errors.js';
+import { anthropic } from './anthropic.js';
+import { openai } from './openai.js';
+import type { Provider } from './types.js';
+
+/** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
+const table: readonly Provider[] = [openai, anthropic];
+
+const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
+
+export function providerIds(): string[] {
+  return table.map((p) => p.id);
+}
+
+export function listProviders(): readonly Provider[] {
+  return table;
+}
+
+export function getProvider(id: string | Provider): Provider {
+  if (typeof id !== 'string') return id;
+  const provider = byId.get(id);
+  if (!provider) {
+    throw new InferenceError(
+      ErrorType.illegalArgument,
+      `Unknown provider [${id}]; known providers: [${providerIds().join(', ')}]`,
+      400,
+    );
+  }
+  return provider;
+}
+
+export type { Provider, DeltaObject, EventNormalizer, TextDelta } from './types.js';
