@@ -8,6 +8,7 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+const BOM = [0xef, 0xbb, 0xbf];
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -43,6 +44,7 @@ export class JsonValuesDecoder implements FrameDecoder {
   private partBytes = 0;
   private arrayClosed = false;
   private readonly maxValueBytes: number;
+  /** BOM bytes matched so far; -1 once past the start. */
   private bomBytes = 0;
 
   constructor(private readonly mode: 'array' | 'sequence', options: FramingOptions = {}) {
@@ -54,11 +56,14 @@ export class JsonValuesDecoder implements FrameDecoder {
     const n = chunk.length;
     let i = 0;
     // A UTF-8 BOM may open the body; it can be cut across reads too.
-    while (this.bomBytes < 3 && i < n && chunk[i] === [0xef, 0xbb, 0xbf][this.bomBytes]) {
-      this.bomBytes++;
-      i++;
+    while (this.bomBytes >= 0 && i < n) {
+      if (this.bomBytes < 3 && chunk[i] === BOM[this.bomBytes]) {
+        this.bomBytes++;
+        i++;
+        continue;
+      }
+      this.bomBytes = -1;
     }
-    if (i > 0 || (n > 0 && this.bomBytes < 3)) this.bomBytes = 3;
     let start = this.at === At.Value ? 0 : -1;
     while (i < n) {
       const c = chunk[i]!;

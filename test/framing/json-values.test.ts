@@ -1,0 +1,101 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { JsonValuesDecoder, jsonArrayParser, type Frame } from '../../lib/index.js';
+import { cutAt, cutEvery, source } from '../helpers/streams.js';
+
+function decode(mode: 'array' | 'sequence', chunks: Buffer[]): { values: unknown[]; error: string | null } {
+  const values: unknown[] = [];
+  const d = new JsonValuesDecoder(mode);
+  const sink = (f: Frame) => values.push(JSON.parse(f.data));
+  try {
+    for (const c of chunks) d.write(c, sink);
+    d.end(sink);
+    return { values, error: null };
+  } catch (err) {
+    return { values, error: (err as { type: string }).type };
+  }
+}
+
+describe('streamed JSON array', () => {
+  test('pretty-printed elements split anywhere', () => {
+    const body = Buffer.from('[{\n  "text": "a"\n}\n,\r\n{\n  "text": "b"\n}\n]');
+    for (let i = 1; i < body.length; i++) {
+      assert.deepEqual(decode('array', cutAt(body, [i])), { values: [{ text: 'a' }, { text: 'b' }], error: null }, `cut ${i}`);
+    }
+  });
+
+  test('braces, brackets, commas and escaped quotes inside strings are text', () => {
+    const tricky = [{ t: '} ] , { [ "' }, { t: 'back\\slash\\' }, { t: '\\"}' }, { t: 'é中🌍' }];
+    const body = Buffer.from(JSON.stringify(tricky, null, 2));
+    assert.deepEqual(decode('array', cutEvery(body, 1)), { values: tricky, error: null });
+  });
+
+  test('scalars, nested arrays and an empty array', () => {
+    assert.deepEqual(decode('array', [Buffer.from('[1, "two", [3, [4]], null, true ,{"a":[]}]')]).values, [1, 'two', [3, [4]], null, true, { a: [] }]);
+    assert.deepEqual(decode('array', [Buffer.from(' \n[ ] ')]), { values: [], error: null });
+  });
+
+  test('a BOM before the array, split across reads', () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"a":1}]')]);
+    assert.deepEqual(decode('array', cutEvery(body, 1)), { values: [{ a: 1 }], error: null });
+  });
+
+  test('missing ] is incomplete; a cut element is incomplete after the whole ones', () => {
+    assert.deepEqual(decode('array', [Buffer.from('[{"a":1},{"b":2}')]), { values: [{ a: 1 }, { b: 2 }], error: 'incomplete_stream' });
+    assert.deepEqual(decode('array', [Buffer.from('[{"a":1},{"b":')]), { values: [{ a: 1 }], error: 'incomplete_stream' });
+  });
+
+  test('garbage before the array is a parse error', () => {
+    assert.equal(decode('array', [Buffer.from('x[1]')]).error, 'parse_exception');
+  });
+
+  test('values after the closing bracket are still handed on (an appended error object)', () => {
+    assert.deepEqual(decode('array', [Buffer.from('[{"a":1}]\n{"error":{"code":500}}')]).values, [{ a: 1 }, { error: { code: 500 } }]);
+  });
+
+  test('property: any cut gives the same elements', () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 6 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 15 }), (values, pretty, offsets) => {
+        const body = Buffer.from(JSON.stringify(values, null, pretty ? 2 : 0));
+        const expected = { values: JSON.parse(body.toString()), error: null };
+        assert.deepEqual(decode('array', cutAt(body, offsets.map((o) => o % (body.length + 1)))), expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('jsonArrayParser() as a Transform', async () => {
+    const frames: Frame[] = [];
+    for await (const f of source(cutEvery(Buffer.from('[{"a":"}"},{"b":2}]'), 3)).pipe(jsonArrayParser())) frames.push(f);
+    assert.deepEqual(frames.map((f) => JSON.parse(f.data)), [{ a: '}' }, { b: 2 }]);
+  });
+});
+
+describe('JSON value sequence (JSON lines or one pretty body)', () => {
+  test('JSON lines with blank lines and CRLF, no final newline', () => {
+    assert.deepEqual(decode('sequence', cutEvery(Buffer.from('{"a":1}\r\n\r\n{"b":"x y"}\n{"c":3}'), 2)), {
+      values: [{ a: 1 }, { b: 'x y' }, { c: 3 }],
+      error: null,
+    });
+  });
+
+  test('one pretty-printed body', () => {
+    assert.deepEqual(decode('sequence', [Buffer.from('{\n  "error": {\n    "message": "no"\n  }\n}\n')]).values, [{ error: { message: 'no' } }]);
+  });
+
+  test('a value cut at the end is incomplete', () => {
+    assert.deepEqual(decode('sequence', [Buffer.from('{"a":1}\n{"b":')]), { values: [{ a: 1 }], error: 'incomplete_stream' });
+  });
+
+  test('property: any cut of concatenated values gives the same values', () => {
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 15 }), (values, offsets) => {
+        const body = Buffer.from(values.map((v) => JSON.stringify(v)).join('\n'));
+        const expected = { values: values.map((v) => JSON.parse(JSON.stringify(v))), error: null };
+        assert.deepEqual(decode('sequence', cutAt(body, offsets.map((o) => o % (body.length + 1)))), expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

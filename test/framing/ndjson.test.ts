@@ -1,0 +1,53 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import split2 from 'split2';
+import { NdjsonDecoder, ndjsonParser, type Frame } from '../../lib/index.js';
+import { cutAt, cutEvery, source } from '../helpers/streams.js';
+
+function decode(chunks: Buffer[]): string[] {
+  const lines: string[] = [];
+  const d = new NdjsonDecoder();
+  for (const c of chunks) d.write(c, (f) => lines.push(f.data));
+  d.end((f) => lines.push(f.data));
+  return lines;
+}
+
+describe('NDJSON framing', () => {
+  test('blank lines skipped, CRLF, last line without newline', () => {
+    assert.deepEqual(decode([Buffer.from('{"a":1}\n\n{"b":2}\r\n  \n{"c":3}')]), ['{"a":1}', '{"b":2}', '{"c":3}']);
+  });
+
+  test('a space next to a read boundary inside a string is kept (Elasticsearch trims it away)', () => {
+    assert.deepEqual(decode([Buffer.from('{"text":"a '), Buffer.from(' b"}\n')]), ['{"text":"a  b"}']);
+  });
+
+  test('UTF-8 cut between reads', () => {
+    const body = Buffer.from('{"t":"中文🌍"}\n');
+    for (let i = 1; i < body.length; i++) assert.deepEqual(decode(cutAt(body, [i])), ['{"t":"中文🌍"}']);
+  });
+
+  test('property: same lines as split2 (the line splitter the project was asked to use) for any cut', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'é', '🌍', ' ', '{', '}') , maxLength: 10 }), { maxLength: 10 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        async (lines, eol, offsets) => {
+          const body = Buffer.from(lines.join(eol));
+          const viaSplit2: string[] = [];
+          for await (const l of Readable.from(cutEvery(body, 3)).pipe(split2())) if (String(l).trim()) viaSplit2.push(String(l));
+          assert.deepEqual(decode(cutAt(body, offsets.map((o) => o % (body.length + 1)))), viaSplit2);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test('ndjsonParser() as a Transform', async () => {
+    const frames: Frame[] = [];
+    for await (const f of source(cutEvery(Buffer.from('{"a":1}\n{"b":2}'), 1)).pipe(ndjsonParser())) frames.push(f);
+    assert.deepEqual(frames.map((f) => f.data), ['{"a":1}', '{"b":2}']);
+  });
+});
