@@ -1,0 +1,76 @@
+import { incompleteStream } from '../../errors.js';
+import type { Frame } from '../../framing/frame.js';
+import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import type { DeltaObject, EventNormalizer } from '../types.js';
+
+/** v1 `stream-end` finish reasons that are failures, with the status Elasticsearch gives them. */
+const V1_ERROR_STATUS: Record<string, number> = { ERROR: 500, ERROR_TOXIC: 500, ERROR_LIMIT: 429 };
+
+/**
+ * Cohere chat streams, both API versions, told apart per object:
+ * - v1 (`/v1/chat`, NDJSON or SSE): objects with `event_type`; `text-generation.text` is the
+ *   answer, `stream-end` ends it (its `response.text` repeats the whole answer: not re-emitted).
+ * - v2 (`/v2/chat`, SSE or bare JSON lines): objects with `type`; `content-delta` carries
+ *   `delta.message.content.text` (answer) or `.thinking` (reasoning), `message-end` ends it.
+ */
+export class CohereNormalizer implements EventNormalizer {
+  private done = false;
+
+  constructor(private readonly provider: string) {}
+
+  frame(frame: Frame, out: DeltaObject[]): void {
+    // The v2 SDK declares a `[DONE]` terminator; message-end is what actually ends the stream.
+    if (frame.data === '[DONE]') return;
+    const json = parseEventJson(frame);
+    if (!isObject(json)) return;
+    const v1Type = str(json.event_type);
+    if (v1Type !== undefined) this.v1(v1Type, json, out);
+    else this.v2(str(json.type) ?? frame.event, json, out);
+  }
+
+  end(_out: DeltaObject[]): void {
+    if (!this.done) throw incompleteStream(`The [${this.provider}] stream ended before its stream-end or message-end event`);
+  }
+
+  private v1(type: string, json: Json, out: DeltaObject[]): void {
+    if (type === 'text-generation') {
+      pushText(out, json.text);
+      return;
+    }
+    if (type !== 'stream-end') return; // search results, citations, tool calls, debug …
+    this.done = true;
+    const reason = str(json.finish_reason);
+    const response = isObject(json.response) ? json.response : undefined;
+    if (reason !== undefined && V1_ERROR_STATUS[reason] !== undefined) {
+      const message = str(response?.text) || str(json.text) || `generation ended with finish_reason [${reason}]`;
+      throw providerStreamError(this.provider, message, V1_ERROR_STATUS[reason]);
+    }
+    pushFinish(out, reason);
+    const meta = response && isObject(response.meta) ? response.meta : undefined;
+    if (meta && (meta.billed_units !== undefined || meta.tokens !== undefined)) {
+      pushUsage(out, { billed_units: meta.billed_units, tokens: meta.tokens });
+    }
+  }
+
+  private v2(type: string, json: Json, out: DeltaObject[]): void {
+    const delta = isObject(json.delta) ? json.delta : undefined;
+    if (type === 'content-delta') {
+      const message = delta && isObject(delta.message) ? delta.message : undefined;
+      const content = message && isObject(message.content) ? message.content : undefined;
+      if (content) {
+        pushReasoning(out, content.thinking);
+        pushText(out, content.text);
+      }
+      return;
+    }
+    if (type !== 'message-end') return;
+    this.done = true;
+    if (!delta) return;
+    const reason = str(delta.finish_reason);
+    if (reason === 'ERROR') {
+      throw providerStreamError(this.provider, str(delta.error) || 'generation ended with finish_reason [ERROR]', 500);
+    }
+    pushFinish(out, reason);
+    pushUsage(out, delta.usage);
+  }
+}
