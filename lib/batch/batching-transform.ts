@@ -22,7 +22,9 @@ export abstract class BatchingTransform extends Transform {
   /** After adding a read's deltas: send now, or hold while the consumer is behind. */
   protected offer(): void {
     if (this.batcher.pending === 0 || this.timer !== null) return;
-    if (this.readableLength > 0 && !this.batcher.full) return; // consumer behind: keep coalescing
+    // Consumer behind (its buffer is at the high-water mark): coalesce instead of pushing,
+    // until the batch is full; then push, and the Transform stops taking input.
+    if (this.readableLength >= this.readableHighWaterMark && !this.batcher.full) return;
     const now = this.batcher.maxDelayMs > 0 ? performance.now() : 0;
     const hold = this.batcher.holdFor(now);
     if (hold > 0 && !this.batcher.full) {

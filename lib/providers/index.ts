@@ -2,10 +2,11 @@ import { ErrorType, InferenceError } from '../errors.js';
 import { anthropic } from './anthropic.js';
 import { openai } from './openai.js';
 import { cohere } from './cohere.js';
+import { azureopenai } from './azureopenai.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 
