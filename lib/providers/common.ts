@@ -93,6 +93,8 @@ export function genericErrorMessage(body: unknown): string | undefined {
   }
   const direct = str(body.message) ?? str(body.Message) ?? str(body.error_message);
   if (direct) return direct;
+  // Mistral validation errors: {"object":"error","message":{"detail":[{"msg"}]}}
+  if (isObject(body.message)) return genericErrorMessage(body.message);
   if (typeof body.detail === 'string') return body.detail;
   if (Array.isArray(body.detail) && isObject(body.detail[0]) && typeof body.detail[0].msg === 'string') return body.detail[0].msg;
   return undefined;

@@ -1,6 +1,7 @@
 import { incompleteStream } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
 import {
+  genericErrorMessage,
   isObject,
   parseEventJson,
   providerStreamError,
@@ -19,6 +20,8 @@ export interface OpenAiChatOptions {
   provider: string;
   /** Whether the stream must end with `data: [DONE]` (watsonx chat ends without it). Default true. */
   requireDone?: boolean;
+  /** A finish_reason that means the provider failed mid-generation (Mistral's `error`). */
+  errorFinishReason?: string;
 }
 
 /**
@@ -43,8 +46,12 @@ export class OpenAiChatNormalizer implements EventNormalizer {
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     if (json.error !== undefined && json.error !== null) throw openAiStreamError(this.options.provider, json.error);
-    if (frame.event === 'error') throw openAiStreamError(this.options.provider, json);
-    openAiChunk(json, out);
+    // vLLM / Mistral style: the error object in place of the chunk.
+    if (frame.event === 'error' || json.object === 'error') throw openAiStreamError(this.options.provider, json);
+    const finish = openAiChunk(json, out);
+    if (finish !== undefined && finish === this.options.errorFinishReason) {
+      throw providerStreamError(this.options.provider, `generation stopped with finish_reason [${finish}]`);
+    }
   }
 
   end(_out: DeltaObject[]): void {
@@ -59,8 +66,12 @@ export function isDone(data: string): boolean {
   return data.length >= 6 && data.charCodeAt(0) === 0x5b && data.startsWith('[DONE]');
 }
 
-/** Delta objects of one chat-completion chunk; only the first choice is the answer. */
-export function openAiChunk(json: Json, out: DeltaObject[]): void {
+/**
+ * Delta objects of one chat-completion chunk; only the first choice is the answer.
+ * Returns the chunk's finish_reason, if it has one.
+ */
+export function openAiChunk(json: Json, out: DeltaObject[]): string | undefined {
+  let finish: string | undefined;
   const choices = json.choices;
   if (Array.isArray(choices)) {
     for (let i = 0; i < choices.length; i++) {
@@ -74,9 +85,11 @@ export function openAiChunk(json: Json, out: DeltaObject[]): void {
         content(delta.content, out);
       }
       pushFinish(out, choice.finish_reason);
+      if (typeof choice.finish_reason === 'string' && choice.finish_reason.length > 0) finish = choice.finish_reason;
     }
   }
   pushUsage(out, json.usage);
+  return finish;
 }
 
 function content(value: unknown, out: DeltaObject[]): void {
@@ -101,7 +114,8 @@ function content(value: unknown, out: DeltaObject[]): void {
 export function openAiStreamError(provider: string, error: unknown) {
   if (typeof error === 'string') return providerStreamError(provider, error);
   if (!isObject(error)) return providerStreamError(provider, String(error));
-  const message = str(error.message) ?? JSON.stringify(error);
+  // Mistral puts a validation object in `message`: {"detail":[{"msg"}]}.
+  const message = str(error.message) ?? genericErrorMessage(error.message) ?? JSON.stringify(error);
   const status =
     typeof error.http_status_code === 'number'
       ? error.http_status_code
