@@ -3,10 +3,11 @@ import { anthropic } from './anthropic.js';
 import { openai } from './openai.js';
 import { cohere } from './cohere.js';
 import { azureopenai } from './azureopenai.js';
+import { azureaistudio } from './azureaistudio.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 
