@@ -1,0 +1,92 @@
+import { incompleteStream } from '../../errors.js';
+import type { Frame } from '../../framing/frame.js';
+import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import type { DeltaObject, EventNormalizer } from '../types.js';
+
+/**
+ * Gemini `streamGenerateContent` responses (Google AI Studio and Vertex AI), from any
+ * framing: SSE events (`alt=sse`), elements of a streamed JSON array, or raw JSON that
+ * Vertex AI writes into an SSE stream. Only candidate 0 is the answer; `thought: true`
+ * parts are reasoning. There is no end marker: the end of input after at least one chunk
+ * is a clean end.
+ *
+ * `finishReason` and `usageMetadata` are held and emitted once, at the end: usage is
+ * cumulative and repeated on every chunk, so emitting each copy would report the tokens
+ * several times over to anyone who adds them up.
+ */
+export class GeminiStream {
+  private chunks = 0;
+  private finishReason: string | undefined;
+  private usage: unknown;
+
+  constructor(private readonly provider: string) {}
+
+  /** One parsed value: a GenerateContentResponse, an error object, or an array of them. */
+  value(json: unknown, out: DeltaObject[]): void {
+    if (Array.isArray(json)) {
+      for (const element of json) this.value(element, out);
+      return;
+    }
+    if (!isObject(json)) return;
+    if (json.error !== undefined && json.error !== null) throw geminiError(this.provider, json.error);
+    this.chunks++;
+    const candidates = json.candidates;
+    let answered = false;
+    if (Array.isArray(candidates)) {
+      for (let i = 0; i < candidates.length; i++) {
+        const candidate = candidates[i];
+        if (!isObject(candidate)) continue;
+        if ((typeof candidate.index === 'number' ? candidate.index : i) !== 0) continue;
+        answered = true;
+        const content = candidate.content;
+        if (isObject(content) && Array.isArray(content.parts)) {
+          for (const part of content.parts) {
+            if (!isObject(part)) continue;
+            if (part.thought === true) pushReasoning(out, part.text);
+            else pushText(out, part.text); // empty text with only a thoughtSignature yields nothing
+          }
+        }
+        const reason = str(candidate.finishReason);
+        if (reason) this.finishReason = reason;
+      }
+    }
+    if (!answered && isObject(json.promptFeedback)) {
+      const blocked = str(json.promptFeedback.blockReason);
+      if (blocked) {
+        const detail = str(json.promptFeedback.blockReasonMessage);
+        throw providerStreamError(this.provider, `The prompt was blocked: [${blocked}]${detail ? ` ${detail}` : ''}`, 400);
+      }
+    }
+    if (isObject(json.usageMetadata)) this.usage = json.usageMetadata;
+  }
+
+  end(out: DeltaObject[]): void {
+    if (this.chunks === 0) throw incompleteStream(`The [${this.provider}] stream ended before any response chunk`);
+    pushFinish(out, this.finishReason);
+    pushUsage(out, this.usage);
+  }
+}
+
+export class GeminiNormalizer implements EventNormalizer {
+  private readonly stream: GeminiStream;
+
+  constructor(provider: string) {
+    this.stream = new GeminiStream(provider);
+  }
+
+  frame(frame: Frame, out: DeltaObject[]): void {
+    this.stream.value(parseEventJson(frame), out);
+  }
+
+  end(out: DeltaObject[]): void {
+    this.stream.end(out);
+  }
+}
+
+/** Google's `{"code":503,"message":…,"status":"UNAVAILABLE"}`: the code is an HTTP status. */
+export function geminiError(provider: string, error: unknown) {
+  if (typeof error === 'string') return providerStreamError(provider, error);
+  if (!isObject(error)) return providerStreamError(provider, JSON.stringify(error));
+  const message = str(error.message) || str(error.status) || JSON.stringify(error);
+  return providerStreamError(provider, message, statusForErrorWord(error.code, statusForErrorWord(error.status)));
+}
