@@ -5,10 +5,11 @@ import { cohere } from './cohere.js';
 import { azureopenai } from './azureopenai.js';
 import { azureaistudio } from './azureaistudio.js';
 import { googleaistudio } from './googleaistudio.js';
+import { mistral } from './mistral.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 
