@@ -6,10 +6,11 @@ import { azureopenai } from './azureopenai.js';
 import { azureaistudio } from './azureaistudio.js';
 import { googleaistudio } from './googleaistudio.js';
 import { mistral } from './mistral.js';
+import { deepseek } from './deepseek.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 

@@ -1,0 +1,9 @@
+import { defineProvider } from './define.js';
+import { OpenAiChatNormalizer } from './dialects/openai-chat.js';
+
+/** DeepSeek: OpenAI-like chunks, `reasoning_content` before `content`, `: keep-alive` comments while queued. */
+export const deepseek = defineProvider({
+  id: 'deepseek',
+  description: 'DeepSeek chat completions SSE (reasoning_content, keep-alive comments, data: [DONE])',
+  createNormalizer: () => new OpenAiChatNormalizer({ provider: 'deepseek' }),
+});
