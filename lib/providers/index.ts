@@ -8,10 +8,11 @@ import { googleaistudio } from './googleaistudio.js';
 import { mistral } from './mistral.js';
 import { deepseek } from './deepseek.js';
 import { googlevertexai } from './googlevertexai.js';
+import { hugging_face } from './hugging_face.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 

@@ -1,0 +1,47 @@
+import { incompleteStream } from '../errors.js';
+import type { Frame } from '../framing/frame.js';
+import { isObject, parseEventJson } from './common.js';
+import { defineProvider } from './define.js';
+import { isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
+import { isTgiEvent, tgiError, tgiEvent } from './dialects/tgi.js';
+import type { DeltaObject, EventNormalizer } from './types.js';
+
+const ID = 'hugging_face';
+
+/**
+ * Hugging Face endpoints speak TGI's native `generate_stream` or the OpenAI-compatible
+ * chat stream; each event says which by its own keys. The stream is complete after
+ * TGI's final event (the one with `details` / `generated_text`) or chat's `[DONE]`.
+ */
+class HuggingFaceNormalizer implements EventNormalizer {
+  private ended = false;
+
+  frame(frame: Frame, out: DeltaObject[]): void {
+    if (isDone(frame.data)) {
+      this.ended = true;
+      return;
+    }
+    const json = parseEventJson(frame);
+    if (!isObject(json)) return;
+    const error = json.error;
+    if (error !== undefined && error !== null) {
+      // TGI: a string with error_type; chat: {"message","http_status_code"}.
+      throw isObject(error) ? openAiStreamError(ID, error) : tgiError(ID, json);
+    }
+    if (isTgiEvent(json)) {
+      if (tgiEvent(json, out)) this.ended = true;
+    } else {
+      openAiChunk(json, out);
+    }
+  }
+
+  end(_out: DeltaObject[]): void {
+    if (!this.ended) throw incompleteStream(`The [${ID}] stream ended before its final event`);
+  }
+}
+
+export const hugging_face = defineProvider({
+  id: ID,
+  description: 'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
+  createNormalizer: () => new HuggingFaceNormalizer(),
+});
