@@ -9,10 +9,12 @@ import { mistral } from './mistral.js';
 import { deepseek } from './deepseek.js';
 import { googlevertexai } from './googlevertexai.js';
 import { hugging_face } from './hugging_face.js';
+import { amazonbedrock } from './amazonbedrock.js';
+import { watsonxai } from './watsonxai.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face, amazonbedrock, watsonxai];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 
