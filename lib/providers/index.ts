@@ -11,10 +11,11 @@ import { googlevertexai } from './googlevertexai.js';
 import { hugging_face } from './hugging_face.js';
 import { amazonbedrock } from './amazonbedrock.js';
 import { watsonxai } from './watsonxai.js';
+import { ollama } from './ollama.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face, amazonbedrock, watsonxai];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face, amazonbedrock, watsonxai, ollama];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 
