@@ -12,10 +12,11 @@ import { hugging_face } from './hugging_face.js';
 import { amazonbedrock } from './amazonbedrock.js';
 import { watsonxai } from './watsonxai.js';
 import { ollama } from './ollama.js';
+import { alibabacloud } from './alibabacloud.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face, amazonbedrock, watsonxai, ollama];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face, amazonbedrock, watsonxai, ollama, alibabacloud];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 

@@ -1,0 +1,119 @@
+import { isObject, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import type { DeltaObject } from '../types.js';
+
+/**
+ * DashScope text is incremental, or cumulative (`incremental_output: false`: every event
+ * repeats everything so far). Nothing on the wire says which, so the data decides: the
+ * second non-empty text starting with the first means cumulative, and only the new suffix
+ * is handed on. A cumulative text that stops extending the previous one is taken as
+ * incremental from then on rather than losing it.
+ */
+export class IncrementalOrCumulative {
+  private mode: 'unknown' | 'incremental' | 'cumulative' = 'unknown';
+  /** The first text while undecided; the latest snapshot when cumulative. */
+  private last = '';
+
+  next(text: string): string {
+    if (text.length === 0 || this.mode === 'incremental') return text;
+    if (this.mode === 'unknown' && this.last.length === 0) {
+      this.last = text;
+      return text;
+    }
+    if (text.startsWith(this.last)) {
+      this.mode = 'cumulative';
+      const fresh = text.slice(this.last.length);
+      this.last = text;
+      return fresh;
+    }
+    this.mode = 'incremental';
+    this.last = '';
+    return text;
+  }
+}
+
+/**
+ * Native DashScope events: `output.choices[0].message.{content,reasoning_content}` with
+ * `finish_reason` (the string "null" until the last event), or `output.text` with
+ * `output.finish_reason`. `usage` is a running total on every event; it is handed on once,
+ * with the last event.
+ */
+export class DashScopeNativeReader {
+  private readonly text = new IncrementalOrCumulative();
+  private readonly reasoning = new IncrementalOrCumulative();
+
+  /** Returns true for the last event (a finish_reason other than "null"). */
+  read(json: Json, output: Json, out: DeltaObject[]): boolean {
+    let finish: unknown;
+    const choices = output.choices;
+    if (Array.isArray(choices)) {
+      const choice = firstChoice(choices);
+      if (choice === undefined) return false;
+      const message = choice.message;
+      if (isObject(message)) {
+        pushReasoning(out, this.reasoning.next(textOf(message.reasoning_content)));
+        pushText(out, this.text.next(textOf(message.content)));
+      }
+      finish = choice.finish_reason;
+    } else {
+      pushText(out, this.text.next(textOf(output.text)));
+      finish = output.finish_reason;
+    }
+    if (typeof finish !== 'string' || finish.length === 0 || finish === 'null') return false;
+    pushFinish(out, finish);
+    pushUsage(out, json.usage);
+    return true;
+  }
+}
+
+function firstChoice(choices: unknown[]): Json | undefined {
+  for (const c of choices) if (isObject(c) && (c.index === undefined || c.index === 0)) return c;
+  return undefined;
+}
+
+/** Content is a string, or (multimodal models) a list of `{text}` parts. */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) return '';
+  let s = '';
+  for (const part of value) if (isObject(part) && typeof part.text === 'string') s += part.text;
+  return s;
+}
+
+/** A native error payload: `{"code","message","request_id"}` with no `output`. */
+export function isDashScopeError(json: Json): boolean {
+  return typeof json.code === 'string' && json.code.length > 0 && json.output === undefined;
+}
+
+/**
+ * DashScope error code -> HTTP status, from Alibaba Cloud Model Studio's status code table.
+ * The stream states the status only in a `:HTTP_STATUS/NNN` comment, which SSE framing
+ * drops; the code determines it just as well.
+ */
+export function dashScopeStatus(code: string | undefined): number {
+  if (code === undefined) return 500;
+  if (code.startsWith('Throttling')) return 429;
+  if (code === 'InvalidApiKey') return 401;
+  if (code.startsWith('AccessDenied')) return 403;
+  if (code.startsWith('ModelNotFound') || code.startsWith('NotFound')) return 404;
+  if (code === 'RequestTimeOut') return 408;
+  if (code === 'BadRequest.TooLarge') return 413;
+  if (code.startsWith('InternalError') || code === 'SystemError') return 500;
+  if (code.startsWith('ModelUnavailable') || code.startsWith('ServiceUnavailable') || code === 'ModelServingError') return 503;
+  if (
+    code.startsWith('Invalid') ||
+    code.startsWith('BadRequest') ||
+    code.startsWith('DataInspection') ||
+    code === 'Arrearage' ||
+    code === 'UnsupportedOperation'
+  ) {
+    return 400;
+  }
+  return 500;
+}
+
+export function dashScopeError(provider: string, json: Json) {
+  const code = str(json.code);
+  const message = str(json.message) ?? code ?? JSON.stringify(json);
+  const status = typeof json.status_code === 'number' ? json.status_code : dashScopeStatus(code);
+  return providerStreamError(provider, code && message !== code ? `${code}: ${message}` : message, status);
+}
