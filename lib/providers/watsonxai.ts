@@ -2,7 +2,7 @@ import { incompleteStream } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
 import { isObject, parseEventJson, providerStreamError, statusForErrorWord, str, type Json } from './common.js';
 import { defineProvider } from './define.js';
-import { openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
+import { isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
 import { isWatsonxGeneration, watsonxGenerationEvent } from './dialects/watsonx-generation.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
@@ -20,6 +20,11 @@ class WatsonxNormalizer implements EventNormalizer {
   private finished = false;
 
   frame(frame: Frame, out: DeltaObject[]): void {
+    // Not sent by watsonx itself; an OpenAI-style gateway in front of it may add one.
+    if (isDone(frame.data)) {
+      this.finished = true;
+      return;
+    }
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     if (Array.isArray(json.errors) || frame.event === 'error') throw watsonxError(json);
