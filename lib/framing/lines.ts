@@ -3,13 +3,19 @@ import { InferenceError, ErrorType } from '../errors.js';
 const LF = 0x0a;
 const CR = 0x0d;
 
-export type LineSink = (line: string) => void;
+/**
+ * Receives one line as `text.slice(start, end)`, without its line end. Lines are handed
+ * over as positions in a larger decoded string so that the common case allocates
+ * nothing per line; call `text.slice(start, end)` when the line itself is needed.
+ */
+export type LineSink = (text: string, start: number, end: number) => void;
 
 /**
  * Splits bytes into lines ending in LF, CR or CRLF, also when the CR ends one read and
- * its LF starts the next. Linear in the input: every byte is scanned once, a line that
- * spans many reads is kept as a list of slices and joined once, and text is decoded per
- * complete line, so a UTF-8 character cut between two reads comes out whole.
+ * its LF starts the next. Linear in the input: each read is decoded once up to its last
+ * line end (LF and CR never occur inside a UTF-8 sequence, so a character cut between
+ * two reads is never decoded in halves), a line that spans many reads is kept as a list
+ * of byte slices and joined once, and lines are found with the string's own indexOf.
  */
 export class LineSplitter {
   private parts: Buffer[] = [];
@@ -18,51 +24,64 @@ export class LineSplitter {
 
   constructor(private readonly maxLineBytes: number) {}
 
-  /** Bytes held for a line not finished yet. */
-  get pendingBytes(): number {
-    return this.partBytes;
-  }
-
   write(chunk: Buffer, sink: LineSink): void {
     const n = chunk.length;
-    let i = 0;
+    let p = 0;
     if (this.skipLeadingLF) {
       this.skipLeadingLF = false;
-      if (n > 0 && chunk[0] === LF) i = 1;
+      if (n > 0 && chunk[0] === LF) p = 1;
     }
-    // Next LF / CR positions, found by native indexOf and only searched again once passed.
-    let nextLF = chunk.indexOf(LF, i);
-    let nextCR = chunk.indexOf(CR, i);
-    while (i < n) {
-      if (nextLF !== -1 && nextLF < i) nextLF = chunk.indexOf(LF, i);
-      if (nextCR !== -1 && nextCR < i) nextCR = chunk.indexOf(CR, i);
-      let end: number;
-      if (nextLF === -1) end = nextCR;
-      else if (nextCR === -1) end = nextLF;
-      else end = nextLF < nextCR ? nextLF : nextCR;
+    if (p === n) return;
+    if (this.parts.length > 0) {
+      // Finish the carried line first: it needs the bytes up to this read's first line end.
+      const end = firstLineEnd(chunk, p);
       if (end === -1) {
-        this.carry(chunk, i, n);
+        this.carry(chunk, p, n);
         return;
       }
-      let line: string;
-      if (this.partBytes === 0 && this.parts.length === 0) {
-        line = chunk.toString('utf8', i, end);
-      } else {
-        this.carry(chunk, i, end);
-        line = Buffer.concat(this.parts, this.partBytes).toString('utf8');
-        this.parts = [];
-        this.partBytes = 0;
-      }
-      i = end + 1;
+      this.carry(chunk, p, end);
+      const line = Buffer.concat(this.parts, this.partBytes).toString('utf8');
+      this.parts = [];
+      this.partBytes = 0;
+      p = end + 1;
       if (chunk[end] === CR) {
-        if (i < n) {
-          if (chunk[i] === LF) i++;
-        } else {
-          this.skipLeadingLF = true;
-        }
+        if (p === n) this.skipLeadingLF = true;
+        else if (chunk[p] === LF) p++;
       }
-      sink(line);
+      sink(line, 0, line.length);
+      if (p === n) return;
     }
+    // Decode everything up to the read's last line end at once.
+    const lastByte = chunk[n - 1];
+    const last = lastByte === LF || lastByte === CR ? n - 1 : Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
+    if (last < p) {
+      this.carry(chunk, p, n);
+      return;
+    }
+    const text = chunk.toString('utf8', p, last + 1);
+    const len = text.length;
+    let i = 0;
+    let nextLF = text.indexOf('\n');
+    let nextCR = text.indexOf('\r');
+    while (i < len) {
+      if (nextLF !== -1 && nextLF < i) nextLF = text.indexOf('\n', i);
+      if (nextCR !== -1 && nextCR < i) nextCR = text.indexOf('\r', i);
+      const end = nextLF === -1 ? nextCR : nextCR === -1 || nextLF < nextCR ? nextLF : nextCR;
+      if (end - i > this.maxLineBytes) throw this.tooLong();
+      const next = end + 1;
+      if (end === nextCR) {
+        if (next < len) {
+          sink(text, i, end);
+          i = text.charCodeAt(next) === LF ? next + 1 : next;
+          continue;
+        }
+        // The read's last byte is a CR: its LF, if any, comes with the next read.
+        if (last + 1 === n) this.skipLeadingLF = true;
+      }
+      sink(text, i, end);
+      i = next;
+    }
+    if (last + 1 < n) this.carry(chunk, last + 1, n);
   }
 
   /** End of input: returns the unterminated last line, or undefined when input ended on a line end. */
@@ -75,16 +94,28 @@ export class LineSplitter {
   }
 
   private carry(chunk: Buffer, from: number, to: number): void {
-    if (to > from || this.parts.length === 0) this.parts.push(chunk.subarray(from, to));
+    if (to <= from) return;
+    this.parts.push(chunk.subarray(from, to));
     this.partBytes += to - from;
     if (this.partBytes > this.maxLineBytes) {
       this.parts = [];
       this.partBytes = 0;
-      throw new InferenceError(
-        ErrorType.frame,
-        `Inference provider sent a line longer than the limit of ${this.maxLineBytes} bytes`,
-        500,
-      );
+      throw this.tooLong();
     }
   }
+
+  private tooLong(): InferenceError {
+    return new InferenceError(
+      ErrorType.frame,
+      `Inference provider sent a line longer than the limit of ${this.maxLineBytes} bytes`,
+      500,
+    );
+  }
+}
+
+function firstLineEnd(chunk: Buffer, from: number): number {
+  const lf = chunk.indexOf(LF, from);
+  const cr = lf === -1 ? chunk.indexOf(CR, from) : chunk.subarray(from, lf).indexOf(CR);
+  if (lf === -1) return cr;
+  return cr === -1 ? lf : from + cr;
 }

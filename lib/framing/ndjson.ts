@@ -9,8 +9,8 @@ import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type Framin
 export class NdjsonDecoder implements FrameDecoder {
   private readonly lines: LineSplitter;
   private sink: FrameSink | null = null;
-  private readonly onLine = (line: string): void => {
-    if (!isBlank(line)) this.sink!({ event: 'message', data: line, id: '' });
+  private readonly onLine = (text: string, start: number, end: number): void => {
+    if (!isBlank(text, start, end)) this.sink!({ event: 'message', data: text.slice(start, end), id: '' });
   };
 
   constructor(options: FramingOptions = {}) {
@@ -25,13 +25,13 @@ export class NdjsonDecoder implements FrameDecoder {
   end(sink: FrameSink): void {
     this.sink = sink;
     const last = this.lines.end();
-    if (last !== undefined) this.onLine(last);
+    if (last !== undefined) this.onLine(last, 0, last.length);
   }
 }
 
-function isBlank(line: string): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (c !== 0x20 && c !== 0x09 && c !== 0xfeff) return false;
   }
   return true;

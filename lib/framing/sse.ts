@@ -20,7 +20,7 @@ export class SseDecoder implements FrameDecoder {
   private lastEventId = '';
   private raw: string[] | null = null;
   private eventBytes = 0;
-  private readonly onLine = (line: string): void => this.line(line);
+  private readonly onLine = (text: string, start: number, end: number): void => this.line(text, start, end);
 
   constructor(options: FramingOptions = {}) {
     this.maxEventBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -35,7 +35,7 @@ export class SseDecoder implements FrameDecoder {
   end(sink: FrameSink): void {
     this.sink = sink;
     const last = this.lines.end();
-    if (last !== undefined) this.line(last);
+    if (last !== undefined) this.line(last, 0, last.length);
     this.flushRaw();
     if (this.hasData) {
       this.reset();
@@ -43,17 +43,30 @@ export class SseDecoder implements FrameDecoder {
     }
   }
 
-  private line(line: string): void {
+  private line(text: string, start: number, end: number): void {
     if (this.firstLine) {
       this.firstLine = false;
-      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      if (text.charCodeAt(start) === 0xfeff) start++;
     }
-    if (line.length === 0) {
+    if (start === end) {
       this.dispatch();
       return;
     }
+    const c0 = text.charCodeAt(start);
+    if (c0 === 0x3a) return; // comment
+    // The common lines first, read in place: `data:` and `event:`.
+    if (c0 === 0x64 && text.startsWith('data:', start)) {
+      const from = text.charCodeAt(start + 5) === 0x20 && start + 5 < end ? start + 6 : start + 5;
+      this.appendData(text.slice(from, end));
+      return;
+    }
+    if (c0 === 0x65 && text.startsWith('event:', start)) {
+      const from = text.charCodeAt(start + 6) === 0x20 && start + 6 < end ? start + 7 : start + 6;
+      this.eventType = text.slice(from, end);
+      return;
+    }
+    const line = text.slice(start, end);
     const colon = line.indexOf(':');
-    if (colon === 0) return; // comment
     let field: string;
     let value: string;
     if (colon === -1) {
@@ -65,12 +78,7 @@ export class SseDecoder implements FrameDecoder {
     }
     switch (field) {
       case 'data':
-        this.grow(value.length);
-        if (this.hasData) this.data += '\n' + value;
-        else {
-          this.data = value;
-          this.hasData = true;
-        }
+        this.appendData(value);
         return;
       case 'event':
         this.eventType = value;
@@ -86,6 +94,15 @@ export class SseDecoder implements FrameDecoder {
           this.grow(line.length);
           (this.raw ??= []).push(line);
         }
+    }
+  }
+
+  private appendData(value: string): void {
+    this.grow(value.length);
+    if (this.hasData) this.data += '\n' + value;
+    else {
+      this.data = value;
+      this.hasData = true;
     }
   }
 
