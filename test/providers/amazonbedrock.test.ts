@@ -1,0 +1,68 @@
+// Bedrock behaviour over many bodies: every single-byte corruption of a frame is caught, and
+// the error-type frames and odd exception payloads a fixture list would not enumerate.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventStreamCodec } from '@smithy/core/event-streams';
+import { cutEvery, runDeltas } from '../helpers/streams.js';
+
+const codec = new EventStreamCodec(
+  (b: Uint8Array) => Buffer.from(b).toString('utf8'),
+  (s: string) => Buffer.from(s, 'utf8'),
+);
+function frame(headers: Record<string, string>, payload: string): Buffer {
+  const h: Record<string, { type: 'string'; value: string }> = {};
+  for (const [k, v] of Object.entries(headers)) h[k] = { type: 'string', value: v };
+  return Buffer.from(codec.encode({ headers: h, body: Buffer.from(payload, 'utf8') }));
+}
+const event = (type: string, payload: object) =>
+  frame({ ':message-type': 'event', ':event-type': type, ':content-type': 'application/json' }, JSON.stringify({ ...payload, p: 'abc' }));
+const CT = 'application/vnd.amazon.eventstream';
+
+test('any single flipped byte in a frame after a good one is a frame error, never wrong text', async () => {
+  const good = event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'ok' } });
+  const victim = event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'zwei 🙂' } });
+  const tail = event('messageStop', { stopReason: 'end_turn' });
+  for (let at = 0; at < victim.length; at++) {
+    const bad = Buffer.from(victim);
+    bad[at] = bad[at]! ^ 0x01;
+    const got = await runDeltas('amazonbedrock', cutEvery(Buffer.concat([good, bad, tail]), 13), { contentType: CT });
+    assert.deepEqual(got.deltas, [{ delta: 'ok' }], `byte ${at}`);
+    assert.equal(got.error?.type, 'frame_exception', `byte ${at}: ${got.error?.reason}`);
+  }
+});
+
+test('an error-type frame (:error-code / :error-message headers) is a provider error', async () => {
+  const body = Buffer.concat([
+    event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'a' } }),
+    frame({ ':message-type': 'error', ':error-code': 'InternalFailure', ':error-message': 'stream broke' }, ''),
+  ]);
+  const got = await runDeltas('amazonbedrock', [body], { contentType: CT });
+  assert.deepEqual(got.deltas, [{ delta: 'a' }]);
+  assert.equal(got.error?.type, 'status_exception');
+  assert.match(got.error?.reason ?? '', /InternalFailure: stream broke/);
+});
+
+test('exception statuses by name, any case; an unknown name is 500; a non-JSON payload is kept as the message', async () => {
+  const cases: [string, string, number][] = [
+    ['internalServerException', '{"message":"boom"}', 500],
+    ['ValidationException', '{"message":"bad input"}', 400],
+    ['serviceUnavailableException', '{"message":"later"}', 503],
+    ['MODELTIMEOUTEXCEPTION', '{"message":"slow"}', 408],
+    ['somethingNewException', '{"Message":"new"}', 500],
+    ['throttlingException', 'Rate exceeded', 429],
+  ];
+  for (const [type, payload, status] of cases) {
+    const body = frame({ ':message-type': 'exception', ':exception-type': type, ':content-type': 'application/json' }, payload);
+    const got = await runDeltas('amazonbedrock', [body], { contentType: CT });
+    assert.equal(got.error?.status, status, type);
+    assert.equal(got.error?.type, 'status_exception');
+    assert.ok(got.error?.reason.includes(type), got.error?.reason);
+  }
+});
+
+test('a stream ending right after messageStop (no metadata frame) is clean', async () => {
+  const text = event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'x' } });
+  const stop = event('messageStop', { stopReason: 'max_tokens' });
+  const noMetadata = await runDeltas('amazonbedrock', [Buffer.concat([text, stop])], { contentType: CT });
+  assert.deepEqual(noMetadata, { deltas: [{ delta: 'x' }, { finish_reason: 'max_tokens' }], error: null });
+});
