@@ -1,9 +1,9 @@
 import { incompleteStream } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson } from './common.js';
+import { isObject, parseEventJson, providerStreamError, str, type Json } from './common.js';
 import { defineProvider } from './define.js';
-import { DashScopeNativeReader, dashScopeError, isDashScopeError } from './dialects/dashscope.js';
-import { isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
+import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeError } from './dialects/dashscope.js';
+import { isDone, openAiChunk } from './dialects/openai-chat.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
 const ID = 'alibabacloud';
@@ -25,7 +25,7 @@ class AlibabaCloudNormalizer implements EventNormalizer {
     }
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
-    if (isObject(json.error)) throw openAiStreamError(ID, json.error);
+    if (isObject(json.error)) throw compatError(json.error);
     if (frame.event === 'error' || isDashScopeError(json)) throw dashScopeError(ID, json);
     const output = json.output;
     if (isObject(output)) {
@@ -38,6 +38,12 @@ class AlibabaCloudNormalizer implements EventNormalizer {
   end(_out: DeltaObject[]): void {
     if (!this.ended) throw incompleteStream(`The [${ID}] stream ended before its final event`);
   }
+}
+
+/** Compatible mode: `{"error":{"code":"data_inspection_failed","message","type"}}`, DashScope's codes in snake case. */
+function compatError(error: Json) {
+  const code = str(error.code) ?? str(error.type);
+  return providerStreamError(ID, str(error.message) ?? JSON.stringify(error), dashScopeStatus(code));
 }
 
 export const alibabacloud = defineProvider({

@@ -34,6 +34,12 @@ test('DashScope error codes map to the documented HTTP statuses', () => {
     Arrearage: 400,
     'InternalError.Algo': 500,
     SomethingNew: 500,
+    // compatible mode spells the same codes in snake case
+    data_inspection_failed: 400,
+    invalid_parameter_error: 400,
+    invalid_api_key: 401,
+    limit_requests: 429,
+    internal_error: 500,
   };
   for (const [code, status] of Object.entries(expected)) assert.equal(dashScopeStatus(code), status, code);
 });

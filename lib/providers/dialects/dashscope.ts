@@ -87,24 +87,26 @@ export function isDashScopeError(json: Json): boolean {
 /**
  * DashScope error code -> HTTP status, from Alibaba Cloud Model Studio's status code table.
  * The stream states the status only in a `:HTTP_STATUS/NNN` comment, which SSE framing
- * drops; the code determines it just as well.
+ * drops; the code determines it just as well. Native codes are `Throttling.RateQuota`,
+ * compatible-mode codes `data_inspection_failed`: both are compared without case or `._`.
  */
 export function dashScopeStatus(code: string | undefined): number {
   if (code === undefined) return 500;
-  if (code.startsWith('Throttling')) return 429;
-  if (code === 'InvalidApiKey') return 401;
-  if (code.startsWith('AccessDenied')) return 403;
-  if (code.startsWith('ModelNotFound') || code.startsWith('NotFound')) return 404;
-  if (code === 'RequestTimeOut') return 408;
-  if (code === 'BadRequest.TooLarge') return 413;
-  if (code.startsWith('InternalError') || code === 'SystemError') return 500;
-  if (code.startsWith('ModelUnavailable') || code.startsWith('ServiceUnavailable') || code === 'ModelServingError') return 503;
+  const key = code.toLowerCase().replace(/[._]/g, '');
+  if (key.startsWith('throttling') || key === 'limitrequests' || key === 'insufficientquota') return 429;
+  if (key === 'invalidapikey') return 401;
+  if (key.startsWith('accessdenied')) return 403;
+  if (key.startsWith('modelnotfound') || key.startsWith('notfound')) return 404;
+  if (key === 'requesttimeout') return 408;
+  if (key === 'badrequesttoolarge') return 413;
+  if (key.startsWith('internalerror') || key === 'systemerror') return 500;
+  if (key.startsWith('modelunavailable') || key.startsWith('serviceunavailable') || key === 'modelservingerror') return 503;
   if (
-    code.startsWith('Invalid') ||
-    code.startsWith('BadRequest') ||
-    code.startsWith('DataInspection') ||
-    code === 'Arrearage' ||
-    code === 'UnsupportedOperation'
+    key.startsWith('invalid') ||
+    key.startsWith('badrequest') ||
+    key.startsWith('datainspection') ||
+    key === 'arrearage' ||
+    key === 'unsupportedoperation'
   ) {
     return 400;
   }
