@@ -24,3 +24,6 @@ export { serialize, Serializer, completionEvent, doneEvent, errorEvent, type Ser
 export { BodyDecoder, type DecodeOptions } from './pipeline/body-decoder.js';
 export { deltaStream, DeltaStream, type DeltaStreamOptions } from './pipeline/delta-stream.js';
 export { completionStream, CompletionStream, type CompletionStreamOptions } from './pipeline/completion-stream.js';
+export { createInferenceHandler, startInferenceServer, startDemoProvider, type InferenceHandler, type InferenceHandlerOptions, type InferenceServer, type InferenceServerOptions, type DemoProvider, type DemoProviderOptions } from './http/index.js';
+export { MemoryRegistry, FileRegistry, publicEndpoint, isSecretSetting, type EndpointRegistry, type StoredEndpoint } from './registry/index.js';
+export { ProviderClient, sharedAgent, closeSharedAgent, services, getService, serviceIds, type ProviderClientOptions, type ProviderCallOptions, type UpstreamResponse, type ServiceDefinition, type ProviderRequest } from './client/index.js';

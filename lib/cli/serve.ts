@@ -1,7 +1,93 @@
+import { parseArgs } from 'node:util';
+import { FileRegistry } from '../registry/file.js';
+import { startInferenceServer } from '../http/server.js';
 import type { CliIo } from './main.js';
 
-/** Placeholder until the HTTP API lands (issue: the `_inference` HTTP API). */
-export async function serve(_args: string[], io: CliIo): Promise<number> {
-  io.stderr.write('inference-stream: serve is not available yet\n');
-  return 1;
+const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints FILE] [--demo-tps N] [--no-demo] [--bom] [--drain]
+
+  --host H          address to listen on (env HOST; default 127.0.0.1)
+  --port N          port (env PORT; default 9200; 0 picks a free port)
+  --endpoints FILE  keep endpoints in FILE across restarts (env INFERENCE_STREAM_ENDPOINTS)
+  --demo-tps N      token rate of the simulated provider behind the demo endpoint (env INFERENCE_STREAM_DEMO_TPS; default 40)
+  --no-demo         no demo endpoint
+  --bom             U+FEFF before every event, byte for byte as Elasticsearch
+  --drain           read a provider to its end when a streaming client disconnects (default: abort at once)
+`;
+
+function usage(io: CliIo, message: string): number {
+  io.stderr.write(`inference-stream serve: ${message}\n${HELP}`);
+  return 2;
+}
+
+/** `inference-stream serve`: runs until SIGTERM/SIGINT, then closes cleanly (exit status 0). */
+export async function serve(args: string[], io: CliIo): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        endpoints: { type: 'string' },
+        'demo-tps': { type: 'string' },
+        'no-demo': { type: 'boolean' },
+        bom: { type: 'boolean' },
+        drain: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const host = (values.host as string | undefined) ?? process.env.HOST ?? '127.0.0.1';
+  const portText = (values.port as string | undefined) ?? process.env.PORT ?? '9200';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) return usage(io, `invalid port [${portText}]`);
+  const tpsText = (values['demo-tps'] as string | undefined) ?? process.env.INFERENCE_STREAM_DEMO_TPS;
+  const tokensPerSecond = tpsText === undefined ? undefined : Number(tpsText);
+  if (tokensPerSecond !== undefined && !(tokensPerSecond > 0)) return usage(io, `invalid --demo-tps [${tpsText}]`);
+  const endpointsFile = (values.endpoints as string | undefined) ?? process.env.INFERENCE_STREAM_ENDPOINTS;
+
+  let registry: FileRegistry | undefined;
+  if (endpointsFile) {
+    try {
+      registry = await FileRegistry.open(endpointsFile);
+    } catch (err) {
+      io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  let server;
+  try {
+    server = await startInferenceServer({
+      host,
+      port,
+      registry,
+      demo: values['no-demo'] ? false : { tokensPerSecond },
+      bom: values.bom === true,
+      onDisconnect: values.drain ? 'drain' : 'abort',
+    });
+  } catch (err) {
+    io.stderr.write(`inference-stream serve: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  io.stdout.write(`listening on ${server.url}\n`);
+  return new Promise<number>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      server.close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
 }

@@ -1,0 +1,43 @@
+import type { IncomingMessage } from 'node:http';
+import { ErrorType, InferenceError } from '../errors.js';
+
+const JSON_TYPE = /^application\/(?:json|vnd\.elasticsearch\+json)\s*(?:;|$)/i;
+
+/** The request body as JSON, or undefined when there is none. Throws Elasticsearch's errors. */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  // A framework that parsed the body already (express.json(), Fastify) left it on req.body.
+  const parsed = (req as { body?: unknown }).body;
+  if (parsed !== undefined && (req.readableEnded || req.complete)) {
+    if (Buffer.isBuffer(parsed) || typeof parsed === 'string') return parseJson(parsed.toString());
+    return parsed;
+  }
+  const type = req.headers['content-type'];
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      req.resume();
+      throw new InferenceError('content_too_long_exception', `Request body is too large: more than [${maxBytes}] bytes`, 413);
+    }
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  if (type !== undefined && !JSON_TYPE.test(type)) {
+    throw new InferenceError('media_type_header_exception', `Content-Type header [${type}] is not supported`, 406);
+  }
+  return parseJson(Buffer.concat(chunks, size).toString('utf8'));
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InferenceError(ErrorType.xContentParse, `Failed to parse request body: ${(err as Error).message}`, 400);
+  }
+}
+
+export function bodyRequired(): InferenceError {
+  return new InferenceError(ErrorType.parse, 'request body is required', 400);
+}

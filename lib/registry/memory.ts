@@ -1,0 +1,28 @@
+import type { EndpointRegistry, StoredEndpoint } from './types.js';
+
+/** The default registry: a Map, gone when the process ends. */
+export class MemoryRegistry implements EndpointRegistry {
+  protected readonly endpoints = new Map<string, StoredEndpoint>();
+
+  constructor(initial: Iterable<StoredEndpoint> = []) {
+    for (const endpoint of initial) this.endpoints.set(endpoint.inference_id, endpoint);
+  }
+
+  async get(inferenceId: string): Promise<StoredEndpoint | undefined> {
+    return this.endpoints.get(inferenceId);
+  }
+
+  async put(endpoint: StoredEndpoint, options: { overwrite?: boolean } = {}): Promise<boolean> {
+    if (!options.overwrite && this.endpoints.has(endpoint.inference_id)) return false;
+    this.endpoints.set(endpoint.inference_id, endpoint);
+    return true;
+  }
+
+  async delete(inferenceId: string): Promise<boolean> {
+    return this.endpoints.delete(inferenceId);
+  }
+
+  async list(): Promise<StoredEndpoint[]> {
+    return [...this.endpoints.values()].sort((a, b) => (a.inference_id < b.inference_id ? -1 : 1));
+  }
+}

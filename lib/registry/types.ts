@@ -1,0 +1,55 @@
+/** One inference endpoint as stored: everything PUT received, secrets included. */
+export interface StoredEndpoint {
+  inference_id: string;
+  task_type: string;
+  service: string;
+  service_settings: Record<string, unknown>;
+  task_settings: Record<string, unknown>;
+}
+
+/**
+ * Where endpoints live. Async so that it can be backed by any store (a database, a
+ * secrets manager); the embedded ones are in memory, optionally persisted to a file.
+ */
+export interface EndpointRegistry {
+  get(inferenceId: string): Promise<StoredEndpoint | undefined>;
+  /** Stores the endpoint; resolves false (and stores nothing) when the id exists and `overwrite` is not set. */
+  put(endpoint: StoredEndpoint, options?: { overwrite?: boolean }): Promise<boolean>;
+  /** Resolves false when there was no such endpoint. */
+  delete(inferenceId: string): Promise<boolean>;
+  list(): Promise<StoredEndpoint[]>;
+}
+
+/** Setting names that hold credentials: stored, used, never returned. */
+const SECRET_SETTINGS = new Set([
+  'api_key',
+  'secret_key',
+  'access_key',
+  'service_account_json',
+  'entra_id',
+  'secret',
+  'password',
+  'token',
+  'access_token',
+  'session_token',
+]);
+
+export function isSecretSetting(name: string): boolean {
+  return SECRET_SETTINGS.has(name);
+}
+
+/** The endpoint as Elasticsearch shows it: key order kept, secrets removed, empty task_settings omitted. */
+export function publicEndpoint(endpoint: StoredEndpoint): Record<string, unknown> {
+  const serviceSettings: Record<string, unknown> = {};
+  for (const key of Object.keys(endpoint.service_settings)) {
+    if (!isSecretSetting(key)) serviceSettings[key] = endpoint.service_settings[key];
+  }
+  const view: Record<string, unknown> = {
+    inference_id: endpoint.inference_id,
+    task_type: endpoint.task_type,
+    service: endpoint.service,
+    service_settings: serviceSettings,
+  };
+  if (Object.keys(endpoint.task_settings).length > 0) view.task_settings = endpoint.task_settings;
+  return view;
+}
