@@ -1,3 +1,4 @@
+import { incompleteStream } from '../errors.js';
 import { LineSplitter } from './lines.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
@@ -25,7 +26,10 @@ export class NdjsonDecoder implements FrameDecoder {
   end(sink: FrameSink): void {
     this.sink = sink;
     const last = this.lines.end();
-    if (last !== undefined) this.onLine(last, 0, last.length);
+    if (last === undefined || isBlank(last, 0, last.length)) return;
+    // A last line without newline counts when it is whole; cut off inside, it is truncation, not bad JSON.
+    if (!isJson(last)) throw incompleteStream('The inference provider stream ended inside an unterminated line');
+    this.onLine(last, 0, last.length);
   }
 }
 
@@ -35,4 +39,13 @@ function isBlank(text: string, start: number, end: number): boolean {
     if (c !== 0x20 && c !== 0x09 && c !== 0xfeff) return false;
   }
   return true;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

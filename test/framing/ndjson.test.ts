@@ -35,7 +35,7 @@ describe('NDJSON framing', () => {
         fc.constantFrom('\n', '\r\n'),
         fc.array(fc.nat(), { maxLength: 10 }),
         async (lines, eol, offsets) => {
-          const body = Buffer.from(lines.join(eol));
+          const body = Buffer.from(lines.map((l) => JSON.stringify(l)).join(eol));
           const viaSplit2: string[] = [];
           for await (const l of Readable.from(cutEvery(body, 3)).pipe(split2())) if (String(l).trim()) viaSplit2.push(String(l));
           assert.deepEqual(decode(cutAt(body, offsets.map((o) => o % (body.length + 1)))), viaSplit2);
@@ -49,5 +49,18 @@ describe('NDJSON framing', () => {
     const frames: Frame[] = [];
     for await (const f of source(cutEvery(Buffer.from('{"a":1}\n{"b":2}'), 1)).pipe(ndjsonParser())) frames.push(f);
     assert.deepEqual(frames.map((f) => f.data), ['{"a":1}', '{"b":2}']);
+  });
+});
+
+describe('NDJSON end of input', () => {
+  test('a whole last line without newline counts; a cut one is incomplete_stream', () => {
+    const d = new NdjsonDecoder();
+    const got: string[] = [];
+    d.write(Buffer.from('{"a":1}\n{"b":2}'), (f) => got.push(f.data));
+    d.end((f) => got.push(f.data));
+    assert.deepEqual(got, ['{"a":1}', '{"b":2}']);
+    const e = new NdjsonDecoder();
+    e.write(Buffer.from('{"a":1}\n{"b":'), () => {});
+    assert.throws(() => e.end(() => {}), { type: 'incomplete_stream' });
   });
 });

@@ -34,9 +34,8 @@ test('cohere v2: a [DONE] data line after message-end is not a parse error', asy
   assert.deepEqual(await runDeltas('cohere', [Buffer.from(body)]), { deltas: [{ delta: 'x' }, { finish_reason: 'COMPLETE' }], error: null });
 });
 
-// A line cut off by the end of input is a truncation. Sniffed bodies (JSON sequence framing)
-// say incomplete_stream; with an NDJSON content type the framing hands the partial last line
-// on as if complete, and it fails as parse_exception. Both are 500; the type differs.
+// A line cut off by the end of input is a truncation (incomplete_stream), whether the body
+// was sniffed (JSON sequence framing) or labelled NDJSON.
 for (const [provider, body, contentType] of [
   ['cohere', '{"event_type":"text-generation","text":"Hello"}\n{"event_type":"text-gen', 'application/stream+json'],
   ['ollama', '{"message":{"content":"Hello"},"done":false}\n{"message":{"con', 'application/x-ndjson'],
@@ -47,13 +46,9 @@ for (const [provider, body, contentType] of [
     assert.equal(got.error?.type, 'incomplete_stream');
   });
 
-  test(
-    `${provider}: input cut inside the last line is incomplete_stream, with content type ${contentType}`,
-    { todo: 'NdjsonDecoder.end() hands an unterminated, unparseable last line on as a frame (lib/framing, not owned here)' },
-    async () => {
-      const got = await runDeltas(provider, cutEvery(Buffer.from(body), 4), { contentType });
-      assert.deepEqual(got.deltas, [{ delta: 'Hello' }]);
-      assert.equal(got.error?.type, 'incomplete_stream');
-    },
-  );
+  test(`${provider}: input cut inside the last line is incomplete_stream, with content type ${contentType}`, async () => {
+    const got = await runDeltas(provider, cutEvery(Buffer.from(body), 4), { contentType });
+    assert.deepEqual(got.deltas, [{ delta: 'Hello' }]);
+    assert.equal(got.error?.type, 'incomplete_stream');
+  });
 }
