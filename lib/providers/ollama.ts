@@ -31,9 +31,10 @@ class OllamaNormalizer implements EventNormalizer {
     if (json.done === true) {
       this.done = true;
       pushFinish(out, json.done_reason);
-      if (typeof json.prompt_eval_count === 'number' || typeof json.eval_count === 'number') {
-        pushUsage(out, { prompt_eval_count: json.prompt_eval_count, eval_count: json.eval_count });
-      }
+      const usage: Record<string, unknown> = {};
+      if (typeof json.prompt_eval_count === 'number') usage.prompt_eval_count = json.prompt_eval_count;
+      if (typeof json.eval_count === 'number') usage.eval_count = json.eval_count;
+      if (usage.prompt_eval_count !== undefined || usage.eval_count !== undefined) pushUsage(out, usage);
     }
   }
 

@@ -47,8 +47,12 @@ export class CohereNormalizer implements EventNormalizer {
     }
     pushFinish(out, reason);
     const meta = response && isObject(response.meta) ? response.meta : undefined;
-    if (meta && (meta.billed_units !== undefined || meta.tokens !== undefined)) {
-      pushUsage(out, { billed_units: meta.billed_units, tokens: meta.tokens });
+    if (meta) {
+      // The shape v2 reports in message-end's `usage`; `api_version` and the like are left out.
+      const usage: Json = {};
+      if (meta.billed_units !== undefined) usage.billed_units = meta.billed_units;
+      if (meta.tokens !== undefined) usage.tokens = meta.tokens;
+      if (usage.billed_units !== undefined || usage.tokens !== undefined) pushUsage(out, usage);
     }
   }
 
