@@ -49,6 +49,7 @@ test('exception statuses by name, any case; an unknown name is 500; a non-JSON p
     ['serviceUnavailableException', '{"message":"later"}', 503],
     ['MODELTIMEOUTEXCEPTION', '{"message":"slow"}', 408],
     ['somethingNewException', '{"Message":"new"}', 500],
+    ['constructor', '{"message":"a name that is also an Object.prototype key"}', 500],
     ['throttlingException', 'Rate exceeded', 429],
   ];
   for (const [type, payload, status] of cases) {

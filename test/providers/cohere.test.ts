@@ -34,8 +34,13 @@ test('cohere v2: a [DONE] data line after message-end is not a parse error', asy
   assert.deepEqual(await runDeltas('cohere', [Buffer.from(body)]), { deltas: [{ delta: 'x' }, { finish_reason: 'COMPLETE' }], error: null });
 });
 
-// A line cut off by the end of input is a truncation (incomplete_stream), whether the body
-// was sniffed (JSON sequence framing) or labelled NDJSON.
+test('cohere v1: a finish_reason that is an Object.prototype key is a plain finish reason', async () => {
+  const body = '{"event_type":"text-generation","text":"a"}\n{"event_type":"stream-end","finish_reason":"constructor"}\n';
+  assert.deepEqual(await runDeltas('cohere', [Buffer.from(body)]), { deltas: [{ delta: 'a' }, { finish_reason: 'constructor' }], error: null });
+});
+
+// A line cut off by the end of input is a truncation, whichever framing reads it: the JSON
+// sequence framing (sniffed) and the NDJSON framing (content type) must agree.
 for (const [provider, body, contentType] of [
   ['cohere', '{"event_type":"text-generation","text":"Hello"}\n{"event_type":"text-gen', 'application/stream+json'],
   ['ollama', '{"message":{"content":"Hello"},"done":false}\n{"message":{"con', 'application/x-ndjson'],

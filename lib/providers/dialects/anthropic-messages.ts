@@ -4,14 +4,14 @@ import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasonin
 import type { DeltaObject, EventNormalizer } from '../types.js';
 
 /** Anthropic's error types Elasticsearch maps to a status; anything else (api_error, overloaded_error) is 500, as there. */
-const ERROR_STATUS: Record<string, number> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  permission_error: 403,
-  not_found_error: 404,
-  request_too_large: 413,
-  rate_limit_error: 429,
-};
+const ERROR_STATUS = new Map<string, number>([
+  ['invalid_request_error', 400],
+  ['authentication_error', 401],
+  ['permission_error', 403],
+  ['not_found_error', 404],
+  ['request_too_large', 413],
+  ['rate_limit_error', 429],
+]);
 
 /**
  * Anthropic Messages stream: `content_block_delta` with `text_delta` is the answer,
@@ -80,5 +80,5 @@ export function anthropicError(provider: string, error: unknown) {
   if (!isObject(error)) return providerStreamError(provider, String(error));
   const type = str(error.type) ?? 'error';
   const message = str(error.message) ?? type;
-  return providerStreamError(provider, message, ERROR_STATUS[type] ?? 500);
+  return providerStreamError(provider, message, ERROR_STATUS.get(type) ?? 500);
 }

@@ -3,16 +3,16 @@ import { isObject, providerStreamError, pushFinish, pushReasoning, pushText, pus
 import type { DeltaObject } from '../types.js';
 
 /** Bedrock runtime exception names (lower-cased: the wire spells them either way) and their HTTP status. */
-const EXCEPTION_STATUS: Record<string, number> = {
-  throttlingexception: 429,
-  internalserverexception: 500,
-  modelstreamerrorexception: 424,
-  validationexception: 400,
-  serviceunavailableexception: 503,
-  modeltimeoutexception: 408,
-  accessdeniedexception: 403,
-  resourcenotfoundexception: 404,
-};
+const EXCEPTION_STATUS = new Map<string, number>([
+  ['throttlingexception', 429],
+  ['internalserverexception', 500],
+  ['modelstreamerrorexception', 424],
+  ['validationexception', 400],
+  ['serviceunavailableexception', 503],
+  ['modeltimeoutexception', 408],
+  ['accessdeniedexception', 403],
+  ['resourcenotfoundexception', 404],
+]);
 
 /**
  * One ConverseStream event, by its `:event-type`: `contentBlockDelta` carries answer text
@@ -50,6 +50,6 @@ export function bedrockException(provider: string, frame: Frame) {
     message = frame.data.trim() || undefined;
   }
   const name = frame.event || 'exception';
-  const status = EXCEPTION_STATUS[name.toLowerCase()] ?? statusForErrorWord(name);
+  const status = EXCEPTION_STATUS.get(name.toLowerCase()) ?? statusForErrorWord(name);
   return providerStreamError(provider, message ? `${name}: ${message}` : name, status);
 }

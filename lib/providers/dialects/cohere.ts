@@ -4,7 +4,11 @@ import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasonin
 import type { DeltaObject, EventNormalizer } from '../types.js';
 
 /** v1 `stream-end` finish reasons that are failures, with the status Elasticsearch gives them. */
-const V1_ERROR_STATUS: Record<string, number> = { ERROR: 500, ERROR_TOXIC: 500, ERROR_LIMIT: 429 };
+const V1_ERROR_STATUS = new Map<string, number>([
+  ['ERROR', 500],
+  ['ERROR_TOXIC', 500],
+  ['ERROR_LIMIT', 429],
+]);
 
 /**
  * Cohere chat streams, both API versions, told apart per object:
@@ -41,9 +45,10 @@ export class CohereNormalizer implements EventNormalizer {
     this.done = true;
     const reason = str(json.finish_reason);
     const response = isObject(json.response) ? json.response : undefined;
-    if (reason !== undefined && V1_ERROR_STATUS[reason] !== undefined) {
+    const errorStatus = reason === undefined ? undefined : V1_ERROR_STATUS.get(reason);
+    if (errorStatus !== undefined) {
       const message = str(response?.text) || str(json.text) || `generation ended with finish_reason [${reason}]`;
-      throw providerStreamError(this.provider, message, V1_ERROR_STATUS[reason]);
+      throw providerStreamError(this.provider, message, errorStatus);
     }
     pushFinish(out, reason);
     const meta = response && isObject(response.meta) ? response.meta : undefined;
