@@ -50,7 +50,8 @@ export function providerStreamError(provider: string, message: string, status = 
   return new InferenceError(
     ErrorType.status,
     `Received an error response from the [${provider}] inference provider mid-stream. Error message: [${message}]`,
-    status,
+    // the status comes from the provider's payload: only an HTTP error status may become ours
+    Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500,
   );
 }
 

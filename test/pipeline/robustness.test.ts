@@ -1,34 +1,16 @@
 // Any bytes, for any provider: no crash, no hang, and every failure is a typed error.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { providerIds } from '../../lib/index.js';
-import type { FixtureCase } from '../fixtures/types.js';
+import { bodyBytes, fuzzBody, fuzzParams, fuzzRuns, loadFixtureCases } from '../helpers/fuzz.js';
 import { cutAt, parseEsEvents, runCompletion, runDeltas } from '../helpers/streams.js';
 
-const dir = new URL('../fixtures/', import.meta.url);
-const bodies: Buffer[] = [];
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'types.ts')) {
-  const { cases } = (await import(new URL(file, dir).href)) as { cases: FixtureCase[] };
-  for (const c of cases) bodies.push(typeof c.body === 'string' ? Buffer.from(c.body) : c.body);
-}
-const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+const bodies = (await loadFixtureCases()).map(bodyBytes);
+const RUNS = fuzzRuns(40); // FUZZ_RUNS (npm run fuzz) raises it
 
-/** Random bytes, or a real-shaped body with bytes flipped, inserted or cut away. */
-const input = fc.oneof(
-  fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
-  fc.tuple(fc.constantFrom(...bodies), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'cut')), { maxLength: 5 })).map(([body, edits]) => {
-    let b = Buffer.from(body);
-    for (const [at, byte, kind] of edits) {
-      const i = b.length === 0 ? 0 : at % b.length;
-      if (kind === 'flip' && b.length > 0) b[i] = byte;
-      else if (kind === 'insert') b = Buffer.concat([b.subarray(0, i), Buffer.from([byte]), b.subarray(i)]);
-      else b = b.subarray(0, i);
-    }
-    return b;
-  }),
-);
+/** Random bytes, a real-shaped body with bytes flipped, inserted, cut, duplicated or made invalid UTF-8, or two bodies spliced. */
+const input = fuzzBody(bodies);
 
 function validDelta(d: object): boolean {
   const keys = Object.keys(d);
@@ -57,7 +39,7 @@ describe('robustness: random and mutated input', () => {
           assert.ok(last.data === '[DONE]' || last.event === 'error');
           assert.equal(events.filter((e) => e.event === 'error' || e.data === '[DONE]').length, 1);
         }),
-        { numRuns: RUNS },
+        fuzzParams(RUNS),
       );
     });
   }
