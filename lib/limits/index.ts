@@ -1,0 +1,18 @@
+export {
+  DEFAULT_LIMITS,
+  resolveLimits,
+  formatDuration,
+  bodyTooLarge,
+  headersTooLarge,
+  tooManyStreams,
+  firstByteTimeout,
+  idleTimeout,
+  streamTooLong,
+  tooManyEndpoints,
+  inferenceIdError,
+  endpointCountError,
+  clientErrorResponse,
+  type Limits,
+} from './limits.js';
+export { StreamSlots } from './slots.js';
+export { overdue, watchUpstream, type WatchedLimits } from './watchdog.js';
