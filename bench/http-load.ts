@@ -1,0 +1,270 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { percentiles } from './lib/stats.js';
+import { fmt } from './lib/stats.js';
+import { table } from './lib/table.js';
+import type { BarGroup } from './lib/svg.js';
+
+/**
+ * HTTP load on loopback: a simulated OpenAI provider (own process) streaming `DELTAS` chunks
+ * per request at a model's pace, the proxy under test (own process, so its CPU and memory
+ * are its own), and an undici client here holding C concurrent streams, bounded in count
+ * and in time. Contenders: the provider called directly, our handler, and the naive proxy.
+ */
+
+const DELTAS = 50;
+const INTERVAL_MS = 10;
+const MARK = '" tok';
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+}
+
+function start(file: string, args: string[]): Promise<Proc> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b;
+      const nl = out.indexOf('\n');
+      if (nl !== -1) resolve({ child, url: out.slice(0, nl).trim() });
+    });
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before listening`)));
+  });
+}
+
+function stop(p: Proc): Promise<void> {
+  return new Promise((resolve) => {
+    if (p.child.exitCode !== null) return resolve();
+    p.child.once('exit', () => resolve());
+    p.child.kill('SIGTERM');
+  });
+}
+
+interface ServerStats {
+  cpu: { user: number; system: number };
+  mem: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
+}
+
+async function serverStats(base: string, gc = false): Promise<ServerStats> {
+  const r = await request(base + '/__bench/stats' + (gc ? '?gc=1' : ''));
+  return (await r.body.json()) as ServerStats;
+}
+
+export interface LoadRow {
+  contender: string;
+  ours: boolean;
+  concurrency: number;
+  streams: number;
+  seconds: number;
+  streamsPerSec: number;
+  deltasPerSec: number;
+  ttfdP50: number;
+  ttfdP99: number;
+  /** (heap + external + array buffers) after a GC with all streams open, minus the same idle, per stream. */
+  memPerOpenStreamKiB: number | null;
+  /** Median time-to-first-delta minus the direct call's, at the same concurrency. */
+  addedTtfdP50: number | null;
+  addedTtfdP99: number | null;
+  cpuMsPer1000Deltas: number | null;
+  peakRssMiB: number | null;
+  errors: number;
+  stoppedAtTimeLimit: boolean;
+}
+
+async function load(
+  dispatcher: Agent,
+  url: string,
+  body: string,
+  concurrency: number,
+  maxStreams: number,
+  maxSeconds: number,
+  onSample?: () => Promise<void>,
+  onAllOpen?: () => Promise<void>,
+): Promise<{ streams: number; deltas: number; seconds: number; ttfd: number[]; errors: number; timedOut: boolean }> {
+  const ttfd: number[] = [];
+  let open = 0;
+  let allOpenSeen: Promise<void> | null = null;
+  let started = 0;
+  let streams = 0;
+  let deltas = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  const deadline = t0 + maxSeconds * 1000;
+  let timedOut = false;
+  const one = async () => {
+    const s = performance.now();
+    const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher });
+    if (res.statusCode !== 200) {
+      await res.body.text();
+      throw new Error(`status ${res.statusCode}`);
+    }
+    open++;
+    if (open >= Math.ceil(concurrency * 0.9) && onAllOpen && allOpenSeen === null) allOpenSeen = onAllOpen();
+    let text = '';
+    let first = -1;
+    for await (const chunk of res.body) {
+      text += chunk;
+      if (first < 0 && text.includes(MARK)) first = performance.now() - s;
+    }
+    let n = 0;
+    for (let i = text.indexOf(MARK); i !== -1; i = text.indexOf(MARK, i + 1)) n++;
+    open--;
+    if (n !== DELTAS) throw new Error(`${n} deltas in a stream, expected ${DELTAS}`);
+    ttfd.push(first);
+    deltas += n;
+    streams++;
+  };
+  const worker = async () => {
+    while (started < maxStreams) {
+      if (performance.now() > deadline) {
+        timedOut = true;
+        return;
+      }
+      started++;
+      try {
+        await one();
+      } catch {
+        errors++;
+      }
+    }
+  };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling && onSample) {
+      await onSample();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  sampling = false;
+  await sampler;
+  await allOpenSeen;
+  return { streams, deltas, seconds, ttfd, errors, timedOut };
+}
+
+export interface HttpResult {
+  deltasPerStream: number;
+  intervalMs: number;
+  rows: LoadRow[];
+  chartGroups: BarGroup[];
+}
+
+export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => void }): Promise<HttpResult> {
+  const provider = await start('./http/provider-child.ts', [`--deltas=${DELTAS}`, `--interval=${INTERVAL_MS}`]);
+  const providerUrl = provider.url + '/v1/chat/completions';
+  const plans = [
+    { concurrency: 100, streams: opts.quick ? 300 : 1500, seconds: opts.quick ? 8 : 20 },
+    { concurrency: 1000, streams: opts.quick ? 1500 : 5000, seconds: opts.quick ? 10 : 25 },
+  ];
+  const contenders = [
+    { name: 'provider called directly', ours: false, mode: null as string | null },
+    { name: 'inference-stream handler (default Agent, 128 connections)', ours: true, mode: 'ours' },
+    { name: 'inference-stream handler (Agent with 1,024 connections)', ours: true, mode: 'ours-1024' },
+    { name: 'naive proxy (fetch + getReader + split + JSON.parse + res.write)', ours: false, mode: 'naive' },
+  ];
+  const rows: LoadRow[] = [];
+  try {
+    for (const plan of plans) {
+      let direct: LoadRow | null = null;
+      for (const c of contenders) {
+        const server = c.mode ? await start('./http/server-child.ts', [`--mode=${c.mode}`, `--provider=${providerUrl}`]) : null;
+        try {
+          const url = server ? server.url + '/_inference/completion/bench/_stream' : providerUrl;
+          const body = server ? '{"input":"hello"}' : JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hello' }] });
+          const client = new Agent({ connections: plan.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+          // Warm-up at full concurrency: JIT, and every connection on both hops already open.
+          await load(client, url, body, plan.concurrency, plan.concurrency, 30);
+          const before = server ? await serverStats(server.url, true) : null;
+          let peakRss = 0;
+          let openHeap = -1;
+          const allOpen = server
+            ? async () => {
+                const s = await serverStats(server.url, true);
+                openHeap = s.mem.heapUsed + s.mem.external + s.mem.arrayBuffers;
+              }
+            : undefined;
+          const sample = server
+            ? async () => {
+                const s = await serverStats(server.url);
+                if (s.mem.rss > peakRss) peakRss = s.mem.rss;
+              }
+            : undefined;
+          const r = await load(client, url, body, plan.concurrency, plan.streams, plan.seconds, sample, allOpen);
+          await client.close();
+          const after = server ? await serverStats(server.url) : null;
+          const [p50, p99] = percentiles(r.ttfd, [0.5, 0.99]);
+          const cpuMs = before && after ? (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000 : null;
+          const row: LoadRow = {
+            contender: c.name,
+            ours: c.ours,
+            concurrency: plan.concurrency,
+            streams: r.streams,
+            seconds: r.seconds,
+            streamsPerSec: r.streams / r.seconds,
+            deltasPerSec: r.deltas / r.seconds,
+            ttfdP50: p50!,
+            ttfdP99: p99!,
+            addedTtfdP50: direct ? p50! - direct.ttfdP50 : null,
+            addedTtfdP99: direct ? p99! - direct.ttfdP99 : null,
+            cpuMsPer1000Deltas: cpuMs !== null && r.deltas > 0 ? cpuMs / (r.deltas / 1000) : null,
+            memPerOpenStreamKiB:
+              before && openHeap >= 0 ? (openHeap - (before.mem.heapUsed + before.mem.external + before.mem.arrayBuffers)) / 1024 / plan.concurrency : null,
+            peakRssMiB: before ? peakRss / 1048576 : null,
+            errors: r.errors,
+            stoppedAtTimeLimit: r.timedOut,
+          };
+          if (!c.mode) direct = row;
+          rows.push(row);
+          opts.log(
+            `  c=${plan.concurrency} ${c.name}: ${fmt(row.streamsPerSec)} streams/s, ${fmt(row.deltasPerSec, 0)} deltas/s, TTFD p50 ${row.ttfdP50.toFixed(2)} ms p99 ${row.ttfdP99.toFixed(2)} ms` +
+              (row.cpuMsPer1000Deltas !== null ? `, ${row.cpuMsPer1000Deltas.toFixed(1)} CPU ms/1k deltas` : '') +
+              (row.errors ? `, ${row.errors} errors` : ''),
+          );
+        } finally {
+          if (server) await stop(server);
+        }
+      }
+    }
+  } finally {
+    await stop(provider);
+  }
+  const chartGroups: BarGroup[] = plans.map((p) => ({
+    title: `${p.concurrency} concurrent streams: deltas/s`,
+    bars: rows.filter((r) => r.concurrency === p.concurrency).map((r) => ({ label: shortLabel(r.contender), value: r.deltasPerSec, ours: r.ours })),
+  }));
+  return { deltasPerStream: DELTAS, intervalMs: INTERVAL_MS, rows, chartGroups };
+}
+
+function shortLabel(name: string): string {
+  return name.replace(' (fetch + getReader + split + JSON.parse + res.write)', '').replace('inference-stream handler', 'handler');
+}
+
+export function printHttp(res: HttpResult): void {
+  console.log(`Each stream: ${res.deltasPerStream} deltas, ${res.intervalMs} ms apart (provider pace). Client, proxy and provider share the 2 cores. Memory per open stream: the proxy's heap + external + array buffers after a GC with all streams open, minus the same at rest, divided by the streams.\n`);
+  console.log(
+    table(
+      ['contender', 'concurrent', 'streams', 'streams/s', 'deltas/s', 'TTFD p50 ms', 'TTFD p99 ms', 'added p50 ms', 'added p99 ms', 'CPU ms / 1k deltas', 'memory / open stream', 'peak RSS', 'errors'],
+      res.rows.map((r) => [
+        r.contender,
+        r.concurrency,
+        r.streams + (r.stoppedAtTimeLimit ? ' (time limit)' : ''),
+        fmt(r.streamsPerSec),
+        fmt(r.deltasPerSec, 0),
+        r.ttfdP50.toFixed(2),
+        r.ttfdP99.toFixed(2),
+        r.addedTtfdP50 === null ? '–' : r.addedTtfdP50.toFixed(2),
+        r.addedTtfdP99 === null ? '–' : r.addedTtfdP99.toFixed(2),
+        r.cpuMsPer1000Deltas === null ? '–' : r.cpuMsPer1000Deltas.toFixed(1),
+        r.memPerOpenStreamKiB === null ? '–' : r.memPerOpenStreamKiB.toFixed(1) + ' KiB',
+        r.peakRssMiB === null ? '–' : r.peakRssMiB.toFixed(0) + ' MiB',
+        r.errors,
+      ]),
+    ),
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * The proxy under test, in its own process so its CPU and memory are its own:
+ * `--mode=ours` (createInferenceHandler, default options), `ours-1024` (same with an undici
+ * Agent of 1,024 connections instead of the default shared one), or `naive` (fetch +
+ * getReader + TextDecoder + split + JSON.parse + res.write, the usual hand-written proxy).
+ * `GET /__bench/stats[?gc=1]` reports cpuUsage and memoryUsage. Prints its URL on stdout.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+import { createInferenceHandler } from '../../lib/index.js';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const mode = args.get('mode') ?? 'ours';
+const providerUrl = args.get('provider')!;
+
+function stats(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url?.includes('gc=1')) (globalThis as { gc?: () => void }).gc?.();
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ cpu: process.cpuUsage(), mem: process.memoryUsage() }));
+}
+
+/** The proxy people write by hand today. */
+async function naive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let body = '';
+  for await (const b of req) body += b;
+  const { input } = JSON.parse(body) as { input: string };
+  const upstream = await fetch(providerUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
+    body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: input }] }),
+  });
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const reader = upstream.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      if (!line.startsWith('data: ')) continue;
+      const data = line.slice(6);
+      if (data === '[DONE]') continue;
+      const text = JSON.parse(data).choices?.[0]?.delta?.content;
+      if (text) res.write(`event: message\ndata: ${JSON.stringify({ completion: [{ delta: text }] })}\n\n`);
+    }
+  }
+  res.end('event: message\ndata: [DONE]\n\n');
+}
+
+let handle: (req: IncomingMessage, res: ServerResponse) => void;
+if (mode === 'naive') {
+  handle = (req, res) => {
+    naive(req, res).catch(() => res.destroy());
+  };
+} else {
+  const handler = createInferenceHandler(
+    mode === 'ours-1024' ? { client: { dispatcher: new Agent({ connections: 1024, keepAliveTimeout: 30_000, pipelining: 1 }) } } : {},
+  );
+  handle = (req, res) => handler(req, res);
+}
+
+const server = createServer((req, res) => {
+  if (req.url?.startsWith('/__bench/stats')) return stats(req, res);
+  handle(req, res);
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', async () => {
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (mode !== 'naive') {
+    // Register the endpoint through the API, as a user would.
+    const r = await fetch(url + '/_inference/completion/bench', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'openai', service_settings: { api_key: 'k', model_id: 'm', url: providerUrl } }),
+    });
+    if (!r.ok) throw new Error(`endpoint registration failed: ${r.status} ${await r.text()}`);
+  }
+  process.stdout.write(url + '\n');
+});
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  ramGiB: number;
+  node: string;
+  v8: string;
+  platform: string;
+  commit: string;
+  dirty: boolean;
+  date: string;
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    ramGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    commit: git(['rev-parse', '--short=12', 'HEAD']) || 'unknown',
+    // lib/ changes not committed would make the numbers belong to no commit.
+    dirty: git(['status', '--porcelain', '--', 'lib']) !== '',
+    date: new Date().toISOString(),
+  };
+}
+
+export function machineLine(m: MachineInfo): string {
+  return `${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM; Node ${m.node} (V8 ${m.v8}); ${m.platform}; commit ${m.commit}${m.dirty ? ' (lib/ modified)' : ''}; ${m.date}`;
+}

@@ -1,0 +1,119 @@
+import { Bench } from 'tinybench';
+import { createParser } from 'eventsource-parser';
+import { BodyDecoder, SseDecoder, completionEvent, type DeltaObject, type Frame } from '../lib/index.js';
+import { getProvider } from '../lib/providers/index.js';
+import { openAiSse, tokens } from './lib/data.js';
+
+/**
+ * Where the time per OpenAI event goes, stage by stage, with no stream in between:
+ * each task handles every event of one generated stream once (so the timer's own cost is
+ * spread over thousands of events) and the table reports nanoseconds per event.
+ */
+
+/**
+ * What a fast path could cost: find `"delta":{"content":"` and parse only that JSON string
+ * (a real one must fall back to JSON.parse whenever the chunk is not the plain shape, e.g.
+ * an `error` key, several choices, tool calls). Here only to size the suggestion.
+ */
+function contentOnly(payload: string): string | undefined {
+  const key = '"delta":{"content":"';
+  const at = payload.indexOf(key);
+  if (at === -1) return undefined;
+  const from = at + key.length - 1;
+  let i = from + 1;
+  for (;;) {
+    const q = payload.indexOf('"', i);
+    if (q === -1) return undefined;
+    let bs = 0;
+    for (let k = q - 1; payload.charCodeAt(k) === 0x5c; k--) bs++;
+    if (bs % 2 === 0) return JSON.parse(payload.slice(from, q + 1)) as string;
+    i = q + 1;
+  }
+}
+
+export interface MicroRow {
+  stage: string;
+  ours: boolean | null;
+  nsPerEvent: number;
+  rmePct: number;
+  samples: number;
+}
+
+export async function runMicro(opts: { quick: boolean; log: (l: string) => void }): Promise<{ events: number; rows: MicroRow[] }> {
+  const stream = openAiSse(tokens(opts.quick ? 2000 : 5000));
+  const events = stream.events;
+  const n = events.length;
+  const texts = tokens(n);
+  const frames: Frame[] = stream.payloads.map((data) => ({ event: 'message', data, id: '' }));
+  const noopFrame = (_f: Frame) => {};
+  const out: DeltaObject[] = [];
+  const bench = new Bench({ time: opts.quick ? 300 : 1000, warmupTime: opts.quick ? 100 : 300 });
+  let sink = 0;
+  const stages: { stage: string; ours: boolean | null; fn: () => void }[] = [
+    { stage: 'JSON.parse of the payload (the floor)', ours: null, fn: () => { for (const p of stream.payloads) sink += JSON.parse(p) === null ? 0 : 1; } },
+    {
+      stage: 'SseDecoder.write (framing only)',
+      ours: true,
+      fn: () => {
+        const d = new SseDecoder();
+        for (const e of events) d.write(e, noopFrame);
+      },
+    },
+    {
+      stage: 'OpenAI normalizer on pre-split frames (JSON.parse + delta objects)',
+      ours: true,
+      fn: () => {
+        const norm = getProvider('openai').createNormalizer();
+        for (const f of frames) {
+          norm.frame(f, out);
+          out.length = 0;
+        }
+      },
+    },
+    {
+      stage: 'BodyDecoder.write (framing + JSON.parse + normalize)',
+      ours: true,
+      fn: () => {
+        const d = new BodyDecoder('openai', { contentType: stream.contentType });
+        for (const e of events) {
+          d.write(e, out);
+          out.length = 0;
+        }
+      },
+    },
+    { stage: 'completionEvent([text]) (serialize one delta)', ours: true, fn: () => { for (const t of texts) sink += completionEvent([t]).length; } },
+    { stage: 'Buffer.from(event string) (what push() of a string costs)', ours: null, fn: () => { for (const t of texts) sink += Buffer.from(completionEvent([t])).length; } },
+    {
+      stage: 'TextDecoder + eventsource-parser feed (framing only)',
+      ours: false,
+      fn: () => {
+        const dec = new TextDecoder();
+        const p = createParser({ onEvent: (e) => { sink += e.data.length; } });
+        for (const e of events) p.feed(dec.decode(e, { stream: true }));
+      },
+    },
+    {
+      stage: 'JSON.stringify({completion:[{delta}]}) (hand-written serialize)',
+      ours: false,
+      fn: () => { for (const t of texts) sink += ('event: message\ndata: ' + JSON.stringify({ completion: [{ delta: t }] }) + '\n\n').length; },
+    },
+    {
+      stage: 'prototype, not in lib: indexOf + JSON.parse of the content string only',
+      ours: null,
+      fn: () => { for (const p of stream.payloads) { const t = contentOnly(p); if (t !== undefined) sink += t.length; } },
+    },
+  ];
+  for (const s of stages) bench.add(s.stage, s.fn);
+  await bench.run();
+  const rows: MicroRow[] = [];
+  for (const task of bench.tasks) {
+    const r = task.result as { state: string; latency?: { p50: number; rme: number; samplesCount?: number; samples?: number[] } };
+    const stage = stages.find((s) => s.stage === task.name)!;
+    if (!r.latency) throw new Error(`micro: ${task.name} did not complete (${r.state})`);
+    const row = { stage: task.name, ours: stage.ours, nsPerEvent: (r.latency.p50 * 1e6) / n, rmePct: r.latency.rme, samples: r.latency.samplesCount ?? r.latency.samples?.length ?? 0 };
+    rows.push(row);
+    opts.log(`  ${task.name}: ${row.nsPerEvent.toFixed(0)} ns/event`);
+  }
+  if (sink === -1) console.log('unreachable');
+  return { events: n, rows };
+}

@@ -1,0 +1,31 @@
+/**
+ * Runs one throughput contender over and over for a CPU profile:
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts completion [event|16k|1b] [seconds]
+ *   node --import tsx bench/profile-summary.ts /tmp/prof/<file>.cpuprofile
+ * Contenders: completion, delta, handwritten, aisdk, passthrough, floor (OpenAI SSE stream).
+ */
+import { openAiSse, rechunk, tokens } from './lib/data.js';
+import { aiSdk, floor, handWrittenSse, openAiText, oursCompletion, oursDeltas, passThrough } from './lib/pipelines.js';
+
+const [which = 'completion', chunking = 'event', secondsArg = '8'] = process.argv.slice(2);
+const s = openAiSse(tokens(20000));
+const chunks = chunking === 'event' ? s.events : rechunk(s.events, chunking === '16k' ? 16384 : 1);
+const runs: Record<string, () => unknown> = {
+  completion: () => oursCompletion('openai', s.contentType, chunks),
+  delta: () => oursDeltas('openai', s.contentType, chunks),
+  handwritten: () => handWrittenSse(openAiText, chunks),
+  aisdk: () => aiSdk(openAiText, chunks, s.contentType, false),
+  passthrough: () => passThrough(chunks),
+  floor: () => floor(s.payloads),
+};
+const run = runs[which];
+if (!run) throw new Error(`unknown contender ${which}; one of ${Object.keys(runs).join(', ')}`);
+const until = performance.now() + Number(secondsArg) * 1000;
+let passes = 0;
+const t0 = performance.now();
+while (performance.now() < until) {
+  await run();
+  passes++;
+}
+const ms = (performance.now() - t0) / passes;
+console.log(`${which} (${chunking}): ${passes} passes, ${ms.toFixed(1)} ms/pass, ${(s.bytes / 1e3 / ms).toFixed(1)} MB/s, ${((ms * 1e6) / s.events.length).toFixed(0)} ns/event`);
