@@ -12,3 +12,4 @@ export {
   type Action,
 } from './access.js';
 export { assertSafeBinding, isLoopbackHost } from './bind.js';
+export { redact, redactError, secretsOf } from './redact.js';

@@ -83,3 +83,31 @@ describe('binding', () => {
     assert.doesNotThrow(() => assertSafeBinding('0.0.0.0', true));
   });
 });
+
+describe('redaction', async () => {
+  const { redact, redactError, secretsOf } = await import('../../lib/security/index.js');
+  const { InferenceError } = await import('../../lib/errors.js');
+  const endpoint = {
+    inference_id: 'x',
+    task_type: 'completion',
+    service: 'googlevertexai',
+    service_settings: {
+      api_key: 'sk-"quoted"-secret',
+      model_id: 'not-a-secret',
+      service_account_json: JSON.stringify({ private_key_id: 'kid-123456', private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n' }),
+    },
+    task_settings: {},
+  };
+
+  test('secret settings, escaped forms, private key lines; ordinary settings kept', () => {
+    const secrets = secretsOf(endpoint);
+    const text = `key sk-"quoted"-secret, as JSON ${JSON.stringify('sk-"quoted"-secret')}, kid-123456, MIIEvQIBADANBgkqhkiG9w0BAQEFAASC, model not-a-secret`;
+    const clean = redact(text, secrets);
+    assert.ok(!clean.includes('quoted') && !clean.includes('kid-123456') && !clean.includes('MIIEvQ'), clean);
+    assert.ok(clean.includes('not-a-secret'));
+    const err = new InferenceError('status_exception', 'Error message: [Bearer sk-"quoted"-secret]', 401);
+    assert.equal(redactError(err, secrets).reason, 'Error message: [Bearer [REDACTED]]');
+    const same = new InferenceError('status_exception', 'nothing here', 401);
+    assert.equal(redactError(same, secrets), same);
+  });
+});
