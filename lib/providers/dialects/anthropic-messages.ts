@@ -1,6 +1,7 @@
 import { incompleteStream } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
 import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import { ShapeCache } from '../shape-cache.js';
 import type { DeltaObject, EventNormalizer } from '../types.js';
 
 /** Anthropic's error types Elasticsearch maps to a status; anything else (api_error, overloaded_error) is 500, as there. */
@@ -21,14 +22,25 @@ const ERROR_STATUS = new Map<string, number>([
  */
 export class AnthropicMessagesNormalizer implements EventNormalizer {
   readonly state = { done: false };
+  private readonly shape = new ShapeCache('"text":');
 
   constructor(private readonly provider: string) {}
 
   frame(frame: Frame, out: DeltaObject[]): void {
+    const fast = this.shape.match(frame);
+    if (fast !== undefined) {
+      pushText(out, fast);
+      return;
+    }
     if (frame.event === 'ping') return;
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
+    const before = out.length;
     anthropicEvent(this.provider, json, frame.event, out, this.state);
+    if (out.length === before + 1) {
+      const only = out[before] as { delta?: unknown };
+      if (typeof only.delta === 'string') this.shape.learn(frame, only.delta);
+    }
   }
 
   end(_out: DeltaObject[]): void {

@@ -13,6 +13,7 @@ import {
   str,
   type Json,
 } from '../common.js';
+import { ShapeCache } from '../shape-cache.js';
 import type { DeltaObject, EventNormalizer } from '../types.js';
 
 export interface OpenAiChatOptions {
@@ -33,12 +34,18 @@ export interface OpenAiChatOptions {
 export class OpenAiChatNormalizer implements EventNormalizer {
   private done = false;
   private readonly requireDone: boolean;
+  private readonly shape = new ShapeCache('"content":');
 
   constructor(private readonly options: OpenAiChatOptions) {
     this.requireDone = options.requireDone ?? true;
   }
 
   frame(frame: Frame, out: DeltaObject[]): void {
+    const fast = this.shape.match(frame);
+    if (fast !== undefined) {
+      pushText(out, fast);
+      return;
+    }
     if (isDone(frame.data)) {
       this.done = true;
       return;
@@ -48,7 +55,12 @@ export class OpenAiChatNormalizer implements EventNormalizer {
     if (json.error !== undefined && json.error !== null) throw openAiStreamError(this.options.provider, json.error);
     // vLLM / Mistral style: the error object in place of the chunk.
     if (frame.event === 'error' || json.object === 'error') throw openAiStreamError(this.options.provider, json);
+    const before = out.length;
     const finish = openAiChunk(json, out);
+    if (out.length === before + 1 && finish === undefined) {
+      const only = out[before] as { delta?: unknown };
+      if (typeof only.delta === 'string') this.shape.learn(frame, only.delta);
+    }
     if (finish !== undefined && finish === this.options.errorFinishReason) {
       throw providerStreamError(this.options.provider, `generation stopped with finish_reason [${finish}]`);
     }

@@ -1,0 +1,113 @@
+// The shape cache must never change what a stream yields: every event read through it
+// gives exactly what a full JSON.parse gives, for any text and any envelope.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { getProvider, type DeltaObject, type Frame } from '../../lib/index.js';
+import { openAiChunk } from '../../lib/providers/dialects/openai-chat.js';
+import { anthropicEvent } from '../../lib/providers/dialects/anthropic-messages.js';
+import { ShapeCache } from '../../lib/providers/shape-cache.js';
+
+/** What one frame yields through a fresh normalizer step with no cache: the reference. */
+function referenceOpenAi(data: string): DeltaObject[] | 'error' {
+  try {
+    const json = JSON.parse(data);
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) return [];
+    if (json.error != null || json.object === 'error') return 'error';
+    const out: DeltaObject[] = [];
+    openAiChunk(json, out);
+    return out;
+  } catch {
+    return 'error';
+  }
+}
+
+function throughNormalizer(provider: string, frames: Frame[]): (DeltaObject[] | 'error')[] {
+  const n = getProvider(provider).createNormalizer();
+  return frames.map((f) => {
+    const out: DeltaObject[] = [];
+    try {
+      n.frame(f, out);
+      return out;
+    } catch {
+      return 'error';
+    }
+  });
+}
+
+const text = fc.string({ unit: fc.constantFrom('a', ' ', '"', '\\', '\n', 'é', '🌍', '}', ',', ':', 'u', '0', '\u2028'), maxLength: 12 });
+/** A raw JSON string token for `s`, sometimes with needless escapes, sometimes broken. */
+const literal = fc.oneof(
+  text.map((s) => JSON.stringify(s)),
+  text.map((s) => JSON.stringify(s).replace(/a/g, '\\u0061')),
+  fc.constantFrom('"a","x":"b"', '"unterminated', '"a"b"', '"\\"', '"ok" ', ' "ok"', '1', 'null', '{}', '"x"}],"y":{"z":"'),
+);
+
+describe('shape cache', () => {
+  test('openai-style chunks: cached reads equal full parses, whatever the texts and envelopes', () => {
+    const envelope = fc.constantFrom(
+      ['{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":', '},"finish_reason":null}]}'],
+      ['{"choices":[{"delta":{"content":', '}}],"usage":null}'],
+      ['{"choices":[{"index":0,"delta":{"reasoning_content":"r","content":', '}}]}'],
+      ['{"choices":[{"index":1,"delta":{"content":', '}}]}'],
+      ['{"choices":[{"index":0,"delta":{"content":', '}}],"error":{"message":"x"}}'],
+      ['{"choices":[{"index":0,"delta":{"\\u0063ontent":"real"}}],"x":{"content":', '}}'],
+      ['{"choices":[{"index":0,"message":{"content":"m"},"delta":{"content":', '}}]}'],
+      ['{"choices":[{"index":0,"delta":{"content":', ',"content":"dup"}}]}'],
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(envelope, literal), { minLength: 1, maxLength: 12 }), (events) => {
+        const frames = events.map(([[pre, post], lit]) => ({ event: 'message', id: '', data: pre + lit + post }));
+        const expected = frames.map((f) => referenceOpenAi(f.data));
+        assert.deepEqual(throughNormalizer('openai', frames), expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('anthropic text deltas: cached reads equal full parses', () => {
+    const pre = '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":';
+    fc.assert(
+      fc.property(fc.array(fc.tuple(literal, fc.constantFrom('content_block_delta', 'ping', 'error')), { minLength: 1, maxLength: 10 }), (events) => {
+        const frames = events.map(([lit, name]) => ({ event: name, id: '', data: pre + lit + '}}' }));
+        const expected = frames.map((f) => {
+          try {
+            if (f.event === 'ping') return [];
+            const out: DeltaObject[] = [];
+            anthropicEvent('anthropic', JSON.parse(f.data), f.event, out, { done: false });
+            return out;
+          } catch {
+            return 'error' as const;
+          }
+        });
+        assert.deepEqual(throughNormalizer('anthropic', frames), expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('learns only from a literal, unique key followed by the value the full parse produced', () => {
+    const cache = new ShapeCache('"content":');
+    const f = (data: string): Frame => ({ event: 'message', id: '', data });
+    cache.learn(f('{"a":{"content":"x"},"b":{"content":"x"}}'), 'x'); // key twice
+    assert.equal(cache.match(f('{"a":{"content":"y"},"b":{"content":"x"}}')), undefined);
+    cache.learn(f('{"k\\u0031":1,"content":"x"}'), 'x'); // escape in the envelope
+    assert.equal(cache.match(f('{"k\\u0031":1,"content":"y"}')), undefined);
+    cache.learn(f('{"content":"x"}'), 'other'); // value does not match
+    assert.equal(cache.match(f('{"content":"y"}')), undefined);
+    cache.learn(f('{"content":"x"}'), 'x');
+    assert.equal(cache.match(f('{"content":"y\\n"}')), 'y\n');
+    assert.equal(cache.match({ event: 'error', id: '', data: '{"content":"y"}' }), undefined); // other event name
+  });
+
+  test('a stream whose envelope changes every event stops trying', () => {
+    const cache = new ShapeCache('"content":');
+    let learned = 0;
+    for (let i = 0; i < 50; i++) {
+      const frame: Frame = { event: 'message', id: '', data: `{"content":"t","obfuscation":"${i}"}` };
+      if (cache.match(frame) !== undefined) learned++;
+      cache.learn(frame, 't');
+    }
+    assert.equal(learned, 0);
+  });
+});
