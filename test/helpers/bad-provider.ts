@@ -37,6 +37,8 @@ const FIRST_PART = chunk({ role: 'assistant', content: '' }) + chunk({ content: 
 
 export interface ReceivedRequest {
   fault: string;
+  /** Path and query as received. */
+  url: string;
   headers: IncomingMessage['headers'];
   body: string;
 }
@@ -69,7 +71,7 @@ export async function startBadProvider(): Promise<BadProvider> {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const fault = url.pathname.slice(1);
-      received.push({ fault, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      received.push({ fault, url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
       serve(fault as Fault, url.searchParams, req, res);
     });
   });
@@ -171,6 +173,9 @@ export async function startBadProvider(): Promise<BadProvider> {
     }
   }
 
+  // idle keep-alive connections are closed by the provider after a second, as many do: a
+  // socket still open after that is one the proxy holds
+  server.keepAliveTimeout = 1000;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -111,7 +111,8 @@ export async function runAction(target: Target, action: Action, tally: Tally): P
     case 'no-key':
     case 'wrong-key': {
       const headers: Record<string, string> = action.kind === 'wrong-key' ? { authorization: 'ApiKey d3JvbmcwMTIzNDU2Nzg5Ondyb25nLWtleS0wMTIzNDU2Nzg5' } : {};
-      const answer = await send(target, 'POST', streamPath('ok'), '{"input":"hi"}', headers);
+      // `canary` points at the provider with ?canary: any request that arrives there got past the keys
+      const answer = await send(target, 'POST', streamPath('canary'), '{"input":"hi"}', headers);
       if (!answer) return void tally.problems.push(`${action.kind}: connection failed`);
       tally.seen.push(answer.text);
       if (answer.status !== 401 || !/security_exception/.test(answer.text) || !String(answer.headers['www-authenticate'] ?? '').includes('ApiKey')) {
