@@ -1,0 +1,101 @@
+// `inference-stream serve` as a child process: prints its address, streams the demo,
+// keeps endpoints in a file across restarts, exits 0 on SIGTERM, refuses a corrupt file.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { http, readStream } from './helpers.js';
+
+const root = new URL('../../', import.meta.url);
+const RUN = "const m = await import('./lib/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
+/** Starts the CLI and resolves with the address it printed. */
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', RUN, 'serve', ...args], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', INFERENCE_STREAM_DEMO_TPS: '2000', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (b) => (err += b));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (b) => {
+      out += b;
+      const line = out.split('\n')[0]!;
+      if (out.includes('\n')) {
+        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+        if (m) resolve(m[1]!);
+        else reject(new Error(`unexpected first line: ${JSON.stringify(line)}`));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${err}`)));
+  });
+  return { child, url, stderr: () => err };
+}
+
+async function stop(running: Running): Promise<number | null> {
+  const exited = once(running.child, 'exit');
+  running.child.kill('SIGTERM');
+  const [code] = await exited;
+  return code as number | null;
+}
+
+describe('inference-stream serve', () => {
+  test('prints its address, streams the demo endpoint with no API key, exits 0 on SIGTERM', async () => {
+    const running = await serve([]);
+    try {
+      const res = await http(running.url, 'POST', '/_inference/completion/demo/_stream', { input: 'hello' });
+      assert.equal(res.status, 200);
+      const got = readStream(res.body);
+      assert.equal(got.done, true);
+      assert.ok(got.text.startsWith('You said "hello".'), got.text);
+      assert.ok(res.body.split('event: message').length > 20, 'one event per token');
+    } finally {
+      assert.equal(await stop(running), 0);
+    }
+  });
+
+  test('--endpoints keeps endpoints across a restart; flags override HOST/PORT', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'inference-stream-serve-'));
+    const file = join(dir, 'endpoints.json');
+    try {
+      const first = await serve(['--endpoints', file, '--port', '0', '--host', '127.0.0.1'], { PORT: '1', HOST: '0.0.0.0' });
+      const put = await http(first.url, 'PUT', '/_inference/completion/mine', { service: 'anthropic', service_settings: { api_key: 'sk-ant-test-secret', model_id: 'claude' } });
+      assert.equal(put.status, 200, put.body);
+      assert.equal(await stop(first), 0);
+      const second = await serve([], { INFERENCE_STREAM_ENDPOINTS: file });
+      try {
+        const got = await http(second.url, 'GET', '/_inference/mine');
+        assert.equal(got.status, 200, got.body);
+        assert.equal(JSON.parse(got.body).endpoints[0].service, 'anthropic');
+        assert.ok(!got.body.includes('sk-ant-test-secret'));
+      } finally {
+        assert.equal(await stop(second), 0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a corrupt endpoints file stops the start (exit 1) and is left as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'inference-stream-serve-'));
+    const file = join(dir, 'endpoints.json');
+    try {
+      await writeFile(file, '{"version":1,"endpoints":[{');
+      await assert.rejects(() => serve(['--endpoints', file]), /exited with 1 before listening: .*not a valid endpoint file/s);
+      assert.equal(await readFile(file, 'utf8'), '{"version":1,"endpoints":[{');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
