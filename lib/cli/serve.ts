@@ -72,6 +72,8 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       demo: values['no-demo'] ? false : { tokensPerSecond },
       bom: values.bom === true,
       onDisconnect: values.drain ? 'drain' : 'abort',
+      // Reasons never carry credentials (they are built from setting names and provider messages).
+      onError: (err, info) => io.stderr.write(`inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`),
     });
   } catch (err) {
     io.stderr.write(`inference-stream serve: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
