@@ -49,7 +49,10 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
   const run = { registry, client, onDisconnect: options.onDisconnect ?? 'abort', onDelta: options.onDelta, onError: options.onError } as const;
 
   return function inferenceHandler(req, res, next) {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Split by hand: `new URL('//host/path', base)` would read a host out of the path.
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const url = { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
     const matched = matchRoute(url.pathname);
     if (matched === null && next) return next();
     const ctx: ResponseContext = { productHeader, jsonType: jsonTypeFor(req), bom };

@@ -146,7 +146,13 @@ function streamAnswer(
   startEventStream(res, ctx);
   events.pipe(res);
   events.once('end', () => {
-    if (events.endedWithError) options.onError?.(events.endedWithError, { inferenceId: endpoint.inference_id });
+    if (!events.endedWithError) return;
+    options.onError?.(events.endedWithError, { inferenceId: endpoint.inference_id });
+    // Nothing more will be decoded: stop reading what the provider still sends.
+    if (!body.readableEnded) {
+      clientGone = true;
+      body.destroy();
+    }
   });
   res.once('close', () => {
     if (res.writableFinished) return;

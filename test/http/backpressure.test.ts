@@ -55,6 +55,22 @@ describe('client disconnect and slow clients', () => {
     assert.equal(endedByProvider, false);
   });
 
+  test('a stream that ended with an error stops reading the provider', { timeout: 10_000 }, async () => {
+    const providerClosed = new EventEmitter();
+    const { server } = await setup((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(event('ok') + 'data: {not json\n\n');
+      res.on('close', () => providerClosed.emit('closed', res.writableFinished));
+      // Keeps the response open: only the server closing it ends this test.
+    });
+    const closed = once(providerClosed, 'closed');
+    const res = await http(server.url, 'POST', '/_inference/completion/p/_stream', { input: 'go' });
+    const got = readStream(res.body);
+    assert.equal(got.text, 'ok');
+    assert.ok(got.error);
+    assert.deepEqual(await closed, [false]);
+  });
+
   test('disconnect while waiting for the provider headers aborts the request', { timeout: 10_000 }, async () => {
     const arrived = new EventEmitter();
     const { server } = await setup((res) => {
