@@ -133,12 +133,15 @@ function streamAnswer(
     const parts: Buffer[] = [];
     events.on('data', (b: Buffer) => parts.push(b));
     events.on('end', () => {
+      if (clientGone) return;
       const failure = events.endedWithError;
       sendEventStream(res, ctx, failure ? failure.status : 500, Buffer.concat(parts));
       if (failure) options.onError?.(failure, { inferenceId: endpoint.inference_id });
     });
     res.once('close', () => {
-      if (!res.writableFinished) body.destroy();
+      if (res.writableFinished) return;
+      clientGone = true;
+      body.destroy();
     });
     return;
   }
