@@ -234,10 +234,15 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
   } finally {
     await stop(provider);
   }
-  const chartGroups: BarGroup[] = plans.map((p) => ({
-    title: `${p.concurrency} concurrent streams: deltas/s`,
-    bars: rows.filter((r) => r.concurrency === p.concurrency).map((r) => ({ label: shortLabel(r.contender), value: r.deltasPerSec, ours: r.ours })),
-  }));
+  const chartGroups: BarGroup[] = [];
+  for (const p of plans) {
+    const at = rows.filter((r) => r.concurrency === p.concurrency);
+    chartGroups.push({ title: `${p.concurrency} concurrent streams: deltas/s`, bars: at.map((r) => ({ label: shortLabel(r.contender), value: r.deltasPerSec, ours: r.ours })) });
+    chartGroups.push({
+      title: `${p.concurrency} concurrent streams: proxy CPU ms per 1,000 deltas (lower is better)`,
+      bars: at.filter((r) => r.cpuMsPer1000Deltas !== null).map((r) => ({ label: shortLabel(r.contender), value: r.cpuMsPer1000Deltas!, ours: r.ours })),
+    });
+  }
   return { deltasPerStream: DELTAS, intervalMs: INTERVAL_MS, rows, chartGroups };
 }
 

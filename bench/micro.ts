@@ -10,27 +10,6 @@ import { openAiSse, tokens } from './lib/data.js';
  * spread over thousands of events) and the table reports nanoseconds per event.
  */
 
-/**
- * What a fast path could cost: find `"delta":{"content":"` and parse only that JSON string
- * (a real one must fall back to JSON.parse whenever the chunk is not the plain shape, e.g.
- * an `error` key, several choices, tool calls). Here only to size the suggestion.
- */
-function contentOnly(payload: string): string | undefined {
-  const key = '"delta":{"content":"';
-  const at = payload.indexOf(key);
-  if (at === -1) return undefined;
-  const from = at + key.length - 1;
-  let i = from + 1;
-  for (;;) {
-    const q = payload.indexOf('"', i);
-    if (q === -1) return undefined;
-    let bs = 0;
-    for (let k = q - 1; payload.charCodeAt(k) === 0x5c; k--) bs++;
-    if (bs % 2 === 0) return JSON.parse(payload.slice(from, q + 1)) as string;
-    i = q + 1;
-  }
-}
-
 export interface MicroRow {
   stage: string;
   ours: boolean | null;
@@ -45,6 +24,8 @@ export async function runMicro(opts: { quick: boolean; log: (l: string) => void 
   const n = events.length;
   const texts = tokens(n);
   const frames: Frame[] = stream.payloads.map((data) => ({ event: 'message', data, id: '' }));
+  const plain = openAiSse(tokens(opts.quick ? 2000 : 5000), false);
+  const plainFrames: Frame[] = plain.payloads.map((data) => ({ event: 'message', data, id: '' }));
   const noopFrame = (_f: Frame) => {};
   const out: DeltaObject[] = [];
   const bench = new Bench({ time: opts.quick ? 300 : 1000, warmupTime: opts.quick ? 100 : 300 });
@@ -60,7 +41,7 @@ export async function runMicro(opts: { quick: boolean; log: (l: string) => void 
       },
     },
     {
-      stage: 'OpenAI normalizer on pre-split frames (JSON.parse + delta objects)',
+      stage: 'OpenAI normalizer on pre-split frames, api.openai.com stream (JSON.parse + delta objects)',
       ours: true,
       fn: () => {
         const norm = getProvider('openai').createNormalizer();
@@ -71,7 +52,7 @@ export async function runMicro(opts: { quick: boolean; log: (l: string) => void 
       },
     },
     {
-      stage: 'BodyDecoder.write (framing + JSON.parse + normalize)',
+      stage: 'BodyDecoder.write (framing + JSON.parse + normalize), api.openai.com stream',
       ours: true,
       fn: () => {
         const d = new BodyDecoder('openai', { contentType: stream.contentType });
@@ -98,9 +79,26 @@ export async function runMicro(opts: { quick: boolean; log: (l: string) => void 
       fn: () => { for (const t of texts) sink += ('event: message\ndata: ' + JSON.stringify({ completion: [{ delta: t }] }) + '\n\n').length; },
     },
     {
-      stage: 'prototype, not in lib: indexOf + JSON.parse of the content string only',
-      ours: null,
-      fn: () => { for (const p of stream.payloads) { const t = contentOnly(p); if (t !== undefined) sink += t.length; } },
+      stage: 'OpenAI normalizer, compatible stream without obfuscation (shape cache applies)',
+      ours: true,
+      fn: () => {
+        const norm = getProvider('openai').createNormalizer();
+        for (const f of plainFrames) {
+          norm.frame(f, out);
+          out.length = 0;
+        }
+      },
+    },
+    {
+      stage: 'BodyDecoder.write, compatible stream without obfuscation',
+      ours: true,
+      fn: () => {
+        const d = new BodyDecoder('openai', { contentType: stream.contentType });
+        for (const e of plain.events) {
+          d.write(e, out);
+          out.length = 0;
+        }
+      },
     },
   ];
   for (const s of stages) bench.add(s.stage, s.fn);

@@ -65,6 +65,15 @@ function framings(): Framing[] {
       aiSdkZod: (c, ct) => aiSdk(openAiText, c, ct, true),
     },
     {
+      id: 'openai-compat-sse',
+      provider: has('openai'),
+      generate: (texts) => openAiSse(texts, false),
+      handWritten: (c, k) => handWrittenSse(openAiText, c, k),
+      handWrittenName: 'hand-written: eventsource-parser + JSON.parse/stringify + Transform',
+      aiSdk: (c, ct) => aiSdk(openAiText, c, ct, false),
+      aiSdkZod: (c, ct) => aiSdk(openAiText, c, ct, true),
+    },
+    {
       id: 'anthropic-sse',
       provider: has('anthropic'),
       generate: anthropicSse,

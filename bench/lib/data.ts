@@ -56,8 +56,12 @@ function finish(name: string, contentType: string, events: Buffer[], payloads: s
   return { name, events, payloads, bytes, deltas, contentType };
 }
 
-/** OpenAI chat completions: data-only SSE, a role chunk, content chunks, finish, usage, `[DONE]`. */
-export function openAiSse(texts: readonly string[]): GeneratedStream {
+/**
+ * OpenAI chat completions: data-only SSE, a role chunk, content chunks, finish, usage, `[DONE]`.
+ * api.openai.com adds a random `obfuscation` string to every chunk (on by default); most
+ * OpenAI-compatible servers (vLLM, DeepSeek, Mistral, Ollama's /v1) send no such field.
+ */
+export function openAiSse(texts: readonly string[], obfuscation = true): GeneratedStream {
   const r = rng(1);
   const events: Buffer[] = [];
   const payloads: string[] = [];
@@ -66,14 +70,16 @@ export function openAiSse(texts: readonly string[]): GeneratedStream {
     payloads.push(json);
     events.push(Buffer.from('data: ' + json + '\n\n'));
   };
-  add(head + '{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"' + pad(r, 8) + '"}');
+  const obf = (len: number) => (obfuscation ? ',"obfuscation":"' + pad(r, len) + '"' : '');
+  add(head + '{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null' + obf(8) + '}');
   for (const t of texts) {
-    add(head + '{"content":' + JSON.stringify(t) + '},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"' + pad(r, 1 + Math.floor(r() * 12)) + '"}');
+    add(head + '{"content":' + JSON.stringify(t) + '},"logprobs":null,"finish_reason":null}],"usage":null' + obf(1 + Math.floor(r() * 12)) + '}');
   }
-  add(head + '{},"logprobs":null,"finish_reason":"stop"}],"usage":null,"obfuscation":"' + pad(r, 4) + '"}');
-  add(head.slice(0, head.indexOf('"choices":[')) + '"choices":[],"usage":{"prompt_tokens":19,"completion_tokens":' + texts.length + ',"total_tokens":' + (texts.length + 19) + '},"obfuscation":"' + pad(r, 6) + '"}');
+  add(head + '{},"logprobs":null,"finish_reason":"stop"}],"usage":null' + obf(4) + '}');
+  add(head.slice(0, head.indexOf('"choices":[')) + '"choices":[],"usage":{"prompt_tokens":19,"completion_tokens":' + texts.length + ',"total_tokens":' + (texts.length + 19) + '}' + obf(6) + '}');
   events.push(Buffer.from('data: [DONE]\n\n'));
-  return finish('OpenAI SSE', 'text/event-stream; charset=utf-8', events, payloads, texts.length);
+  const name = obfuscation ? 'OpenAI SSE (api.openai.com, with obfuscation)' : 'OpenAI-compatible SSE (no obfuscation field)';
+  return finish(name, 'text/event-stream; charset=utf-8', events, payloads, texts.length);
 }
 
 /** Anthropic Messages: named events, message_start … content_block_delta … message_stop, with pings. */

@@ -22,6 +22,8 @@ export interface ChartSpec {
   groups: BarGroup[];
   /** Log scale for values spanning orders of magnitude (e.g. a quadratic splitter). */
   log?: boolean;
+  /** Each group scaled to its own largest bar (groups in different units). */
+  perGroupScale?: boolean;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -44,7 +46,8 @@ export function barChart(spec: ChartSpec): string {
   const groupGap = 14;
   const top = 58;
   let y = top;
-  const max = Math.max(...spec.groups.flatMap((g) => g.bars.map((b) => Math.max(b.value, b.hi ?? 0))), 1e-9);
+  const groupMax = (g: BarGroup) => Math.max(...g.bars.map((b) => Math.max(b.value, b.hi ?? 0)), 1e-9);
+  let max = Math.max(...spec.groups.map(groupMax), 1e-9);
   const positives = spec.groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v > 0);
   const min = spec.log ? Math.min(...positives) / 2 : 0;
   const scale = (v: number): number => {
@@ -54,6 +57,7 @@ export function barChart(spec: ChartSpec): string {
   };
   const parts: string[] = [];
   for (const g of spec.groups) {
+    if (spec.perGroupScale) max = groupMax(g);
     parts.push(`<text x="10" y="${y + 12}" class="g">${esc(g.title)}</text>`);
     y += 18;
     for (const b of g.bars) {
