@@ -38,3 +38,25 @@ console.log('self time:');
 for (const [k, t] of [...selfBy].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, Number(topArg))) console.log(pct(t), k);
 console.log('\ninclusive time (lib/ and selected frames):');
 for (const [k, t] of [...inclBy].filter(([k]) => /lib\/|JSON|push|write|Buffer|garbage/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, Number(topArg))) console.log(pct(t), k);
+
+// Self time grouped by what it is for (first matching rule wins).
+const categories: [string, RegExp][] = [
+  ['JSON.parse of event payloads', /^parseEventJson |^parse :|JSON\.parse/],
+  ['AWS frame decoding (Smithy codec, CRC32, headers)', /event-streams|crc32|checkPrelude|framing\/event-stream/],
+  ['framing: lines, SSE fields, UTF-8 decode', /framing\/|^slice node:buffer|^utf8Slice|^toString/],
+  ['normalizing (providers/, shape cache)', /lib\/providers\//],
+  ['batching and serializing (batch/, sse/, completion-stream)', /lib\/batch\/|lib\/sse\/|completion-stream|delta-stream|ordered-error|body-decoder/],
+  ['string -> Buffer on push', /^write node:buffer|^utf8Write|^FastBuffer|^createUnsafeBuffer|^from node:buffer|^fromStringFast|^allocate/],
+  ['Node stream machinery (Readable/Writable/Transform, events)', /node:internal\/streams|node:events|^emit |^set length/],
+  ['garbage collector', /garbage collector/],
+  ['benchmark harness (source, data generation)', /bench\//],
+  ['module loading / startup', /node:internal\/modules|tsx|cjs-module-lexer|wrapSafe|compile|esbuild/],
+];
+const cat = new Map<string, number>();
+for (const [k, t] of selfBy) {
+  if (k.startsWith('(idle)')) continue;
+  const c = categories.find(([, re]) => re.test(k))?.[0] ?? 'other';
+  cat.set(c, (cat.get(c) ?? 0) + t);
+}
+console.log('\nby purpose (self time):');
+for (const [c, t] of [...cat].sort((a, b) => b[1] - a[1])) console.log(pct(t), c);

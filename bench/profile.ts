@@ -3,20 +3,21 @@
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts completion [event|16k|1b] [seconds] [provider]
  *   node --import tsx bench/profile-summary.ts /tmp/prof/<file>.cpuprofile
  * Contenders: completion, delta, passthrough, floor (any provider below); handwritten, aisdk (openai only).
- * Providers: openai (default), anthropic, cohere, ollama, googleaistudio, amazonbedrock.
+ * Providers: openai (default, with the obfuscation field), openai-compat (without it), anthropic, cohere, ollama, googleaistudio, amazonbedrock.
  */
 import { anthropicSse, bedrockEventStream, cohereNdjson, geminiJsonArray, ollamaNdjson, openAiSse, rechunk, tokens } from './lib/data.js';
 import { aiSdk, floor, handWrittenSse, openAiText, oursCompletion, oursDeltas, passThrough } from './lib/pipelines.js';
 
 const [which = 'completion', chunking = 'event', secondsArg = '8', provider = 'openai'] = process.argv.slice(2);
-const generators = { openai: openAiSse, anthropic: anthropicSse, cohere: cohereNdjson, ollama: ollamaNdjson, googleaistudio: geminiJsonArray, amazonbedrock: bedrockEventStream };
+const generators = { openai: openAiSse, 'openai-compat': (t: string[]) => openAiSse(t, false), anthropic: anthropicSse, cohere: cohereNdjson, ollama: ollamaNdjson, googleaistudio: geminiJsonArray, amazonbedrock: bedrockEventStream };
 const generate = generators[provider as keyof typeof generators];
 if (!generate) throw new Error(`unknown provider ${provider}`);
 const s = generate(tokens(20000));
+const providerId = provider === 'openai-compat' ? 'openai' : provider;
 const chunks = chunking === 'event' ? s.events : rechunk(s.events, chunking === '16k' ? 16384 : 1);
 const runs: Record<string, () => unknown> = {
-  completion: () => oursCompletion(provider, s.contentType, chunks),
-  delta: () => oursDeltas(provider, s.contentType, chunks),
+  completion: () => oursCompletion(providerId, s.contentType, chunks),
+  delta: () => oursDeltas(providerId, s.contentType, chunks),
   handwritten: () => handWrittenSse(openAiText, chunks),
   aisdk: () => aiSdk(openAiText, chunks, s.contentType, false),
   passthrough: () => passThrough(chunks),

@@ -100,6 +100,11 @@ if (wc) {
     ),
   );
   p();
+  const heavy = wc.rows.filter((r) => r.heapGrowth > 0 && r.readBytes === 1);
+  if (heavy.length > 0) {
+    p('Peak heap growth while one event arrives in 1-byte reads: ' + heavy.map((r) => `${mib(r.eventBytes)} event → +${mib(r.heapGrowth)}`).join(', ') + '.');
+    p();
+  }
 }
 
 const mem = load<{ rows: MemoryRow[] }>('memory');

@@ -123,8 +123,8 @@ if (want('worst')) {
   console.log('Linear framing keeps MB/s flat as the event grows; a quadratic one loses half its MB/s per doubling.\n');
   console.log(
     table(
-      ['contender', 'read size', 'event', 'MB/s', 'ms', 'note'],
-      rows.map((r) => [r.contender, r.readBytes + ' B', mib(r.eventBytes), fmt(r.mbps, 2), fmt(r.ms, 0), r.stoppedEarly ? `stopped at budget after ${mib(r.bytesDone)}` : '']),
+      ['contender', 'read size', 'event', 'MB/s', 'ms', 'peak heap growth', 'note'],
+      rows.map((r) => [r.contender, r.readBytes + ' B', mib(r.eventBytes), fmt(r.mbps, 2), fmt(r.ms, 0), r.heapGrowth > 0 ? mib(r.heapGrowth) : '< sampling', r.stoppedEarly ? `stopped at budget after ${mib(r.bytesDone)}` : '']),
     ),
   );
   save('worst-case', { rows });

@@ -25,8 +25,10 @@ function hugeNdjson(size: number): Buffer {
 }
 
 /** Hands `buf` over in reads of `read` bytes, made lazily (no array of millions of slices up front). */
-function sliced(buf: Buffer, read: number, deadline: number): Readable & { handedOver: () => number } {
+function sliced(buf: Buffer, read: number, deadline: number): Readable & { handedOver: () => number; peakHeap: () => number } {
   let i = 0;
+  let reads = 0;
+  let peakHeap = 0;
   const r = new Readable({
     objectMode: true,
     highWaterMark: 16,
@@ -40,12 +42,15 @@ function sliced(buf: Buffer, read: number, deadline: number): Readable & { hande
       while (i < buf.length) {
         const chunk = buf.subarray(i, Math.min(buf.length, i + read));
         i += read;
+        // What the carried, unfinished event costs in heap, sampled now and then.
+        if ((++reads & 0x3fff) === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
         if (!this.push(chunk)) return;
       }
       this.push(null);
     },
-  }) as Readable & { handedOver: () => number };
+  }) as Readable & { handedOver: () => number; peakHeap: () => number };
   r.handedOver = () => Math.min(i, buf.length);
+  r.peakHeap = () => peakHeap;
   return r;
 }
 
@@ -74,6 +79,8 @@ export interface WorstRow {
   stoppedEarly?: boolean;
   /** Bytes the pass got through (less than eventBytes when it was stopped at the time budget). */
   bytesDone: number;
+  /** Peak heap in use during the pass minus before it (after a GC), sampled every 16,384 reads. */
+  heapGrowth: number;
 }
 
 interface Case {
@@ -86,20 +93,22 @@ interface Case {
 
 
 /** One pass; past `budgetMs` it is aborted and reports how far it got (bytes handed over). */
-async function once(c: Case, size: number, read: number, budgetMs: number): Promise<{ ms: number; items: number; bytes: number; aborted: boolean }> {
+async function once(c: Case, size: number, read: number, budgetMs: number): Promise<{ ms: number; items: number; bytes: number; aborted: boolean; heapGrowth: number }> {
   const input = c.make(size);
   const out = sink();
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   const source = sliced(input, read, t0 + budgetMs);
   try {
     await pipeline(source, c.stream(), out);
   } catch (err) {
     if ((err as Error).name !== 'AbortError') throw err;
-    return { ms: performance.now() - t0, items: out.items, bytes: source.handedOver(), aborted: true };
+    return { ms: performance.now() - t0, items: out.items, bytes: source.handedOver(), aborted: true, heapGrowth: Math.max(0, source.peakHeap() - heapBefore) };
   }
   const ms = performance.now() - t0;
   c.check(out, size);
-  return { ms, items: out.items, bytes: size, aborted: false };
+  return { ms, items: out.items, bytes: size, aborted: false, heapGrowth: Math.max(0, source.peakHeap() - heapBefore) };
 }
 
 export interface WorstOptions {
@@ -154,7 +163,7 @@ export async function runWorstCase(opts: WorstOptions): Promise<WorstRow[]> {
     { read: 1460, cases: cases.filter((c) => c.ours), sizes },
     // split2 re-splits its carried remainder on every read: start smaller to show the trend.
     { read: 1460, cases: cases.filter((c) => !c.ours), sizes: [...new Set([MiB / 4, MiB / 2, ...sizes])] },
-    // 1-byte reads cost the stream machinery per byte; one contender shows linearity.
+    // 1-byte reads cost the stream machinery per byte; one contender shows linearity (and the heap it needs).
     { read: 1, cases: cases.slice(0, 1), sizes },
   ];
   for (const { read, cases: list, sizes: series } of plan) {
@@ -172,9 +181,9 @@ export async function runWorstCase(opts: WorstOptions): Promise<WorstRow[]> {
         passes.sort((a, b) => a.ms - b.ms);
         const p = passes.some((x) => x.aborted) ? passes.find((x) => x.aborted)! : passes[Math.floor(passes.length / 2)]!;
         stopped = p.aborted;
-        rows.push({ contender: c.contender, ours: c.ours, readBytes: read, eventBytes: size, ms: p.ms, mbps: p.bytes / 1e3 / p.ms, bytesDone: p.bytes, ...(stopped ? { stoppedEarly: true } : {}) });
+        rows.push({ contender: c.contender, ours: c.ours, readBytes: read, eventBytes: size, ms: p.ms, mbps: p.bytes / 1e3 / p.ms, bytesDone: p.bytes, heapGrowth: p.heapGrowth, ...(stopped ? { stoppedEarly: true } : {}) });
         const done = stopped ? ` — stopped at the ${budgetMs / 1000} s budget after ${(p.bytes / MiB).toFixed(2)} MiB; larger sizes skipped` : '';
-        opts.log(`  ${c.contender}, ${read}-byte reads, ${size / MiB} MiB: ${(p.bytes / 1e3 / p.ms).toFixed(2)} MB/s (${p.ms.toFixed(0)} ms)${done}`);
+        opts.log(`  ${c.contender}, ${read}-byte reads, ${size / MiB} MiB: ${(p.bytes / 1e3 / p.ms).toFixed(2)} MB/s (${p.ms.toFixed(0)} ms), heap +${(p.heapGrowth / MiB).toFixed(0)} MiB${done}`);
       }
     }
   }

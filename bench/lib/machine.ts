@@ -10,6 +10,8 @@ export interface MachineInfo {
   platform: string;
   commit: string;
   dirty: boolean;
+  /** lib/ files that differed from the commit when the numbers were taken. */
+  dirtyFiles: string[];
   date: string;
 }
 
@@ -23,6 +25,10 @@ function git(args: string[]): string {
 
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
+  const dirtyFiles = git(['status', '--porcelain', '--', 'lib'])
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3));
   return {
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
@@ -32,11 +38,12 @@ export function machineInfo(): MachineInfo {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     commit: git(['rev-parse', '--short=12', 'HEAD']) || 'unknown',
     // lib/ changes not committed would make the numbers belong to no commit.
-    dirty: git(['status', '--porcelain', '--', 'lib']) !== '',
+    dirty: dirtyFiles.length > 0,
+    dirtyFiles,
     date: new Date().toISOString(),
   };
 }
 
 export function machineLine(m: MachineInfo): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM; Node ${m.node} (V8 ${m.v8}); ${m.platform}; commit ${m.commit}${m.dirty ? ' (lib/ modified)' : ''}; ${m.date}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM; Node ${m.node} (V8 ${m.v8}); ${m.platform}; commit ${m.commit}${m.dirty ? ` (lib/ modified: ${m.dirtyFiles.join(', ')})` : ''}; ${m.date}`;
 }
