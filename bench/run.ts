@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=throughput,worst,memory,latency,micro,http] [-- --no-1g]`
+ * `npm run bench [-- --quick] [-- --only=throughput,worst,memory,latency,micro,http] [-- --no-1g] [-- --out=DIR]`
  *
  * Every benchmark on generated data (no network beyond loopback), a table per benchmark with
  * the machine, `bench/results/<name>.json` and `bench/results/<name>.svg` for the README.
@@ -25,7 +25,9 @@ const only = onlyArg ? new Set(onlyArg.slice(7).split(',')) : null;
 const big = argv.includes('--1g') || (!quick && !argv.includes('--no-1g'));
 const want = (name: string) => only === null || only.has(name);
 
-const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+const outArg = argv.find((a) => a.startsWith('--out='));
+// --quick runs would otherwise replace the committed full-run results.
+const resultsDir = outArg ? outArg.slice(6).replace(/\/?$/, '/') : fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(resultsDir, { recursive: true });
 const machine: MachineInfo = machineInfo();
 const subtitle = `${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB; Node ${machine.node}; commit ${machine.commit}${machine.dirty ? '+' : ''}; ${machine.date.slice(0, 10)}${quick ? '; --quick' : ''}`;
@@ -222,4 +224,4 @@ if (want('http')) {
   writeChart(resultsDir + 'http.svg', { title: 'HTTP streaming proxy under load', subtitle, unit: 'each group on its own scale', groups: res.chartGroups, perGroupScale: true });
 }
 
-log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results in bench/results/`);
+log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${resultsDir}`);
