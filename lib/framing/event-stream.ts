@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { Carry } from './carry.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
 const PRELUDE_BYTES = 12;
@@ -18,8 +19,7 @@ const codec = new EventStreamCodec(
  * parsing and both CRC checks are done by Smithy's EventStreamCodec.
  */
 export class EventStreamDecoder implements FrameDecoder {
-  private parts: Buffer[] = [];
-  private partBytes = 0;
+  private readonly pending = new Carry();
   /** Total length of the frame being collected, once its prelude has been read. */
   private frameBytes = 0;
   private readonly maxFrameBytes: number;
@@ -32,8 +32,8 @@ export class EventStreamDecoder implements FrameDecoder {
     let i = 0;
     const n = chunk.length;
     while (i < n) {
-      if (this.partBytes === 0) {
-        // Fast path: whole frames inside this read need no copy.
+      if (this.pending.length === 0) {
+        // Fast path: whole frames inside this read are decoded in place.
         if (n - i >= PRELUDE_BYTES) {
           const total = this.checkPrelude(chunk, i);
           if (n - i >= total) {
@@ -43,40 +43,31 @@ export class EventStreamDecoder implements FrameDecoder {
           }
           this.frameBytes = total;
         }
-        this.take(chunk, i, n);
+        this.pending.append(chunk, i, n);
         return;
       }
-      const want = (this.frameBytes || PRELUDE_BYTES) - this.partBytes;
-      const take = Math.min(want, n - i);
-      this.take(chunk, i, i + take);
+      const target = this.frameBytes || PRELUDE_BYTES;
+      const take = Math.min(target - this.pending.length, n - i);
+      this.pending.append(chunk, i, i + take);
       i += take;
-      if (this.partBytes < (this.frameBytes || PRELUDE_BYTES)) return;
-      const joined = Buffer.concat(this.parts, this.partBytes);
+      if (this.pending.length < target) return;
       if (this.frameBytes === 0) {
-        this.frameBytes = this.checkPrelude(joined, 0);
-        this.parts = [joined];
+        this.frameBytes = this.checkPrelude(this.pending.bytes(), 0);
         continue;
       }
-      this.parts = [];
-      this.partBytes = 0;
+      const frame = this.pending.bytes();
       this.frameBytes = 0;
-      this.decode(joined, sink);
+      this.decode(frame, sink);
+      this.pending.clear();
     }
   }
 
   end(_sink: FrameSink): void {
-    if (this.partBytes > 0) {
-      const had = this.partBytes;
-      this.parts = [];
-      this.partBytes = 0;
+    if (this.pending.length > 0) {
+      const had = this.pending.length;
+      this.pending.clear();
+      this.frameBytes = 0;
       throw incompleteStream(`The inference provider event stream ended inside a frame (${had} bytes of a frame)`);
-    }
-  }
-
-  private take(chunk: Buffer, from: number, to: number): void {
-    if (to > from) {
-      this.parts.push(chunk.subarray(from, to));
-      this.partBytes += to - from;
     }
   }
 

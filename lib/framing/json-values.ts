@@ -1,4 +1,5 @@
 import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { Carry } from './carry.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
 const QUOTE = 0x22;
@@ -40,8 +41,7 @@ export class JsonValuesDecoder implements FrameDecoder {
   private escaped = false;
   /** A bare scalar (number, true, …) ends at whitespace or a delimiter rather than a bracket. */
   private scalar = false;
-  private parts: Buffer[] = [];
-  private partBytes = 0;
+  private readonly pending = new Carry();
   private arrayClosed = false;
   private readonly maxValueBytes: number;
   /** BOM bytes matched so far; -1 once past the start. */
@@ -153,8 +153,7 @@ export class JsonValuesDecoder implements FrameDecoder {
       this.emit(Buffer.alloc(0), 0, 0, sink);
     }
     if (this.at === At.Value) {
-      this.parts = [];
-      this.partBytes = 0;
+      this.pending.clear();
       throw incompleteStream('The inference provider stream ended inside an unterminated JSON value');
     }
     if (this.mode === 'array' && !this.arrayClosed) {
@@ -170,13 +169,12 @@ export class JsonValuesDecoder implements FrameDecoder {
 
   private emit(chunk: Buffer, from: number, to: number, sink: FrameSink): void {
     let text: string;
-    if (this.parts.length === 0) {
+    if (this.pending.length === 0) {
       text = chunk.toString('utf8', from, to);
     } else {
       this.carry(chunk, from, to);
-      text = Buffer.concat(this.parts, this.partBytes).toString('utf8');
-      this.parts = [];
-      this.partBytes = 0;
+      text = this.pending.text();
+      this.pending.clear();
     }
     this.at = At.Between;
     this.scalar = false;
@@ -185,17 +183,15 @@ export class JsonValuesDecoder implements FrameDecoder {
   }
 
   private carry(chunk: Buffer, from: number, to: number): void {
-    if (to > from) this.parts.push(chunk.subarray(from, to));
-    this.partBytes += to - from;
-    if (this.partBytes > this.maxValueBytes) {
-      this.parts = [];
-      this.partBytes = 0;
+    if (this.pending.length + (to - from) > this.maxValueBytes) {
+      this.pending.clear();
       throw new InferenceError(
         ErrorType.frame,
         `Inference provider sent a JSON value larger than the limit of ${this.maxValueBytes} bytes`,
         500,
       );
     }
+    this.pending.append(chunk, from, to);
   }
 }
 

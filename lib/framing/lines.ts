@@ -1,4 +1,5 @@
 import { InferenceError, ErrorType } from '../errors.js';
+import { Carry } from './carry.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -14,12 +15,11 @@ export type LineSink = (text: string, start: number, end: number) => void;
  * Splits bytes into lines ending in LF, CR or CRLF, also when the CR ends one read and
  * its LF starts the next. Linear in the input: each read is decoded once up to its last
  * line end (LF and CR never occur inside a UTF-8 sequence, so a character cut between
- * two reads is never decoded in halves), a line that spans many reads is kept as a list
- * of byte slices and joined once, and lines are found with the string's own indexOf.
+ * two reads is never decoded in halves), a line that spans many reads is copied into one
+ * growing buffer and decoded once, and lines are found with the string's own indexOf.
  */
 export class LineSplitter {
-  private parts: Buffer[] = [];
-  private partBytes = 0;
+  private readonly pending = new Carry();
   private skipLeadingLF = false;
 
   constructor(private readonly maxLineBytes: number) {}
@@ -32,7 +32,7 @@ export class LineSplitter {
       if (n > 0 && chunk[0] === LF) p = 1;
     }
     if (p === n) return;
-    if (this.parts.length > 0) {
+    if (this.pending.length > 0) {
       // Finish the carried line first: it needs the bytes up to this read's first line end.
       const end = firstLineEnd(chunk, p);
       if (end === -1) {
@@ -40,9 +40,8 @@ export class LineSplitter {
         return;
       }
       this.carry(chunk, p, end);
-      const line = Buffer.concat(this.parts, this.partBytes).toString('utf8');
-      this.parts = [];
-      this.partBytes = 0;
+      const line = this.pending.text();
+      this.pending.clear();
       p = end + 1;
       if (chunk[end] === CR) {
         if (p === n) this.skipLeadingLF = true;
@@ -86,22 +85,18 @@ export class LineSplitter {
 
   /** End of input: returns the unterminated last line, or undefined when input ended on a line end. */
   end(): string | undefined {
-    if (this.parts.length === 0) return undefined;
-    const line = Buffer.concat(this.parts, this.partBytes).toString('utf8');
-    this.parts = [];
-    this.partBytes = 0;
+    if (this.pending.length === 0) return undefined;
+    const line = this.pending.text();
+    this.pending.clear();
     return line;
   }
 
   private carry(chunk: Buffer, from: number, to: number): void {
-    if (to <= from) return;
-    this.parts.push(chunk.subarray(from, to));
-    this.partBytes += to - from;
-    if (this.partBytes > this.maxLineBytes) {
-      this.parts = [];
-      this.partBytes = 0;
+    if (this.pending.length + (to - from) > this.maxLineBytes) {
+      this.pending.clear();
       throw this.tooLong();
     }
+    this.pending.append(chunk, from, to);
   }
 
   private tooLong(): InferenceError {
