@@ -4,6 +4,7 @@ import { describe, isObject, parseEventJson } from './common.js';
 import { defineProvider } from './define.js';
 import { anthropicEvent } from './dialects/anthropic-messages.js';
 import { bedrockException, converseEvent } from './dialects/bedrock-converse.js';
+import { ShapeCache } from './shape-cache.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
 const ID = 'amazonbedrock';
@@ -18,9 +19,12 @@ class BedrockNormalizer implements EventNormalizer {
   private invoke = false;
   private converseDone = false;
   private readonly anthropic = { done: false };
+  /** contentBlockDelta payloads repeat their envelope but for the text and the random padding `p`. */
+  private readonly shape = new ShapeCache('"text":', '"p":');
 
   frame(frame: Frame, out: DeltaObject[]): void {
     if (frame.exception) throw bedrockException(ID, frame);
+    if (this.shape.take(frame, out)) return;
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     if (frame.event === 'chunk') {
@@ -30,7 +34,9 @@ class BedrockNormalizer implements EventNormalizer {
       if (isObject(inner)) anthropicEvent(ID, inner, '', out, this.anthropic);
       return;
     }
+    const before = out.length;
     if (converseEvent(frame.event, json, out)) this.converseDone = true;
+    else this.shape.observe(frame, out, before);
   }
 
   end(_out: DeltaObject[]): void {

@@ -55,9 +55,15 @@ describe('shape cache', () => {
       ['{"choices":[{"index":0,"message":{"content":"m"},"delta":{"content":', '}}]}'],
       ['{"choices":[{"index":0,"delta":{"content":', ',"content":"dup"}}]}'],
     );
+    // OpenAI pads every chunk with a random `obfuscation` string; sometimes it is not plain.
+    const pad = fc.oneof(
+      fc.constant(''),
+      fc.string({ unit: fc.constantFrom('a', 'Z', '0', '"', '\\', ' '), maxLength: 6 }).map((p) => `,"obfuscation":${JSON.stringify(p)}`),
+      fc.constantFrom(',"obfuscation":"a\\u0062"', ',"obfuscation":"x","obfuscation":"y"', ',"obfuscation":7'),
+    );
     fc.assert(
-      fc.property(fc.array(fc.tuple(envelope, literal), { minLength: 1, maxLength: 12 }), (events) => {
-        const frames = events.map(([[pre, post], lit]) => ({ event: 'message', id: '', data: pre + lit + post }));
+      fc.property(fc.array(fc.tuple(envelope, literal, pad), { minLength: 1, maxLength: 12 }), (events) => {
+        const frames = events.map(([[pre, post], lit, p]) => ({ event: 'message', id: '', data: pre + lit + post.slice(0, -1) + p + '}' }));
         const expected = frames.map((f) => referenceOpenAi(f.data));
         assert.deepEqual(throughNormalizer('openai', frames), expected);
       }),
@@ -100,11 +106,57 @@ describe('shape cache', () => {
     assert.equal(cache.match({ event: 'error', id: '', data: '{"content":"y"}' }), undefined); // other event name
   });
 
+  test('a padding field may change every event; its value must stay a plain string', () => {
+    const cache = new ShapeCache('"content":', '"obfuscation":');
+    const f = (data: string): Frame => ({ event: 'message', id: '', data });
+    cache.learn(f('{"choices":[{"delta":{"content":"a"}}],"obfuscation":"q1"}'), 'a');
+    assert.equal(cache.match(f('{"choices":[{"delta":{"content":"b"}}],"obfuscation":"zz9"}')), 'b');
+    assert.equal(cache.match(f('{"choices":[{"delta":{"content":"c"}}],"obfuscation":"z\\"}')), undefined);
+  });
+
+  test('bedrock converse deltas with random padding: cached reads equal full parses', () => {
+    const padValue = fc.string({ unit: fc.constantFrom('a', 'B', '9', '"', '\\'), maxLength: 8 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(literal, padValue, fc.constantFrom('contentBlockDelta', 'contentBlockDelta', 'messageStart')), { minLength: 1, maxLength: 10 }), (events) => {
+        const frames = events.map(([lit, p, name]) => ({ event: name, id: '', data: `{"contentBlockIndex":0,"delta":{"text":${lit}},"p":${JSON.stringify(p)}}` }));
+        const expected = frames.map((f) => {
+          try {
+            const json = JSON.parse(f.data);
+            if (f.event !== 'contentBlockDelta' || typeof json.delta?.text !== 'string' || json.delta.text === '') return [];
+            return [{ delta: json.delta.text }];
+          } catch {
+            return 'error' as const;
+          }
+        });
+        assert.deepEqual(throughNormalizer('amazonbedrock', frames), expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('cohere v1 text-generation lines: cached reads equal full parses', () => {
+    fc.assert(
+      fc.property(fc.array(literal, { minLength: 1, maxLength: 10 }), (lits) => {
+        const frames = lits.map((lit) => ({ event: 'message', id: '', data: `{"is_finished":false,"event_type":"text-generation","text":${lit}}` }));
+        const expected = frames.map((f) => {
+          try {
+            const json = JSON.parse(f.data);
+            return typeof json.text === 'string' && json.text !== '' ? [{ delta: json.text }] : [];
+          } catch {
+            return 'error' as const;
+          }
+        });
+        assert.deepEqual(throughNormalizer('cohere', frames), expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   test('a stream whose envelope changes every event stops trying', () => {
     const cache = new ShapeCache('"content":');
     let learned = 0;
     for (let i = 0; i < 50; i++) {
-      const frame: Frame = { event: 'message', id: '', data: `{"content":"t","obfuscation":"${i}"}` };
+      const frame: Frame = { event: 'message', id: '', data: `{"content":"t","created":${i}}` };
       if (cache.match(frame) !== undefined) learned++;
       cache.learn(frame, 't');
     }

@@ -27,20 +27,13 @@ export class AnthropicMessagesNormalizer implements EventNormalizer {
   constructor(private readonly provider: string) {}
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    const fast = this.shape.match(frame);
-    if (fast !== undefined) {
-      pushText(out, fast);
-      return;
-    }
+    if (this.shape.take(frame, out)) return;
     if (frame.event === 'ping') return;
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     const before = out.length;
     anthropicEvent(this.provider, json, frame.event, out, this.state);
-    if (out.length === before + 1) {
-      const only = out[before] as { delta?: unknown };
-      if (typeof only.delta === 'string') this.shape.learn(frame, only.delta);
-    }
+    this.shape.observe(frame, out, before);
   }
 
   end(_out: DeltaObject[]): void {

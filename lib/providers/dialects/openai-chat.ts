@@ -34,18 +34,14 @@ export interface OpenAiChatOptions {
 export class OpenAiChatNormalizer implements EventNormalizer {
   private done = false;
   private readonly requireDone: boolean;
-  private readonly shape = new ShapeCache('"content":');
+  private readonly shape = new ShapeCache('"content":', '"obfuscation":');
 
   constructor(private readonly options: OpenAiChatOptions) {
     this.requireDone = options.requireDone ?? true;
   }
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    const fast = this.shape.match(frame);
-    if (fast !== undefined) {
-      pushText(out, fast);
-      return;
-    }
+    if (this.shape.take(frame, out)) return;
     if (isDone(frame.data)) {
       this.done = true;
       return;
@@ -57,10 +53,7 @@ export class OpenAiChatNormalizer implements EventNormalizer {
     if (frame.event === 'error' || json.object === 'error') throw openAiStreamError(this.options.provider, json);
     const before = out.length;
     const finish = openAiChunk(json, out);
-    if (out.length === before + 1 && finish === undefined) {
-      const only = out[before] as { delta?: unknown };
-      if (typeof only.delta === 'string') this.shape.learn(frame, only.delta);
-    }
+    this.shape.observe(frame, out, before);
     if (finish !== undefined && finish === this.options.errorFinishReason) {
       throw providerStreamError(this.options.provider, `generation stopped with finish_reason [${finish}]`);
     }
