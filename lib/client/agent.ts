@@ -2,9 +2,17 @@ import { Agent, type Dispatcher } from 'undici';
 
 let shared: Agent | null = null;
 
+/**
+ * Each open stream holds one provider connection for its whole length, so the per-origin
+ * connection cap is the number of streams a provider can serve at once: at 128 the
+ * 1,000-stream load benchmark queued most streams for seconds. The concurrent-stream limit
+ * is what bounds load; this only has to stay above it.
+ */
+const CONNECTIONS_PER_ORIGIN = 4096;
+
 /** The one keep-alive Agent every provider call goes through (created on first use). */
 export function sharedAgent(): Dispatcher {
-  shared ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 128, pipelining: 1 });
+  shared ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
   return shared;
 }
 
