@@ -13,6 +13,8 @@ export interface UpstreamResponse {
   contentType: string | undefined;
   /** undici's body stream: destroying it closes the provider connection. */
   body: Readable;
+  /** The provider's `Retry-After`, for the retry policy. */
+  retryAfter?: string | undefined;
 }
 
 export interface ProviderCallOptions {
@@ -75,7 +77,8 @@ export class ProviderClient {
         headersTimeout: 0, // bounded by the timer above, which also covers connecting
       });
       const type = res.headers['content-type'];
-      return { status: res.statusCode, contentType: Array.isArray(type) ? type[0] : type, body: res.body };
+      const retryAfter = res.headers['retry-after'];
+      return { status: res.statusCode, contentType: Array.isArray(type) ? type[0] : type, body: res.body, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
     } catch (err) {
       if (timedOut) throw timeoutError(timeoutMs);
       if (err instanceof InferenceError) throw err;

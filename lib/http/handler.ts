@@ -11,6 +11,9 @@ import { parseInferenceBody } from './inference-request.js';
 import { jsonTypeFor, sendJson, sendJsonError, type ResponseContext } from './respond.js';
 import { matchRoute, TASK_TYPES, type Route } from './routes.js';
 import { parseTimeValue } from './time.js';
+import { checkAccess, SecurityError, securityErrorBody, securityHeaders, type ApiKeys } from '../security/index.js';
+import { newEndpointError, resolveLimits, StreamSlots, type Limits } from '../limits/index.js';
+import { DEFAULT_RETRY_POLICY, StreamTracker, type RetryPolicy } from '../reliability/index.js';
 
 export interface InferenceHandlerOptions {
   /** Where endpoints live. Default: a new in-memory registry. */
@@ -31,6 +34,14 @@ export interface InferenceHandlerOptions {
   onDelta?: (delta: DeltaObject, info: { inferenceId: string; service: string }) => void;
   /** Every error answered to a client (already free of secrets), e.g. for logging. */
   onError?: (err: InferenceError, info: { inferenceId?: string }) => void;
+  /** API keys every request must carry (see lib/security). Null or absent: no access control. */
+  apiKeys?: ApiKeys | null;
+  /** Limits (see lib/limits); `maxBodyBytes` above is the same as `limits.maxBodyBytes`. */
+  limits?: Partial<Limits>;
+  /** Retries of a provider call before anything went to the client. Default: Elasticsearch-like, 3 tries. */
+  retry?: Partial<RetryPolicy>;
+  /** Open streams, for graceful shutdown (the server passes its own). */
+  tracker?: StreamTracker;
 }
 
 export type InferenceHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
@@ -44,9 +55,21 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
   const client = options.client instanceof ProviderClient ? options.client : new ProviderClient(options.client);
   const productHeader = options.elasticProductHeader ?? true;
   const bom = options.bom ?? false;
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const limits = resolveLimits({ maxBodyBytes: options.maxBodyBytes, ...options.limits });
+  const maxBodyBytes = limits.maxBodyBytes;
   const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
-  const run = { registry, client, onDisconnect: options.onDisconnect ?? 'abort', onDelta: options.onDelta, onError: options.onError } as const;
+  const apiKeys = options.apiKeys ?? null;
+  const run = {
+    registry,
+    client,
+    onDisconnect: options.onDisconnect ?? 'abort',
+    onDelta: options.onDelta,
+    onError: options.onError,
+    limits,
+    slots: new StreamSlots(limits.maxConcurrentStreams),
+    retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    tracker: options.tracker ?? new StreamTracker(),
+  } as const;
 
   return function inferenceHandler(req, res, next) {
     // Split by hand: `new URL('//host/path', base)` would read a host out of the path.
@@ -57,6 +80,13 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     if (matched === null && next) return next();
     const ctx: ResponseContext = { productHeader, jsonType: jsonTypeFor(req), bom };
     const method = (req.method ?? 'GET').toUpperCase();
+    // Authentication comes first, as in Elasticsearch: nothing else is revealed or done without a key.
+    const access = checkAccess(apiKeys, req.headers.authorization, method, raw);
+    if (access instanceof SecurityError) {
+      req.resume();
+      options.onError?.(access, {});
+      return sendJson(res, ctx, access.status, securityErrorBody(access), securityHeaders(access));
+    }
     if (matched === null || matched === 'not_found') {
       req.resume();
       return sendJsonError(res, ctx, new InferenceError('no_handler_found_exception', `no handler found for uri [${url.pathname}] and method [${method}]`, 404));
@@ -98,6 +128,9 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     if (route.action === 'endpoint' && method === 'PUT') {
       const body = await readJsonBody(req, maxBodyBytes);
       if (body === undefined) throw bodyRequired();
+      const exists = (await registry.get(route.inferenceId)) !== undefined;
+      const refused = newEndpointError(route.inferenceId, exists, exists ? 0 : (await registry.list()).length, limits);
+      if (refused) throw refused;
       return sendJson(res, ctx, 200, await putEndpoint(registry, route.taskType, route.inferenceId, body));
     }
     // POST: inference, streaming or not. Parse errors are plain JSON, as in Elasticsearch.

@@ -10,6 +10,10 @@ import { safeMessage } from '../client/auth.js';
 import { notFound } from './endpoints.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
 import { sendEventStream, sendJson, sendJsonError, sendSseError, startEventStream, type ResponseContext } from './respond.js';
+import type { Limits, StreamSlots } from '../limits/index.js';
+import { watchUpstream } from '../limits/index.js';
+import { callUpstream, guardStream, shuttingDown, type RetryPolicy, type StreamTracker } from '../reliability/index.js';
+import { redactError, secretsOf } from '../security/index.js';
 
 export interface InferenceRunOptions {
   registry: EndpointRegistry;
@@ -18,6 +22,13 @@ export interface InferenceRunOptions {
   onDisconnect: 'abort' | 'drain';
   onDelta?: ((delta: DeltaObject, info: { inferenceId: string; service: string }) => void) | undefined;
   onError?: ((err: InferenceError, info: { inferenceId: string }) => void) | undefined;
+  limits: Limits;
+  /** Streams open at once: a full server answers 429 before calling the provider. */
+  slots: StreamSlots;
+  /** Retries of the provider call, only before anything went to the client. */
+  retry: RetryPolicy;
+  /** Open streams, so that shutdown can end them. */
+  tracker: StreamTracker;
 }
 
 export interface InferenceCall {
@@ -61,18 +72,32 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
   };
   res.once('close', onClose);
   let upstream: UpstreamResponse;
-  let endpoint: StoredEndpoint;
+  let endpoint: StoredEndpoint | undefined;
+  let secrets: string[] = [];
   try {
     const prepared = await prepare(options, call);
     endpoint = prepared.endpoint;
-    upstream = await options.client.call(endpoint, prepared.input, call.body.taskSettings, {
-      signal: aborter.signal,
-      headersTimeoutMs: call.timeoutMs,
-    });
+    secrets = secretsOf(endpoint);
+    if (options.tracker.isClosing) throw shuttingDown();
+    // `timeout` bounds all tries together: a retry gets what is left of it
+    const deadline = Date.now() + call.timeoutMs;
+    let tries = 0;
+    const started = await callUpstream(
+      () => {
+        const headersTimeoutMs = tries++ === 0 ? call.timeoutMs : Math.max(1, deadline - Date.now());
+        return options.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, { signal: aborter.signal, headersTimeoutMs });
+      },
+      { slots: options.slots, retry: options.retry, signal: aborter.signal, deadline },
+    );
+    upstream = started.upstream;
+    // the stream slot is held until the answer is over
+    if (aborter.signal.aborted) started.release();
+    else res.once('close', started.release);
   } catch (err) {
     res.off('close', onClose);
     if (aborter.signal.aborted) return; // nobody left to tell
-    const e = toInferenceError(err);
+    // a provider may quote the credentials it was sent: they never go further
+    const e = redactError(toInferenceError(err), secrets);
     options.onError?.(e, { inferenceId: call.inferenceId });
     if (call.stream) sendSseError(res, ctx, e);
     else sendJsonError(res, ctx, e);
@@ -86,8 +111,10 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
   const onDelta = options.onDelta;
   const info = { inferenceId: endpoint.inference_id, service: endpoint.service };
   const deltaHook = onDelta ? (d: DeltaObject) => onDelta(d, info) : undefined;
-  if (call.stream) streamAnswer(res, ctx, options, endpoint, upstream, deltaHook);
-  else await collectAnswer(res, ctx, options, endpoint, upstream, deltaHook);
+  const onError = options.onError;
+  const redacting = { ...options, onError: onError && ((e: InferenceError, i: { inferenceId: string }) => onError(redactError(e, secrets), i)) };
+  if (call.stream) streamAnswer(res, ctx, redacting, endpoint, upstream, deltaHook, secrets);
+  else await collectAnswer(res, ctx, redacting, endpoint, upstream, deltaHook, secrets);
 }
 
 function upstreamReadError(endpoint: StoredEndpoint, err: unknown): InferenceError {
@@ -112,6 +139,7 @@ function streamAnswer(
   endpoint: StoredEndpoint,
   upstream: UpstreamResponse,
   onDelta: ((d: DeltaObject) => void) | undefined,
+  secrets: readonly string[],
 ): void {
   const body = upstream.body as Readable;
   const ok = upstream.status >= 200 && upstream.status < 300;
@@ -121,12 +149,17 @@ function streamAnswer(
     inferenceId: endpoint.inference_id,
     bom: ctx.bom,
     onDelta,
+    maxFrameBytes: options.limits.maxFrameBytes,
   });
+  const untrack = options.tracker.track({ end: (err) => events.fail(err) });
+  res.once('close', untrack);
   let clientGone = false;
   body.on('error', (err) => {
     if (!clientGone) events.fail(upstreamReadError(endpoint, err));
   });
   body.pipe(events);
+  // provider timeouts end the stream; a client that stopped reading is let go after the idle timeout
+  guardStream(body, res, options.limits, (err) => events.fail(err), options.limits.idleTimeoutMs || 30_000);
 
   if (!ok) {
     // Small by construction: the decoder keeps at most 64 KiB of an error body and writes one event.
@@ -135,7 +168,9 @@ function streamAnswer(
     events.on('end', () => {
       if (clientGone) return;
       const failure = events.endedWithError;
-      sendEventStream(res, ctx, failure ? failure.status : 500, Buffer.concat(parts));
+      // rebuilt from the error (the only event of a non-2xx answer) so that quoted credentials are removed
+      if (failure) sendSseError(res, ctx, redactError(failure, secrets));
+      else sendEventStream(res, ctx, 500, Buffer.concat(parts));
       if (failure) options.onError?.(failure, { inferenceId: endpoint.inference_id });
     });
     res.once('close', () => {
@@ -180,6 +215,7 @@ async function collectAnswer(
   endpoint: StoredEndpoint,
   upstream: UpstreamResponse,
   onDelta: ((d: DeltaObject) => void) | undefined,
+  secrets: readonly string[],
 ): Promise<void> {
   const body = upstream.body as Readable;
   const onClose = () => {
@@ -190,14 +226,25 @@ async function collectAnswer(
     contentType: upstream.contentType,
     status: upstream.status,
     inferenceId: endpoint.inference_id,
+    maxFrameBytes: options.limits.maxFrameBytes,
   });
   let result = '';
   let readFailure: InferenceError | null = null;
   body.on('error', (err) => {
-    readFailure = upstreamReadError(endpoint, err);
+    readFailure ??= upstreamReadError(endpoint, err);
     deltas.destroy(readFailure);
   });
   body.pipe(deltas);
+  // a provider timeout or shutdown ends the answer with that error
+  const fail = (err: InferenceError) => {
+    readFailure ??= err;
+    deltas.destroy(err);
+    body.destroy();
+  };
+  const stopWatch = watchUpstream(body, options.limits, fail);
+  const untrack = options.tracker.track({ end: fail });
+  res.once('close', untrack);
+  res.once('close', stopWatch);
   try {
     for await (const d of deltas as AsyncIterable<DeltaObject>) {
       onDelta?.(d);
@@ -206,7 +253,7 @@ async function collectAnswer(
   } catch (err) {
     res.off('close', onClose);
     if (res.destroyed) return;
-    const e = readFailure ?? toInferenceError(err);
+    const e = redactError(readFailure ?? toInferenceError(err), secrets);
     options.onError?.(e, { inferenceId: endpoint.inference_id });
     sendJsonError(res, ctx, e);
     return;

@@ -11,6 +11,7 @@ export {
   tooManyEndpoints,
   inferenceIdError,
   endpointCountError,
+  newEndpointError,
   clientErrorResponse,
   type Limits,
 } from './limits.js';

@@ -123,3 +123,9 @@ export function clientErrorResponse(code: string | undefined, maxHeaderBytes: nu
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }
+
+/** Whether endpoint `id` may be stored in a registry that holds `count` endpoints (replacing one is always allowed). */
+export function newEndpointError(id: string, exists: boolean, count: number, limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>): InferenceError | null {
+  if (id.length > limits.maxIdLength) return inferenceIdError(id, limits.maxIdLength);
+  return exists ? null : endpointCountError(count, limits.maxEndpoints);
+}

@@ -28,7 +28,8 @@ export async function callUpstream<T extends UpstreamLike>(
     const upstream = await withRetry(
       async () => {
         const u = await call();
-        return Object.assign(u, { discard: () => u.body.destroy() });
+        // a dropped answer may still report an abort later: nobody listens to it any more
+        return Object.assign(u, { discard: () => u.body.on('error', () => {}).destroy() });
       },
       { policy: options.retry ?? NO_RETRY, signal: options.signal, deadline: options.deadline },
     );

@@ -79,3 +79,9 @@ export function checkAccess(keys: ApiKeys | null, authorization: string | string
   if (!auth.identity.privileges.has(action.privilege)) return unauthorized(action, auth.identity);
   return auth.identity;
 }
+
+/** Extra response headers for a security error: the 401 challenge, one line with both schemes. */
+export function securityHeaders(err: SecurityError): Record<string, string> {
+  const challenge = err.headers['WWW-Authenticate'];
+  return challenge ? { 'www-authenticate': challenge.join(', ') } : {};
+}

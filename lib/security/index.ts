@@ -8,6 +8,7 @@ export {
   invalidCredentials,
   missingCredentials,
   securityErrorBody,
+  securityHeaders,
   unauthorized,
   type Action,
 } from './access.js';

@@ -94,11 +94,11 @@ async function rawChaos(count: number, seed: number): Promise<{ seen: string[] }
   return { seen };
 }
 
-const warm = await runWorkload(target, { count: 300, concurrency: CONCURRENCY, seed: SEED, slow: true });
+const warm = await runWorkload(target, { count: 300, concurrency: CONCURRENCY, seed: SEED, slow: true, secret: SECRET });
 await provider.waitForNoSockets(10_000).catch(() => {});
 const fdsBefore = await fds();
 const rssBefore = await rssMiB();
-const main = await runWorkload(target, { count: REQUESTS, concurrency: CONCURRENCY, seed: SEED + 1, slow: true });
+const main = await runWorkload(target, { count: REQUESTS, concurrency: CONCURRENCY, seed: SEED + 1, slow: true, secret: SECRET });
 const raw = await rawChaos(RAW_SOCKETS, SEED + 2);
 const rssAfter = await rssMiB();
 await provider.waitForNoSockets(10_000).catch((err: Error) => problems.push(`provider sockets: ${err.message}`));
@@ -135,13 +135,14 @@ await exited;
 for (const t of shutdownTexts) if (!/event: error|node_closed_exception|sent nothing/.test(t)) problems.push(`stream at shutdown ended without an error event: ${t.slice(0, 200)}`);
 if (exitCode !== 0) problems.push(`server exit code ${exitCode}`);
 
-const everything = [...warm.seen, ...main.seen, ...raw.seen, ...shutdownTexts, stdout, stderr];
-const leaks = everything.filter((t) => t.includes(SECRET));
-if (leaks.length > 0) problems.push(`secret leaked ${leaks.length} time(s): ${leaks[0]!.slice(Math.max(0, leaks[0]!.indexOf(SECRET) - 150), leaks[0]!.indexOf(SECRET) + 50)}`);
+const everything = [...raw.seen, ...shutdownTexts, stdout, stderr];
+const leaks = [...warm.leaks, ...main.leaks, ...everything.filter((t) => t.includes(SECRET)).map((t) => t.slice(Math.max(0, t.indexOf(SECRET) - 150), t.indexOf(SECRET) + 50))];
+if (leaks.length > 0) problems.push(`secret leaked ${leaks.length} time(s): ${leaks[0]}`);
 
 const figures = {
   seed: SEED,
   requests: warm.requests + main.requests,
+  client_bytes_received: warm.bytes + main.bytes,
   raw_sockets: RAW_SOCKETS,
   by_kind: main.byKind,
   provider_requests: provider.received.length,

@@ -60,6 +60,7 @@ export interface BadProvider {
 
 export async function startBadProvider(): Promise<BadProvider> {
   const sockets = new Set<Socket>();
+  const lastFault = new WeakMap<Socket, string>();
   const received: ReceivedRequest[] = [];
   const attempts = new Map<string, number>();
   let bytesSent = 0;
@@ -72,6 +73,7 @@ export async function startBadProvider(): Promise<BadProvider> {
       const url = new URL(req.url ?? '/', 'http://x');
       const fault = url.pathname.slice(1);
       received.push({ fault, url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
+      lastFault.set(req.socket, fault);
       serve(fault as Fault, url.searchParams, req, res);
     });
   });
@@ -205,7 +207,7 @@ export async function startBadProvider(): Promise<BadProvider> {
     waitForNoSockets(ms = 5000) {
       if (sockets.size === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${sockets.size} provider socket(s) still open after ${ms} ms`)), ms);
+        const timer = setTimeout(() => reject(new Error(`${sockets.size} provider socket(s) still open after ${ms} ms: ${[...sockets].map((s) => lastFault.get(s) ?? '(no request)').join(', ')}`)), ms);
         idleWaiters.push(() => {
           clearTimeout(timer);
           resolve();

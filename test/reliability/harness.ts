@@ -34,12 +34,14 @@ export type ProxyOptions = Partial<InferenceHandlerOptions> & { limits?: Partial
 export async function startProxy(options: ProxyOptions = {}): Promise<Proxy> {
   const provider = await startBadProvider();
   const registry = new MemoryRegistry();
-  // keep-alive off: every provider request has its own socket, so "closed" is observable per request
-  const dispatcher = new Agent({ pipelining: 0 });
+  // keep-alive off: every provider request has its own socket, so "closed" is observable per request;
+  // a connection opened for a request that was then cancelled idles for 50 ms, not undici's 4 s
+  const dispatcher = new Agent({ pipelining: 0, keepAliveTimeout: 50, keepAliveMaxTimeout: 50 });
   const logged: string[] = [];
   const handler = createInferenceHandler({
     registry,
-    client: { dispatcher },
+    // (watsonx exchanges keys for IAM tokens only on cloud.ibm.com hosts; should one slip through, it stays local)
+    client: { dispatcher, ibmIamUrl: provider.url('echo-auth') },
     onError: (err, info) => logged.push(JSON.stringify({ err: { ...err.toJSON(), message: err.message, stack: err.stack }, info })),
     ...(options as Partial<InferenceHandlerOptions>),
   });

@@ -3,9 +3,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { serviceIds, getService } from '../../../lib/client/index.js';
-import { call, startProxy, stream, SECRET, type Proxy } from '../harness.js';
-import type { Fault } from '../../helpers/bad-provider.js';
+import { serviceIds, getService } from '../../lib/client/index.js';
+import { call, startProxy, stream, SECRET, type Proxy } from './harness.js';
+import type { Fault } from '../helpers/bad-provider.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -5,6 +5,7 @@ import { EXPECTED, mismatch, type Answer } from './harness.js';
 import { parseEsEvents } from '../helpers/streams.js';
 import type { Fault } from '../helpers/bad-provider.js';
 
+
 export type Action =
   | { kind: 'stream'; fault: Exclude<Fault, 'flaky'> }
   | { kind: 'hang-up'; fault: Fault; afterBytes: number }
@@ -16,8 +17,18 @@ export interface Tally {
   requests: number;
   byKind: Record<string, number>;
   problems: string[];
-  /** Every byte any client received, to search for secrets. */
-  seen: string[];
+  /** Searched for in everything a client receives (not kept: the load runs to gigabytes). */
+  secret: string | null;
+  /** Where the secret showed up, with some context. */
+  leaks: string[];
+  /** Bytes received by all clients. */
+  bytes: number;
+}
+
+function observe(tally: Tally, text: string): void {
+  tally.bytes += text.length;
+  const at = tally.secret === null ? -1 : text.indexOf(tally.secret);
+  if (at >= 0) tally.leaks.push(text.slice(Math.max(0, at - 200), at + 60));
 }
 
 /** Small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
@@ -34,7 +45,7 @@ export function rng(seed: number): () => number {
 
 const QUICK: Exclude<Fault, 'flaky'>[] = ['ok', 'ok', 'ok', 'reset-before', 'reset-mid', 'status-429', 'status-500', 'garbage', 'binary', 'invalid-utf8', 'wrong-content-type', 'echo-auth', 'endless-line'];
 const SLOW: Exclude<Fault, 'flaky'>[] = ['stall-first-byte', 'stall-mid', 'stall-headers', 'huge'];
-const JUNK_PATHS = ['/_inference/completion/ok/_stream', '/_inference/%E0%A4%A', '/_inference/../../etc/passwd', '/_inference/completion/ok?timeout=-5', '/_inference/' + 'a'.repeat(3000), '/_inference/completion/ok/_stream?timeout=1h', '/', '/_inference/completion/%00/_stream'];
+const JUNK_PATHS = ['/_inference/completion/junk/_stream', '/_inference/%E0%A4%A', '/_inference/../../etc/passwd', '/_inference/completion/junk?timeout=-5', '/_inference/' + 'a'.repeat(3000), '/_inference/completion/junk/_stream?timeout=1h', '/', '/_inference/completion/%00/_stream'];
 
 export function pickAction(random: () => number, options: { auth: boolean; slow: boolean }): Action {
   const r = random();
@@ -76,7 +87,7 @@ function send(target: Target, method: string, path: string, body: Buffer | strin
 }
 
 /** Runs one action and records what is wrong with its outcome. */
-export async function runAction(target: Target, action: Action, tally: Tally): Promise<void> {
+export async function runAction(target: Target, action: Action, tally: Tally, stalledReaderMs = 2500): Promise<void> {
   tally.requests++;
   tally.byKind[action.kind === 'stream' ? `stream ${action.fault}` : action.kind] = (tally.byKind[action.kind === 'stream' ? `stream ${action.fault}` : action.kind] ?? 0) + 1;
   const auth: Record<string, string> = target.keys ? { authorization: target.keys.monitor } : {};
@@ -85,7 +96,7 @@ export async function runAction(target: Target, action: Action, tally: Tally): P
     case 'stream': {
       const answer = await send(target, 'POST', streamPath(action.fault), '{"input":"hi"}', auth);
       if (!answer) return void tally.problems.push(`stream ${action.fault}: connection failed`);
-      tally.seen.push(answer.text);
+      observe(tally, answer.text);
       const wrong = mismatch(answer, EXPECTED[action.fault]);
       if (wrong) tally.problems.push(`stream ${action.fault}: ${wrong}`);
       return;
@@ -97,14 +108,18 @@ export async function runAction(target: Target, action: Action, tally: Tally): P
         const limit = action.kind === 'hang-up' ? action.afterBytes : 1;
         const onData = (c: Buffer) => {
           got += c.length;
-          tally.seen.push(c.toString('utf8'));
+          observe(tally, c.toString('utf8'));
           if (got < limit) return;
           res.off('data', onData);
-          if (action.kind === 'hang-up') req.destroy();
-          else res.pause(); // stops reading for good: the server must end it on its own
+          if (action.kind === 'hang-up') return void req.destroy();
+          // stops reading for longer than the server lets a stream last (stalledReaderMs): by the time
+          // this client reads again, the server must have ended the stream and let go of the connection
+          res.pause();
+          setTimeout(() => res.resume(), stalledReaderMs);
         };
         res.on('data', onData);
         res.on('end', () => req.destroy());
+        res.on('aborted', () => req.destroy());
       });
       return;
     }
@@ -114,7 +129,7 @@ export async function runAction(target: Target, action: Action, tally: Tally): P
       // `canary` points at the provider with ?canary: any request that arrives there got past the keys
       const answer = await send(target, 'POST', streamPath('canary'), '{"input":"hi"}', headers);
       if (!answer) return void tally.problems.push(`${action.kind}: connection failed`);
-      tally.seen.push(answer.text);
+      observe(tally, answer.text);
       if (answer.status !== 401 || !/security_exception/.test(answer.text) || !String(answer.headers['www-authenticate'] ?? '').includes('ApiKey')) {
         tally.problems.push(`${action.kind}: expected 401 with WWW-Authenticate, got ${answer.status} ${answer.text.slice(0, 200)}`);
       }
@@ -123,14 +138,14 @@ export async function runAction(target: Target, action: Action, tally: Tally): P
     case 'monitor-put': {
       const answer = await send(target, 'PUT', '/_inference/completion/canary-put', '{"service":"openai","service_settings":{"api_key":"x","url":"http://127.0.0.1:1/canary"}}', auth);
       if (!answer) return void tally.problems.push('monitor-put: connection failed');
-      tally.seen.push(answer.text);
+      observe(tally, answer.text);
       if (answer.status !== 403 || !answer.text.includes('cluster:admin/xpack/inference/put')) tally.problems.push(`monitor-put: expected 403, got ${answer.status} ${answer.text.slice(0, 200)}`);
       return;
     }
     case 'junk': {
       const answer = await send(target, action.method, action.path, action.body, auth);
       if (!answer) return void tally.problems.push(`junk ${action.method} ${action.path.slice(0, 60)}: connection failed`);
-      tally.seen.push(answer.text);
+      observe(tally, answer.text);
       if (answer.status >= 500 && !/status_exception|timeout|incomplete|parse|frame/.test(answer.text)) tally.problems.push(`junk ${action.method} ${action.path.slice(0, 60)}: ${answer.status} ${answer.text.slice(0, 200)}`);
       if (answer.status !== 200 && !answer.text.includes('"type"')) tally.problems.push(`junk ${action.method} ${action.path.slice(0, 60)}: error without a type: ${answer.status} ${answer.text.slice(0, 200)}`);
       return;
@@ -139,14 +154,14 @@ export async function runAction(target: Target, action: Action, tally: Tally): P
 }
 
 /** Runs `count` actions, `concurrency` at a time. */
-export async function runWorkload(target: Target, options: { count: number; concurrency: number; seed: number; slow: boolean }): Promise<Tally> {
-  const tally: Tally = { requests: 0, byKind: {}, problems: [], seen: [] };
+export async function runWorkload(target: Target, options: { count: number; concurrency: number; seed: number; slow: boolean; secret: string | null; stalledReaderMs?: number }): Promise<Tally> {
+  const tally: Tally = { requests: 0, byKind: {}, problems: [], secret: options.secret, leaks: [], bytes: 0 };
   const random = rng(options.seed);
   let next = 0;
   const worker = async () => {
     while (next < options.count) {
       next++;
-      await runAction(target, pickAction(random, { auth: target.keys !== null, slow: options.slow }), tally);
+      await runAction(target, pickAction(random, { auth: target.keys !== null, slow: options.slow }), tally, options.stalledReaderMs);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
