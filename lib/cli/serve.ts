@@ -2,8 +2,11 @@ import { parseArgs } from 'node:util';
 import { FileRegistry } from '../registry/file.js';
 import { startInferenceServer } from '../http/server.js';
 import type { CliIo } from './main.js';
+import { ApiKeys } from '../security/index.js';
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../limits/index.js';
 
 const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints FILE] [--demo-tps N] [--no-demo] [--bom] [--drain]
+                              [--api-keys FILE] [--limit NAME=VALUE]... [--retries N] [--shutdown-grace MS]
 
   --host H          address to listen on (env HOST; default 127.0.0.1)
   --port N          port (env PORT; default 9200; 0 picks a free port)
@@ -12,6 +15,11 @@ const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints F
   --no-demo         no demo endpoint
   --bom             U+FEFF before every event, byte for byte as Elasticsearch
   --drain           read a provider to its end when a streaming client disconnects (default: abort at once)
+  --api-keys FILE   API keys with privileges, {"api_keys":[{"id","key_sha256"|"key","privileges"}]} (env INFERENCE_STREAM_API_KEYS_FILE);
+                    INFERENCE_STREAM_API_KEY=<key> adds one key with both privileges. Without keys only loopback is allowed.
+  --limit N=V       a limit, repeatable: ${Object.keys(DEFAULT_LIMITS).join(', ')}
+  --retries N       provider retries before the first byte reached the client (429, 5xx, refused/reset; default 2)
+  --shutdown-grace MS  on SIGTERM, how long open streams may finish before they end with an error (default 10000)
 `;
 
 function usage(io: CliIo, message: string): number {
@@ -21,7 +29,7 @@ function usage(io: CliIo, message: string): number {
 
 /** `inference-stream serve`: runs until SIGTERM/SIGINT, then closes cleanly (exit status 0). */
 export async function serve(args: string[], io: CliIo): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args,
@@ -35,6 +43,10 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
         'no-demo': { type: 'boolean' },
         bom: { type: 'boolean' },
         drain: { type: 'boolean' },
+        'api-keys': { type: 'string' },
+        limit: { type: 'string', multiple: true },
+        retries: { type: 'string' },
+        'shutdown-grace': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -53,6 +65,28 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   const tokensPerSecond = tpsText === undefined ? undefined : Number(tpsText);
   if (tokensPerSecond !== undefined && !(tokensPerSecond > 0)) return usage(io, `invalid --demo-tps [${tpsText}]`);
   const endpointsFile = (values.endpoints as string | undefined) ?? process.env.INFERENCE_STREAM_ENDPOINTS;
+  const limits: Partial<Limits> = {};
+  for (const pair of (values.limit as string[] | undefined) ?? []) {
+    const m = /^([A-Za-z]+)=(\d+)$/.exec(pair);
+    if (!m) return usage(io, `invalid --limit [${pair}], expected NAME=INTEGER`);
+    (limits as Record<string, number>)[m[1]!] = Number(m[2]);
+  }
+  try {
+    resolveLimits(limits);
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+  const retriesText = values.retries as string | undefined;
+  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText)) return usage(io, `invalid --retries [${retriesText}]`);
+  const graceText = values['shutdown-grace'] as string | undefined;
+  if (graceText !== undefined && !/^\d+$/.test(graceText)) return usage(io, `invalid --shutdown-grace [${graceText}]`);
+  let apiKeys: ApiKeys | null;
+  try {
+    apiKeys = await ApiKeys.load({ file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE });
+  } catch (err) {
+    io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+    return 1;
+  }
 
   let registry: FileRegistry | undefined;
   if (endpointsFile) {
@@ -72,6 +106,10 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       demo: values['no-demo'] ? false : { tokensPerSecond },
       bom: values.bom === true,
       onDisconnect: values.drain ? 'drain' : 'abort',
+      apiKeys,
+      limits,
+      ...(retriesText === undefined ? {} : { retry: { maxAttempts: Number(retriesText) + 1 } }),
+      ...(graceText === undefined ? {} : { shutdownGraceMs: Number(graceText) }),
       // Reasons never carry credentials (they are built from setting names and provider messages).
       onError: (err, info) => io.stderr.write(`inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`),
     });

@@ -5,6 +5,9 @@ import { MemoryRegistry } from '../registry/memory.js';
 import type { EndpointRegistry } from '../registry/types.js';
 import { startDemoProvider, type DemoProvider } from './demo-provider.js';
 import { createInferenceHandler, type InferenceHandlerOptions } from './handler.js';
+import { clientErrorResponse, resolveLimits } from '../limits/index.js';
+import { closeGracefully, StreamTracker } from '../reliability/index.js';
+import { assertSafeBinding } from '../security/index.js';
 
 export interface InferenceServerOptions extends InferenceHandlerOptions {
   /** Default 127.0.0.1. */
@@ -13,6 +16,8 @@ export interface InferenceServerOptions extends InferenceHandlerOptions {
   port?: number;
   /** Add the `demo` endpoint backed by the embedded simulated provider. Default true. */
   demo?: boolean | { tokensPerSecond?: number };
+  /** On close: how long open streams may go on before they are ended with an error event. Default 10 s. */
+  shutdownGraceMs?: number;
 }
 
 export interface InferenceServer {
@@ -25,6 +30,10 @@ export interface InferenceServer {
 
 /** The `_inference` API on its own HTTP server, with the `demo` endpoint unless turned off. */
 export async function startInferenceServer(options: InferenceServerOptions = {}): Promise<InferenceServer> {
+  const host = options.host ?? '127.0.0.1';
+  // the safe default: without API keys, only this machine may connect
+  assertSafeBinding(host, (options.apiKeys?.size ?? 0) > 0);
+  const limits = resolveLimits({ maxBodyBytes: options.maxBodyBytes, ...options.limits });
   const registry = options.registry ?? new MemoryRegistry();
   let demo: DemoProvider | null = null;
   if (options.demo !== false) {
@@ -40,9 +49,16 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
       { overwrite: true },
     );
   }
-  const handler = createInferenceHandler({ ...options, registry });
-  const server = createServer((req, res) => handler(req, res));
-  const host = options.host ?? '127.0.0.1';
+  const tracker = new StreamTracker();
+  const handler = createInferenceHandler({ ...options, registry, tracker });
+  const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (req, res) => handler(req, res));
+  // a request Node cannot parse (oversized head, broken HTTP) still gets Elasticsearch's JSON
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // as Node's own handler: answer only when no response has started on this connection
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.end(clientErrorResponse(err.code, limits.maxHeaderBytes));
+    else socket.destroy();
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -62,10 +78,8 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
     registry,
     url: `http://${shownHost}:${port}`,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // stop accepting, let open streams finish within the grace period, end the rest with an error event
+      await closeGracefully(server, tracker, options.shutdownGraceMs ?? 10_000);
       await demo?.close();
       await closeSharedAgent();
     },

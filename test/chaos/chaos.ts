@@ -50,15 +50,28 @@ let stderr = '';
 server.stdout.on('data', (c: Buffer) => (stdout += c));
 server.stderr.on('data', (c: Buffer) => (stderr += c));
 let exitCode: number | null = null;
-const exited = once(server, 'exit').then(([code]) => (exitCode = code as number | null));
+const exited = once(server, 'exit').then(([code, signal]) => {
+  exitCode = code as number | null;
+  if (signal) stderr += `\nnpm ended by ${String(signal)}`;
+});
 while (!/listening on (http:\/\/\S+)/.test(stdout)) {
   if (exitCode !== null) throw new Error(`server exited (${exitCode}): ${stderr}`);
   await once(server.stdout, 'data');
 }
 const url = /listening on (http:\/\/\S+)/.exec(stdout)![1]!;
-// npm runs node as its child: that process is the server whose descriptors we count
-const children = (await readFile(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8')).trim().split(/\s+/);
-const serverPid = Number(children.at(-1) ?? server.pid);
+// npm runs a shell that runs node: that node process is the server whose descriptors we count
+async function findServerPid(pid: number): Promise<number | null> {
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
+  for (const child of children) {
+    const found = await findServerPid(Number(child));
+    if (found !== null) return found;
+  }
+  // the deepest process running the CLI (the shell's command line names it too)
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.startsWith('node') && cmdline.includes('inference-stream.js') ? pid : null;
+}
+const serverPid = await findServerPid(server.pid!);
+if (serverPid === null) throw new Error('cannot find the server process under npm');
 const fds = async () => (await readdir(`/proc/${serverPid}/fd`)).length;
 const rssMiB = async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${serverPid}/status`, 'utf8'))![1]) / 1024;
 
@@ -95,13 +108,16 @@ async function rawChaos(count: number, seed: number): Promise<{ seen: string[] }
 }
 
 const warm = await runWorkload(target, { count: 300, concurrency: CONCURRENCY, seed: SEED, slow: true, secret: SECRET });
-await provider.waitForNoSockets(10_000).catch(() => {});
+// the baseline is the idle server: the warm-up's pooled provider connections time out first (30 s)
+await provider.waitForNoSockets(40_000).catch((err: Error) => problems.push(`provider sockets after the warm-up: ${err.message}`));
 const fdsBefore = await fds();
 const rssBefore = await rssMiB();
 const main = await runWorkload(target, { count: REQUESTS, concurrency: CONCURRENCY, seed: SEED + 1, slow: true, secret: SECRET });
 const raw = await rawChaos(RAW_SOCKETS, SEED + 2);
 const rssAfter = await rssMiB();
-await provider.waitForNoSockets(10_000).catch((err: Error) => problems.push(`provider sockets: ${err.message}`));
+// connections undici opened for requests that were cancelled meanwhile idle in its pool until its
+// keep-alive timeout (30 s): they must all be gone after it
+await provider.waitForNoSockets(40_000).catch((err: Error) => problems.push(`provider sockets: ${err.message}`));
 // the server's own descriptors: let idle keep-alive sockets time out (the provider closes its side after 1 s)
 let fdsAfter = await fds();
 for (let i = 0; i < 50 && fdsAfter > fdsBefore; i++) {
