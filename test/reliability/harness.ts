@@ -129,8 +129,8 @@ export function stream(base: string, id: string, query = '', headers: Record<str
 }
 
 /** Opens a stream and hands back the request once the response headers (and `bytes` body bytes) arrived; the response is then paused. */
-export async function openStream(base: string, id: string, bytes = 0): Promise<{ req: ClientRequest; res: IncomingMessage }> {
-  const req = httpRequest(new URL(`/_inference/completion/${id}/_stream`, base), { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } });
+export async function openStream(base: string, id: string, bytes = 0, headers: Record<string, string> = {}): Promise<{ req: ClientRequest; res: IncomingMessage }> {
+  const req = httpRequest(new URL(`/_inference/completion/${id}/_stream`, base), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...headers } });
   req.on('error', () => {});
   req.end('{"input":"hi"}');
   const [res] = (await once(req, 'response')) as [IncomingMessage];
