@@ -150,6 +150,7 @@ function streamAnswer(
     bom: ctx.bom,
     onDelta,
     maxFrameBytes: options.limits.maxFrameBytes,
+    mapError: secrets.length > 0 ? (e) => redactError(e, secrets) : undefined,
   });
   const untrack = options.tracker.track({ end: (err) => events.fail(err) });
   res.once('close', untrack);

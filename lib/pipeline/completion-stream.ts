@@ -11,6 +11,8 @@ export interface CompletionStreamOptions extends DecodeOptions, BatchOptions, Se
   highWaterMark?: number;
   /** Called with every delta object (reasoning, finish_reason, usage included), e.g. to record usage. */
   onDelta?: (delta: DeltaObject) => void;
+  /** Rewrites the error the output ends with before it is written (e.g. to remove credentials a provider quoted). */
+  mapError?: (err: InferenceError) => InferenceError;
 }
 
 /**
@@ -23,6 +25,7 @@ export class CompletionStream extends BatchingTransform {
   private readonly decoder: BodyDecoder | null;
   private readonly bom: boolean;
   private readonly onDelta: ((delta: DeltaObject) => void) | undefined;
+  private readonly mapError: ((err: InferenceError) => InferenceError) | undefined;
   private readonly scratch: DeltaObject[] = [];
   private ended = false;
   private startError: unknown = null;
@@ -32,6 +35,7 @@ export class CompletionStream extends BatchingTransform {
     super(options, { readableHighWaterMark: options.highWaterMark ?? 16 * 1024 });
     this.bom = options.bom ?? false;
     this.onDelta = options.onDelta;
+    this.mapError = options.mapError;
     let decoder: BodyDecoder | null = null;
     try {
       decoder = new BodyDecoder(provider, options);
@@ -105,7 +109,7 @@ export class CompletionStream extends BatchingTransform {
   private finishWithError(err: unknown): void {
     this.flushPending();
     this.ended = true;
-    this.failure = toInferenceError(err);
+    this.failure = this.mapError ? this.mapError(toInferenceError(err)) : toInferenceError(err);
     this.push(errorEvent(this.failure, this.bom));
     this.push(null);
   }

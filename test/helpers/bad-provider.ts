@@ -24,6 +24,7 @@ export const FAULTS = [
   'endless-line',
   'flaky',
   'echo-auth',
+  'echo-auth-mid',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -126,6 +127,10 @@ export async function startBadProvider(): Promise<BadProvider> {
       case 'echo-auth':
         // a provider that quotes the credentials it got in its error message
         res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `Incorrect API key provided: ${JSON.stringify(req.headers)}`, type: 'invalid_request_error' } }));
+        return;
+      case 'echo-auth-mid':
+        // the same, as an error event in the middle of a 200 stream
+        res.writeHead(200, sse).end(FIRST_PART + `data: ${JSON.stringify({ error: { message: `Invalid credentials: ${JSON.stringify(req.headers)}`, type: 'invalid_request_error' } })}\n\n`);
         return;
       case 'stall-headers':
         return; // never answers

@@ -164,6 +164,7 @@ export const EXPECTED: Record<Exclude<Fault, 'flaky'>, Expectation> = {
   'wrong-content-type': { after: /./ },
   huge: { after: /maximum duration/ },
   'echo-auth': { before: 401 },
+  'echo-auth-mid': { after: /Invalid credentials: .*\[REDACTED\]/ },
   'endless-line': { after: /longer than the limit|larger than the limit/ },
 };
 

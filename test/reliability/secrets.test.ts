@@ -51,7 +51,7 @@ const PLAIN: Record<string, string> = {
   endpoint_type: 'token',
 };
 
-const FAULTS: Fault[] = ['ok', 'echo-auth', 'status-429', 'status-500', 'garbage', 'reset-mid', 'reset-before', 'wrong-content-type'];
+const FAULTS: Fault[] = ['ok', 'echo-auth', 'echo-auth-mid', 'status-429', 'status-500', 'garbage', 'reset-mid', 'reset-before', 'wrong-content-type'];
 
 describe('no secret in any output', () => {
   let proxy: Proxy;

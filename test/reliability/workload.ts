@@ -43,7 +43,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-const QUICK: Exclude<Fault, 'flaky'>[] = ['ok', 'ok', 'ok', 'reset-before', 'reset-mid', 'status-429', 'status-500', 'garbage', 'binary', 'invalid-utf8', 'wrong-content-type', 'echo-auth', 'endless-line'];
+const QUICK: Exclude<Fault, 'flaky'>[] = ['ok', 'ok', 'ok', 'reset-before', 'reset-mid', 'status-429', 'status-500', 'garbage', 'binary', 'invalid-utf8', 'wrong-content-type', 'echo-auth', 'echo-auth-mid', 'endless-line'];
 const SLOW: Exclude<Fault, 'flaky'>[] = ['stall-first-byte', 'stall-mid', 'stall-headers', 'huge'];
 const JUNK_PATHS = ['/_inference/completion/junk/_stream', '/_inference/%E0%A4%A', '/_inference/../../etc/passwd', '/_inference/completion/junk?timeout=-5', '/_inference/' + 'a'.repeat(3000), '/_inference/completion/junk/_stream?timeout=1h', '/', '/_inference/completion/%00/_stream'];
 
