@@ -162,7 +162,8 @@ export const EXPECTED: Record<Exclude<Fault, 'flaky'>, Expectation> = {
   binary: { after: /./ },
   'invalid-utf8': { ok: 'bad \ufffd(\ufffd\ufffd\ufffd\ufffd\ufffd' },
   'wrong-content-type': { after: /./ },
-  huge: { after: /maximum duration/ },
+  // endless valid events: the total duration ends it (under heavy load a starved provider may trip the idle limit first)
+  huge: { after: /maximum duration|sent nothing/ },
   'echo-auth': { before: 401 },
   'echo-auth-mid': { after: /Invalid credentials: .*\[REDACTED\]/ },
   'endless-line': { after: /longer than the limit|larger than the limit/ },
