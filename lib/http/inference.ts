@@ -111,10 +111,8 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
   const onDelta = options.onDelta;
   const info = { inferenceId: endpoint.inference_id, service: endpoint.service };
   const deltaHook = onDelta ? (d: DeltaObject) => onDelta(d, info) : undefined;
-  const onError = options.onError;
-  const redacting = { ...options, onError: onError && ((e: InferenceError, i: { inferenceId: string }) => onError(redactError(e, secrets), i)) };
-  if (call.stream) streamAnswer(res, ctx, redacting, endpoint, upstream, deltaHook, secrets);
-  else await collectAnswer(res, ctx, redacting, endpoint, upstream, deltaHook, secrets);
+  if (call.stream) streamAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
+  else await collectAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
 }
 
 function upstreamReadError(endpoint: StoredEndpoint, err: unknown): InferenceError {
@@ -150,6 +148,7 @@ function streamAnswer(
     bom: ctx.bom,
     onDelta,
     maxFrameBytes: options.limits.maxFrameBytes,
+    // a provider may quote the credentials it was sent (even mid-stream): they never go further
     mapError: secrets.length > 0 ? (e) => redactError(e, secrets) : undefined,
   });
   const untrack = options.tracker.track({ end: (err) => events.fail(err) });
@@ -169,9 +168,7 @@ function streamAnswer(
     events.on('end', () => {
       if (clientGone) return;
       const failure = events.endedWithError;
-      // rebuilt from the error (the only event of a non-2xx answer) so that quoted credentials are removed
-      if (failure) sendSseError(res, ctx, redactError(failure, secrets));
-      else sendEventStream(res, ctx, 500, Buffer.concat(parts));
+      sendEventStream(res, ctx, failure ? failure.status : 500, Buffer.concat(parts));
       if (failure) options.onError?.(failure, { inferenceId: endpoint.inference_id });
     });
     res.once('close', () => {
