@@ -250,6 +250,7 @@ async function collectAnswer(
     }
   } catch (err) {
     res.off('close', onClose);
+    body.destroy(); // a decoding failure leaves the provider body unread: close its connection
     if (res.destroyed) return;
     const e = redactError(readFailure ?? toInferenceError(err), secrets);
     options.onError?.(e, { inferenceId: endpoint.inference_id });

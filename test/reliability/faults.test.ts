@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAULTS, type Fault } from '../helpers/bad-provider.js';
-import { EXPECTED, SECRET, mismatch, openStream, registerFault, startProxy, stream, type Proxy } from './harness.js';
+import { EXPECTED, SECRET, call, mismatch, openStream, registerFault, startProxy, stream, type Proxy } from './harness.js';
 
 const limits = { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 1500, maxFrameBytes: 256 * 1024 };
 const noRetry = { maxAttempts: 1 };
@@ -28,6 +28,15 @@ describe('provider faults', () => {
       await proxy.provider.waitForNoSockets();
     });
   }
+
+  test('the non-streaming route: provider timeouts and faults are JSON errors with their status', async () => {
+    for (const [fault, status, type] of [['stall-first-byte', 408, 'timeout_exception'], ['stall-mid', 408, 'timeout_exception'], ['reset-mid', 500, 'status_exception'], ['status-429', 429, 'status_exception'], ['endless-line', 500, 'frame_exception']] as const) {
+      const answer = await call(proxy.url, 'POST', `/_inference/completion/${fault}`, '{"input":"hi"}');
+      assert.equal(answer.status, status, `${fault}: ${answer.text}`);
+      assert.equal(JSON.parse(answer.text).error.type, type, fault);
+    }
+    await proxy.provider.waitForNoSockets();
+  });
 
   test('connection refused: a status before the stream', async () => {
     const answer = await stream(proxy.url, 'refused');

@@ -8,6 +8,7 @@ import type { Fault } from '../helpers/bad-provider.js';
 
 export type Action =
   | { kind: 'stream'; fault: Exclude<Fault, 'flaky'> }
+  | { kind: 'infer'; fault: Exclude<Fault, 'flaky'> }
   | { kind: 'hang-up'; fault: Fault; afterBytes: number }
   | { kind: 'never-read'; fault: Fault }
   | { kind: 'no-key' | 'wrong-key' | 'monitor-put' }
@@ -50,7 +51,8 @@ const JUNK_PATHS = ['/_inference/completion/junk/_stream', '/_inference/%E0%A4%A
 export function pickAction(random: () => number, options: { auth: boolean; slow: boolean }): Action {
   const r = random();
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
-  if (r < 0.45) return { kind: 'stream', fault: options.slow && random() < 0.15 ? pick(SLOW) : pick(QUICK) };
+  if (r < 0.38) return { kind: 'stream', fault: options.slow && random() < 0.15 ? pick(SLOW) : pick(QUICK) };
+  if (r < 0.45) return { kind: 'infer', fault: options.slow && random() < 0.15 ? pick(SLOW) : pick(QUICK) };
   if (r < 0.6) return { kind: 'hang-up', fault: pick(['ok', 'stall-mid', 'huge', 'stall-first-byte', 'stall-headers'] as const), afterBytes: Math.floor(random() * 400) };
   if (r < 0.67) return { kind: 'never-read', fault: pick(['huge', 'ok', 'stall-mid'] as const) };
   if (options.auth && r < 0.8) return { kind: pick(['no-key', 'wrong-key', 'monitor-put'] as const) };
@@ -89,7 +91,8 @@ function send(target: Target, method: string, path: string, body: Buffer | strin
 /** Runs one action and records what is wrong with its outcome. */
 export async function runAction(target: Target, action: Action, tally: Tally, stalledReaderMs = 2500): Promise<void> {
   tally.requests++;
-  tally.byKind[action.kind === 'stream' ? `stream ${action.fault}` : action.kind] = (tally.byKind[action.kind === 'stream' ? `stream ${action.fault}` : action.kind] ?? 0) + 1;
+  const label = action.kind === 'stream' || action.kind === 'infer' ? `${action.kind} ${action.fault}` : action.kind;
+  tally.byKind[label] = (tally.byKind[label] ?? 0) + 1;
   const auth: Record<string, string> = target.keys ? { authorization: target.keys.monitor } : {};
   const streamPath = (id: string) => `/_inference/completion/${id}/_stream${id === 'stall-headers' ? '?timeout=300ms' : ''}`;
   switch (action.kind) {
@@ -99,6 +102,25 @@ export async function runAction(target: Target, action: Action, tally: Tally, st
       observe(tally, answer.text);
       const wrong = mismatch(answer, EXPECTED[action.fault]);
       if (wrong) tally.problems.push(`stream ${action.fault}: ${wrong}`);
+      return;
+    }
+    case 'infer': {
+      // the non-streaming route: the whole answer as JSON, or a JSON error with its status
+      const answer = await send(target, 'POST', `/_inference/completion/${action.fault}${action.fault === 'stall-headers' ? '?timeout=300ms' : ''}`, '{"input":"hi"}', auth);
+      if (!answer) return void tally.problems.push(`infer ${action.fault}: connection failed`);
+      observe(tally, answer.text);
+      let body: { completion?: { result: string }[]; error?: { type?: string }; status?: number };
+      try {
+        body = JSON.parse(answer.text);
+      } catch {
+        return void tally.problems.push(`infer ${action.fault}: not JSON: ${answer.status} ${answer.text.slice(0, 200)}`);
+      }
+      const expected = EXPECTED[action.fault];
+      if ('ok' in expected) {
+        if (answer.status !== 200 || body.completion?.[0]?.result !== expected.ok) tally.problems.push(`infer ${action.fault}: ${answer.status} ${answer.text.slice(0, 200)}`);
+      } else if (answer.status < 400 || typeof body.error?.type !== 'string' || body.status !== answer.status) {
+        tally.problems.push(`infer ${action.fault}: expected a JSON error, got ${answer.status} ${answer.text.slice(0, 200)}`);
+      }
       return;
     }
     case 'hang-up':
