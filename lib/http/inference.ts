@@ -11,7 +11,7 @@ import { notFound } from './endpoints.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
 import { sendEventStream, sendJson, sendJsonError, sendSseError, startEventStream, type ResponseContext } from './respond.js';
 import type { Limits, StreamSlots } from '../limits/index.js';
-import { watchUpstream } from '../limits/index.js';
+import { answerTooLarge, watchUpstream } from '../limits/index.js';
 import { callUpstream, guardStream, shuttingDown, type RetryPolicy, type StreamTracker } from '../reliability/index.js';
 import { redactError, secretsOf } from '../security/index.js';
 
@@ -247,6 +247,8 @@ async function collectAnswer(
     for await (const d of deltas as AsyncIterable<DeltaObject>) {
       onDelta?.(d);
       if ('delta' in d) result += d.delta;
+      // an endless answer must not grow memory: the collected text is bounded
+      if (result.length > options.limits.maxAnswerChars) fail(answerTooLarge(endpoint.inference_id, options.limits.maxAnswerChars));
     }
   } catch (err) {
     res.off('close', onClose);

@@ -9,6 +9,7 @@ export {
   idleTimeout,
   streamTooLong,
   tooManyEndpoints,
+  answerTooLarge,
   inferenceIdError,
   endpointCountError,
   newEndpointError,

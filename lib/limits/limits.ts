@@ -20,6 +20,8 @@ export interface Limits {
   maxEndpoints: number;
   /** Longest inference id. */
   maxIdLength: number;
+  /** Largest answer the non-streaming route collects (characters); a streamed answer is never held. */
+  maxAnswerChars: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -32,6 +34,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFrameBytes: 4 * 1024 * 1024,
   maxEndpoints: 1000,
   maxIdLength: 64,
+  maxAnswerChars: 8 * 1024 * 1024,
 });
 
 /** Defaults overlaid with what is given; throws for a value that is not a non-negative integer (or positive, for sizes and counts). */
@@ -82,6 +85,14 @@ export function idleTimeout(ms: number): InferenceError {
 
 export function streamTooLong(ms: number): InferenceError {
   return new InferenceError(ErrorType.timeout, `The stream reached its maximum duration of [${formatDuration(ms)}] and was ended`, 408);
+}
+
+export function answerTooLarge(inferenceId: string, max: number): InferenceError {
+  return new InferenceError(
+    ErrorType.status,
+    `The answer from inference entity id [${inferenceId}] is longer than [${max}] characters, the most a non-streaming request collects; use _stream`,
+    500,
+  );
 }
 
 export function tooManyEndpoints(max: number): InferenceError {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { FAULTS, type Fault } from '../helpers/bad-provider.js';
 import { EXPECTED, SECRET, call, mismatch, openStream, registerFault, startProxy, stream, type Proxy } from './harness.js';
 
-const limits = { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 1500, maxFrameBytes: 256 * 1024 };
+const limits = { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 1500, maxFrameBytes: 256 * 1024, maxAnswerChars: 64 * 1024 };
 const noRetry = { maxAttempts: 1 };
 
 describe('provider faults', () => {
@@ -30,10 +30,11 @@ describe('provider faults', () => {
   }
 
   test('the non-streaming route: provider timeouts and faults are JSON errors with their status', async () => {
-    for (const [fault, status, type] of [['stall-first-byte', 408, 'timeout_exception'], ['stall-mid', 408, 'timeout_exception'], ['reset-mid', 500, 'status_exception'], ['status-429', 429, 'status_exception'], ['endless-line', 500, 'frame_exception']] as const) {
+    for (const [fault, status, type] of [['stall-first-byte', 408, 'timeout_exception'], ['stall-mid', 408, 'timeout_exception'], ['reset-mid', 500, 'status_exception'], ['status-429', 429, 'status_exception'], ['endless-line', 500, 'frame_exception'], ['huge', 500, 'status_exception']] as const) {
       const answer = await call(proxy.url, 'POST', `/_inference/completion/${fault}`, '{"input":"hi"}');
       assert.equal(answer.status, status, `${fault}: ${answer.text}`);
       assert.equal(JSON.parse(answer.text).error.type, type, fault);
+      if (fault === 'huge') assert.match(answer.text, /longer than \[65536\] characters/);
     }
     await proxy.provider.waitForNoSockets();
   });
