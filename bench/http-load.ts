@@ -164,8 +164,7 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
   ];
   const contenders = [
     { name: 'provider called directly', ours: false, mode: null as string | null },
-    { name: 'inference-stream handler (default Agent, 128 connections)', ours: true, mode: 'ours' },
-    { name: 'inference-stream handler (Agent with 1,024 connections)', ours: true, mode: 'ours-1024' },
+    { name: 'inference-stream handler (createInferenceHandler)', ours: true, mode: 'ours' },
     { name: 'naive proxy (fetch + getReader + split + JSON.parse + res.write)', ours: false, mode: 'naive' },
   ];
   const rows: LoadRow[] = [];

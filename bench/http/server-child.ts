@@ -1,13 +1,11 @@
 /**
  * The proxy under test, in its own process so its CPU and memory are its own:
- * `--mode=ours` (createInferenceHandler, default options), `ours-1024` (same with an undici
- * Agent of 1,024 connections instead of the default shared one), or `naive` (fetch +
+ * `--mode=ours` (createInferenceHandler, default options but the concurrent-stream limit), or `naive` (fetch +
  * getReader + TextDecoder + split + JSON.parse + res.write, the usual hand-written proxy).
  * `GET /__bench/stats[?gc=1]` reports cpuUsage and memoryUsage. Prints its URL on stdout.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent } from 'undici';
 import { createInferenceHandler } from '../../lib/index.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -57,9 +55,9 @@ if (mode === 'naive') {
     naive(req, res).catch(() => res.destroy());
   };
 } else {
-  const handler = createInferenceHandler(
-    mode === 'ours-1024' ? { client: { dispatcher: new Agent({ connections: 1024, keepAliveTimeout: 30_000, pipelining: 1 }) } } : {},
-  );
+  // Default options but for the concurrent-stream limit (256 by default, answered with 429):
+  // this measures how many streams the proxy carries, not how it sheds load.
+  const handler = createInferenceHandler({ limits: { maxConcurrentStreams: 100_000 } });
   handle = (req, res) => handler(req, res);
 }
 
