@@ -37,15 +37,32 @@ export class FileRegistry extends MemoryRegistry {
   }
 
   override async put(endpoint: StoredEndpoint, options?: { overwrite?: boolean }): Promise<boolean> {
+    const before = this.endpoints.get(endpoint.inference_id);
     const stored = await super.put(endpoint, options);
-    if (stored) await this.save();
+    if (stored) await this.saveOrUndo(() => this.restore(endpoint.inference_id, before));
     return stored;
   }
 
   override async delete(inferenceId: string): Promise<boolean> {
+    const before = this.endpoints.get(inferenceId);
     const deleted = await super.delete(inferenceId);
-    if (deleted) await this.save();
+    if (deleted) await this.saveOrUndo(() => this.restore(inferenceId, before));
     return deleted;
+  }
+
+  /** A change the file did not take is taken back, so memory never claims what a restart would lose. */
+  private async saveOrUndo(undo: () => void): Promise<void> {
+    try {
+      await this.save();
+    } catch (err) {
+      undo();
+      throw new InferenceError(ErrorType.illegalState, `Cannot write endpoint file [${this.path}]: ${(err as Error).message}`, 500, { cause: err });
+    }
+  }
+
+  private restore(inferenceId: string, endpoint: StoredEndpoint | undefined): void {
+    if (endpoint === undefined) this.endpoints.delete(inferenceId);
+    else this.endpoints.set(inferenceId, endpoint);
   }
 
   /** Writes the current state; concurrent changes queue behind one another. */

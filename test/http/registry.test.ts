@@ -64,6 +64,19 @@ describe('registry', () => {
     }
   });
 
+  test('file: a change the file cannot take is taken back in memory too', async () => {
+    const dir = await tempDir();
+    try {
+      const path = join(dir, 'gone', 'endpoints.json'); // its folder does not exist: every write fails
+      const r = await FileRegistry.open(path);
+      await assert.rejects(r.put(endpoint('a')), { type: 'illegal_state_exception', status: 500 });
+      assert.equal(await r.get('a'), undefined);
+      assert.deepEqual(await r.list(), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('file: a corrupt file fails to open with a clear error and is not modified', async () => {
     const dir = await tempDir();
     try {
