@@ -62,15 +62,6 @@ export function answer(deltas: readonly DeltaObject[]): string {
   return s;
 }
 
-/**
- * Adjacent answer deltas merged, other objects kept in order: the form in which outputs
- * are compared across cuts of the same input (a cut may not change any delta, but
- * comparisons stay robust for providers whose deltas legitimately depend on reads).
- */
-export function comparable(deltas: readonly DeltaObject[]): DeltaObject[] {
-  return deltas.map((d) => ({ ...d }));
-}
-
 /** The SSE events of an Elasticsearch stream as {event, data} pairs. */
 export function parseEsEvents(text: string): { event: string; data: string }[] {
   const events: { event: string; data: string }[] = [];

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { generateKeyPairSync } from 'node:crypto';
 import { createInferenceHandler, type InferenceHandlerOptions, type InferenceHandler } from '../../lib/index.js';
+import { parseEsEvents as sseEvents } from '../helpers/streams.js';
 
 export interface Listening {
   server: Server;
@@ -89,17 +90,7 @@ export async function http(base: string, method: string, path: string, body?: un
 }
 
 /** Elasticsearch SSE text to events (a leading U+FEFF per event tolerated). */
-export function sseEvents(text: string): { event: string; data: string }[] {
-  const events: { event: string; data: string }[] = [];
-  for (const block of text.split('\n\n')) {
-    if (!block) continue;
-    const lines = block.replace(/^\uFEFF/, '').split('\n');
-    const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    events.push({ event, data });
-  }
-  return events;
-}
+export { sseEvents };
 
 /** Answer text of the message events; the error body of a final error event. */
 export function readStream(text: string): { text: string; done: boolean; error: { type: string; reason: string; status: number } | null } {
