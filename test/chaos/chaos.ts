@@ -140,11 +140,18 @@ const canaryCalls = provider.received.filter((r) => r.url.includes('canary')).le
 if (canaryCalls > 0) problems.push(`${canaryCalls} provider call(s) without a valid key`);
 
 // SIGTERM with streams open: they end with an error event within the grace period, exit 0
+const streamsOpen: Promise<void>[] = [];
 const open = Array.from({ length: 5 }, () =>
   new Promise<string>((resolve) => {
+    let markStarted!: () => void;
+    streamsOpen.push(new Promise<void>((r) => (markStarted = r)));
     const req = request(`${url}/_inference/completion/stall-mid/_stream`, { method: 'POST', headers: { authorization: target.keys!.monitor, 'content-type': 'application/json' } });
-    req.on('error', (e) => resolve(`error ${e.message}`));
+    req.on('error', (e) => {
+      markStarted();
+      resolve(`error ${e.message}`);
+    });
     req.on('response', (res) => {
+      markStarted(); // headers: the provider has answered and the stream is open
       let text = '';
       res.on('data', (c: Buffer) => (text += c));
       res.on('end', () => resolve(text));
@@ -153,7 +160,7 @@ const open = Array.from({ length: 5 }, () =>
     req.end('{"input":"hi"}');
   }),
 );
-await new Promise((r) => setTimeout(r, 200)); // let the five streams start (a bound on a shutdown race, not a result)
+await Promise.all(streamsOpen); // every stream is open before the signal
 process.kill(serverPid, 'SIGTERM'); // the node process npm started; npm exits with its code
 const shutdownTexts = await Promise.all(open);
 await exited;
