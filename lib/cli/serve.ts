@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { FileRegistry } from '../registry/file.js';
-import { startInferenceServer } from '../http/server.js';
+import { startInferenceServer } from '../server/server.js';
 import type { CliIo } from './main.js';
-import { ApiKeys } from '../security/index.js';
-import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../limits/index.js';
+import { ApiKeys } from '../server/api-keys.js';
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../server/limits.js';
 
 const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints FILE] [--demo-tps N] [--no-demo] [--bom] [--drain]
                               [--api-keys FILE] [--limit NAME=VALUE]... [--retries N] [--shutdown-grace MS]

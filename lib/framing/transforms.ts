@@ -1,4 +1,4 @@
-import { OrderedErrorTransform } from '../pipeline/ordered-error-transform.js';
+import { OrderedErrorTransform } from '../streams/ordered-error-transform.js';
 import { EventStreamDecoder } from './event-stream.js';
 import type { Frame, FrameDecoder, FramingOptions } from './frame.js';
 import { JsonValuesDecoder } from './json-values.js';

@@ -1,9 +1,9 @@
 import type { TransformCallback } from 'node:stream';
-import { BatchingTransform } from '../batch/batching-transform.js';
-import type { BatchOptions } from '../batch/batcher.js';
+import { BatchingTransform } from '../output/batching-transform.js';
+import type { BatchOptions } from '../output/batcher.js';
 import { toInferenceError, type InferenceError } from '../errors.js';
 import type { DeltaObject, Provider } from '../providers/types.js';
-import { completionEvent, doneEvent, errorEvent, type SerializeOptions } from '../sse/serialize.js';
+import { completionEvent, doneEvent, errorEvent, type SerializeOptions } from '../output/serialize.js';
 import { BodyDecoder, type DecodeOptions } from './body-decoder.js';
 
 export interface CompletionStreamOptions extends DecodeOptions, BatchOptions, SerializeOptions {

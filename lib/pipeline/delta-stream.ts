@@ -1,6 +1,6 @@
 import type { DeltaObject, Provider } from '../providers/types.js';
 import { BodyDecoder, type DecodeOptions } from './body-decoder.js';
-import { OrderedErrorTransform } from './ordered-error-transform.js';
+import { OrderedErrorTransform } from '../streams/ordered-error-transform.js';
 
 export interface DeltaStreamOptions extends DecodeOptions {
   /** Readable side, in delta objects. Default 16. */

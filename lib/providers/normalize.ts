@@ -1,5 +1,5 @@
 import type { Frame } from '../framing/frame.js';
-import { OrderedErrorTransform } from '../pipeline/ordered-error-transform.js';
+import { OrderedErrorTransform } from '../streams/ordered-error-transform.js';
 import { getProvider } from './index.js';
 import type { DeltaObject, EventNormalizer, Provider } from './types.js';
 

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { hashApiKey } from '../../lib/security/index.js';
+import { hashApiKey } from '../../lib/server/api-keys.js';
 import { FAULTS, startBadProvider } from '../helpers/bad-provider.js';
-import { SECRET } from '../reliability/harness.js';
-import { registerFaults, rng, runWorkload, type Target } from '../reliability/workload.js';
+import { SECRET } from '../server/harness.js';
+import { registerFaults, rng, runWorkload, type Target } from '../server/workload.js';
 
 const REQUESTS = Number(process.env.CHAOS_REQUESTS ?? 10_000);
 const CONCURRENCY = Number(process.env.CHAOS_CONCURRENCY ?? 32);

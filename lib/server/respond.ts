@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody, type InferenceError } from '../errors.js';
+import { errorEvent } from '../output/serialize.js';
+
+/** What every response of one request shares: headers chosen from the request and options. */
+export interface ResponseContext {
+  productHeader: boolean;
+  /** `application/json`, or Elasticsearch's vendor type when the client spoke it. */
+  jsonType: string;
+  bom: boolean;
+}
+
+const VENDOR = /application\/vnd\.elasticsearch\+json\s*;\s*compatible-with\s*=\s*(\d+)/i;
+
+/** Answer in Elasticsearch's vendor type when the client asked in it (the official clients do). */
+export function jsonTypeFor(req: IncomingMessage): string {
+  const asked = VENDOR.exec(String(req.headers.accept ?? '')) ?? VENDOR.exec(String(req.headers['content-type'] ?? ''));
+  return asked ? `application/vnd.elasticsearch+json;compatible-with=${asked[1]}` : 'application/json';
+}
+
+function baseHeaders(ctx: ResponseContext, contentType: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (ctx.productHeader) headers['x-elastic-product'] = 'Elasticsearch';
+  return headers;
+}
+
+export function sendJson(res: ServerResponse, ctx: ResponseContext, status: number, body: unknown, extra?: Record<string, string>): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...baseHeaders(ctx, ctx.jsonType), 'content-length': String(Buffer.byteLength(text)), ...extra });
+  res.end(text);
+}
+
+export function sendJsonError(res: ServerResponse, ctx: ResponseContext, err: InferenceError, extra?: Record<string, string>): void {
+  sendJson(res, ctx, err.status, errorBody(err), extra);
+}
+
+/** The response headers of an event stream, sent now (no buffering anywhere on the way). */
+export function startEventStream(res: ServerResponse, ctx: ResponseContext, status = 200): void {
+  res.writeHead(status, {
+    ...baseHeaders(ctx, 'text/event-stream'),
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+}
+
+/** A complete event-stream body sent at once (an error before the stream, with its status). */
+export function sendEventStream(res: ServerResponse, ctx: ResponseContext, status: number, body: string | Buffer): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    ...baseHeaders(ctx, 'text/event-stream'),
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+    'content-length': String(Buffer.byteLength(body)),
+  });
+  res.end(body);
+}
+
+/** Elasticsearch's way of failing a `_stream` request before it started: one `event: error`, the error's status. */
+export function sendSseError(res: ServerResponse, ctx: ResponseContext, err: InferenceError): void {
+  sendEventStream(res, ctx, err.status, errorEvent(err, ctx.bom));
+}
