@@ -41,9 +41,9 @@ if (tp) {
     p();
     const cell = (g: GroupResult, pick: (name: string) => boolean) => {
       const c = g.contenders.find((x) => pick(x.name));
-      return c ? `${fmt(c.mbps.median)} ±${fmt(c.ms.spreadPct / 2, 0)}%` : '–';
+      return c ? `${fmt(c.mbps!.median)} ±${fmt(c.ms!.spreadPct / 2, 0)}%` : '–';
     };
-    const mbps = (g: GroupResult, pick: (name: string) => boolean) => g.contenders.find((x) => pick(x.name))?.mbps.median;
+    const mbps = (g: GroupResult, pick: (name: string) => boolean) => g.contenders.find((x) => pick(x.name))?.mbps?.median;
     const isOurs = (n: string) => n.startsWith('completionStream');
     const isDelta = (n: string) => n.startsWith('deltaStream');
     const isHand = (n: string) => n.startsWith('hand-written');

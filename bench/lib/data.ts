@@ -61,16 +61,17 @@ function finish(name: string, contentType: string, events: Buffer[], payloads: s
  * api.openai.com adds a random `obfuscation` string to every chunk (on by default); most
  * OpenAI-compatible servers (vLLM, DeepSeek, Mistral, Ollama's /v1) send no such field.
  */
-export function openAiSse(texts: readonly string[], obfuscation = true): GeneratedStream {
-  const r = rng(1);
+export function openAiSse(texts: readonly string[], obfuscation: boolean | 'varying' = true, seed = 1, id = 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT'): GeneratedStream {
+  const r = rng(seed);
   const events: Buffer[] = [];
   const payloads: string[] = [];
-  const head = '{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","service_tier":"default","system_fingerprint":"fp_f9f4fb6dbf","choices":[{"index":0,"delta":';
+  const head = '{"id":"' + id + '","object":"chat.completion.chunk","created":' + (1741570283 + seed) + ',"model":"gpt-4o-2024-08-06","service_tier":"default","system_fingerprint":"fp_f9f4fb6dbf","choices":[{"index":0,"delta":';
   const add = (json: string) => {
     payloads.push(json);
     events.push(Buffer.from('data: ' + json + '\n\n'));
   };
-  const obf = (len: number) => (obfuscation ? ',"obfuscation":"' + pad(r, len) + '"' : '');
+  // 'varying': about half the chunks carry the field, so the envelope changes from chunk to chunk.
+  const obf = (len: number) => (obfuscation === true || (obfuscation === 'varying' && r() < 0.5) ? ',"obfuscation":"' + pad(r, len) + '"' : '');
   add(head + '{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null' + obf(8) + '}');
   for (const t of texts) {
     add(head + '{"content":' + JSON.stringify(t) + '},"logprobs":null,"finish_reason":null}],"usage":null' + obf(1 + Math.floor(r() * 12)) + '}');
@@ -78,7 +79,12 @@ export function openAiSse(texts: readonly string[], obfuscation = true): Generat
   add(head + '{},"logprobs":null,"finish_reason":"stop"}],"usage":null' + obf(4) + '}');
   add(head.slice(0, head.indexOf('"choices":[')) + '"choices":[],"usage":{"prompt_tokens":19,"completion_tokens":' + texts.length + ',"total_tokens":' + (texts.length + 19) + '}' + obf(6) + '}');
   events.push(Buffer.from('data: [DONE]\n\n'));
-  const name = obfuscation ? 'OpenAI SSE (api.openai.com, with obfuscation)' : 'OpenAI-compatible SSE (no obfuscation field)';
+  const name =
+    obfuscation === 'varying'
+      ? 'OpenAI SSE, envelope varying (obfuscation on about half the chunks)'
+      : obfuscation
+        ? 'OpenAI SSE (api.openai.com, with obfuscation)'
+        : 'OpenAI-compatible SSE (no obfuscation field)';
   return finish(name, 'text/event-stream; charset=utf-8', events, payloads, texts.length);
 }
 
@@ -188,5 +194,28 @@ export function rechunk(events: readonly Buffer[], size: number): Buffer[] {
   const all = Buffer.concat(events as Buffer[]);
   const out: Buffer[] = [];
   for (let i = 0; i < all.length; i += size) out.push(all.subarray(i, Math.min(all.length, i + size)));
+  return out;
+}
+
+/**
+ * Many short OpenAI streams, as a proxy serves them: `streams` responses of `chunks` chunks,
+ * each chunk 1 to 8 tokens, every stream its own id and creation time, and about half the
+ * chunks padded with `obfuscation` (the envelope varies from chunk to chunk).
+ */
+export function manyOpenAiStreams(streams: number, chunks: number, seed = 11): GeneratedStream[] {
+  const r = rng(seed);
+  const words = tokens(streams * chunks * 8, seed + 1);
+  let w = 0;
+  const out: GeneratedStream[] = [];
+  for (let s = 0; s < streams; s++) {
+    const texts: string[] = new Array(chunks);
+    for (let c = 0; c < chunks; c++) {
+      const n = 1 + Math.floor(r() * 8);
+      let t = '';
+      for (let k = 0; k < n; k++) t += words[w++]!;
+      texts[c] = t;
+    }
+    out.push(openAiSse(texts, 'varying', seed + s, 'chatcmpl-' + pad(r, 29)));
+  }
   return out;
 }

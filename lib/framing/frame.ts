@@ -23,6 +23,21 @@ export interface FrameDecoder {
   write(chunk: Buffer, sink: FrameSink): void;
   /** End of input: hands on what is left and throws an InferenceError if input stopped inside a frame. */
   end(sink: FrameSink): void;
+  /**
+   * Optional, for the byte-level fast path: true when nothing is carried and the next byte
+   * written starts a new frame, so whole frames may be read without this decoder.
+   */
+  idle?(): boolean;
+  /** Optional: how this framing writes a frame with event name `event`, in its plainest form (null: it cannot say). */
+  canonical?(event: string): FrameTemplate | null;
+  /** Optional: where the first frame starting at or after `from` ends (exclusive) in the plainest form, or -1. */
+  frameEnd?(chunk: Buffer, from: number): number;
+}
+
+/** The bytes around a frame's payload, e.g. SSE `data: ` … `\n\n`, NDJSON `` … `\n`. */
+export interface FrameTemplate {
+  head: string;
+  end: string;
 }
 
 export interface FramingOptions {

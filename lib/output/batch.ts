@@ -25,9 +25,9 @@ export class Batch extends BatchingTransform {
     callback();
   }
 
-  protected pushBatch(texts: string[]): void {
-    const batch: TextDelta[] = new Array(texts.length);
-    for (let i = 0; i < texts.length; i++) batch[i] = { delta: texts[i]! };
+  protected pushBatch(texts: readonly string[], count: number): void {
+    const batch: TextDelta[] = new Array(count);
+    for (let i = 0; i < count; i++) batch[i] = { delta: texts[i]! };
     this.push(batch);
   }
 }

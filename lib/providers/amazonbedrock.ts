@@ -20,11 +20,11 @@ class BedrockNormalizer implements EventNormalizer {
   private converseDone = false;
   private readonly anthropic = { done: false };
   /** contentBlockDelta payloads repeat their envelope but for the text and the random padding `p`. */
-  private readonly shape = new ShapeCache('"text":', '"p":');
+  readonly envelopeCache = new ShapeCache('"text":', '"p":', true);
 
   frame(frame: Frame, out: DeltaObject[]): void {
     if (frame.exception) throw bedrockException(ID, frame);
-    if (this.shape.take(frame, out)) return;
+    if (this.envelopeCache.take(frame, out)) return;
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     if (frame.event === 'chunk') {
@@ -36,7 +36,7 @@ class BedrockNormalizer implements EventNormalizer {
     }
     const before = out.length;
     if (converseEvent(frame.event, json, out)) this.converseDone = true;
-    else this.shape.observe(frame, out, before);
+    else this.envelopeCache.observe(frame, out, before);
   }
 
   end(_out: DeltaObject[]): void {

@@ -2,6 +2,7 @@ import { incompleteStream } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
 import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str } from './common.js';
 import { defineProvider } from './define.js';
+import { ShapeCache } from './shape-cache.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
 const ID = 'ollama';
@@ -13,8 +14,17 @@ const ID = 'ollama';
  */
 class OllamaNormalizer implements EventNormalizer {
   private done = false;
+  /** /api/chat lines repeat their envelope but for the text and `created_at`, which is never read. */
+  readonly envelopeCache = new ShapeCache('"content":', '"created_at":');
 
   frame(frame: Frame, out: DeltaObject[]): void {
+    if (this.envelopeCache.take(frame, out)) return;
+    const before = out.length;
+    this.full(frame, out);
+    this.envelopeCache.observe(frame, out, before);
+  }
+
+  private full(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     if (json.error !== undefined && json.error !== null) {

@@ -1,4 +1,5 @@
 import type { Frame } from '../framing/frame.js';
+import type { ShapeCache } from './shape-cache.js';
 
 /** Answer text: exactly the element type of Elasticsearch's `completion` array. Never empty. */
 export interface TextDelta {
@@ -26,6 +27,12 @@ export interface EventNormalizer {
   frame(frame: Frame, out: DeltaObject[]): void;
   /** End of input: throws `incomplete_stream` when the provider's own end marker was not seen. */
   end(out: DeltaObject[]): void;
+  /**
+   * The normalizer's envelope cache, when it has one and consults it before anything else
+   * in `frame` (so that an event the cache reads needs no other step): the composed
+   * pipeline then also matches whole events in the raw bytes with it.
+   */
+  readonly envelopeCache?: ShapeCache;
 }
 
 export interface Provider {

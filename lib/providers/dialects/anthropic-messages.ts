@@ -22,18 +22,18 @@ const ERROR_STATUS = new Map<string, number>([
  */
 export class AnthropicMessagesNormalizer implements EventNormalizer {
   readonly state = { done: false };
-  private readonly shape = new ShapeCache('"text":');
+  readonly envelopeCache = new ShapeCache('"text":');
 
   constructor(private readonly provider: string) {}
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    if (this.shape.take(frame, out)) return;
+    if (this.envelopeCache.take(frame, out)) return;
     if (frame.event === 'ping') return;
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     const before = out.length;
     anthropicEvent(this.provider, json, frame.event, out, this.state);
-    this.shape.observe(frame, out, before);
+    this.envelopeCache.observe(frame, out, before);
   }
 
   end(_out: DeltaObject[]): void {

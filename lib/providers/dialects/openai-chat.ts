@@ -34,14 +34,15 @@ export interface OpenAiChatOptions {
 export class OpenAiChatNormalizer implements EventNormalizer {
   private done = false;
   private readonly requireDone: boolean;
-  private readonly shape = new ShapeCache('"content":', '"obfuscation":');
+  /** api.openai.com pads chunks with a random `obfuscation` member (by default; it can be turned off per request). */
+  readonly envelopeCache = new ShapeCache('"content":', '"obfuscation":', true);
 
   constructor(private readonly options: OpenAiChatOptions) {
     this.requireDone = options.requireDone ?? true;
   }
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    if (this.shape.take(frame, out)) return;
+    if (this.envelopeCache.take(frame, out)) return;
     if (isDone(frame.data)) {
       this.done = true;
       return;
@@ -53,7 +54,7 @@ export class OpenAiChatNormalizer implements EventNormalizer {
     if (frame.event === 'error' || json.object === 'error') throw openAiStreamError(this.options.provider, json);
     const before = out.length;
     const finish = openAiChunk(json, out);
-    this.shape.observe(frame, out, before);
+    this.envelopeCache.observe(frame, out, before);
     if (finish !== undefined && finish === this.options.errorFinishReason) {
       throw providerStreamError(this.options.provider, `generation stopped with finish_reason [${finish}]`);
     }
