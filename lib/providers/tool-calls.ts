@@ -9,6 +9,8 @@ export function generatedCallId(): string {
 interface Call {
   index: number;
   id: string;
+  /** Whether any arguments went out for it. */
+  args: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export class ToolCalls {
    * several calls whole, all at index 0).
    */
   start(out: DeltaObject[], key: number | string, id: string | undefined, name: string, args?: string): void {
-    const call: Call = { index: this.next++, id: id !== undefined && id.length > 0 ? id : generatedCallId() };
+    const call: Call = { index: this.next++, id: id !== undefined && id.length > 0 ? id : generatedCallId(), args: args !== undefined && args.length > 0 };
     this.calls.set(key, call);
     const delta: { index: number; id: string; name: string; arguments?: string } = { index: call.index, id: call.id, name };
     if (args !== undefined && args.length > 0) delta.arguments = args;
@@ -45,7 +47,20 @@ export class ToolCalls {
     if (text.length === 0) return;
     const call = this.calls.get(key);
     if (call === undefined) return;
+    call.args = true;
     out.push({ tool_call: { index: call.index, arguments: text } });
+  }
+
+  /**
+   * The provider ended a call's block (Anthropic `content_block_stop`, Bedrock
+   * `contentBlockStop`): a call that got no argument text has the arguments `{}`, so that
+   * every call's arguments are JSON.
+   */
+  close(out: DeltaObject[], key: number | string): void {
+    const call = this.calls.get(key);
+    if (call === undefined) return;
+    this.calls.delete(key);
+    if (!call.args) out.push({ tool_call: { index: call.index, arguments: '{}' } });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { isObject } from '../common.js';
+import { isObject } from '../../json.js';
 
 /** Each provider's stop reasons, as OpenAI names them (`stop`, `length`, `tool_calls`, `content_filter`). */
 const FINISH = new Map<string, string>([

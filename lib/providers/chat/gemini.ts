@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../../errors.js';
+import { validationFailed } from '../../errors.js';
 import type { ChatTarget } from './openai.js';
 import { argumentsObject, partsOf, textOf, type ChatRequest } from './request.js';
 
@@ -55,11 +55,9 @@ export function geminiChatBody(req: ChatRequest, target: ChatTarget): Record<str
       case 'tool': {
         const name = names.get(m.tool_call_id);
         if (name === undefined) {
-          throw new InferenceError(
-            ErrorType.validation,
-            `Validation Failed: 1: the tool message's [tool_call_id] [${m.tool_call_id}] answers no tool call of an earlier assistant message (the [${target.service}] service needs the function's name);`,
-            400,
-          );
+          throw validationFailed([
+            `the tool message's [tool_call_id] [${m.tool_call_id}] answers no tool call of an earlier assistant message (the [${target.service}] service needs the function's name)`,
+          ]);
         }
         append('user', [{ functionResponse: { name, response: responseObject(textOf(m.content)) } }]);
         break;

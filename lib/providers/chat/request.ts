@@ -1,4 +1,5 @@
-import { ErrorType, InferenceError } from '../../errors.js';
+import { contentParseError, validationFailed, type InferenceError } from '../../errors.js';
+export { unsupportedByProvider } from '../../errors.js';
 
 /** A message's text: a string, or text parts as OpenAI's chat API takes them. */
 export type ChatContent = string | ChatTextPart[];
@@ -55,11 +56,11 @@ const MESSAGE_FIELDS = new Set(['role', 'content', 'tool_calls', 'tool_call_id']
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 
 function parseError(where: string, reason: string): InferenceError {
-  return new InferenceError(ErrorType.xContentParse, `[${where}] ${reason}`, 400);
+  return contentParseError(`[${where}] ${reason}`);
 }
 
 function invalid(reason: string): InferenceError {
-  return new InferenceError(ErrorType.validation, `Validation Failed: 1: ${reason};`, 400);
+  return validationFailed([reason]);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -253,11 +254,6 @@ export function partsOf(content: ChatContent | null): ChatTextPart[] {
   if (content === null) return [];
   if (typeof content === 'string') return content.length > 0 ? [{ type: 'text', text: content }] : [];
   return content.filter((p) => p.text.length > 0);
-}
-
-/** A 400 before any provider call: the provider cannot do what the request asks. */
-export function unsupportedByProvider(service: string, what: string): InferenceError {
-  return new InferenceError(ErrorType.status, `The [${service}] service does not support ${what}`, 400);
 }
 
 /** Tool arguments as an object, for providers that take them parsed (Anthropic, Gemini, Bedrock, Ollama). */
