@@ -52,7 +52,9 @@ export interface UnifiedErrorBody {
  */
 export function unifiedErrorBody(err: InferenceError, param?: string): UnifiedErrorBody {
   const code = STATUS_NAMES[err.status];
-  const error = (code !== undefined ? { code, message: err.reason } : { message: err.reason }) as UnifiedErrorBody['error'];
+  const error = (
+    code !== undefined ? { code, message: err.reason } : { message: err.reason }
+  ) as UnifiedErrorBody['error'];
   if (param !== undefined) error.param = param;
   error.type = err.type;
   return { error };
@@ -129,7 +131,14 @@ export class ChatChunker {
         if (this.model === undefined && typeof d.model === 'string' && d.model.length > 0) this.model = d.model;
       }
     }
-    if (content === undefined && refusal === undefined && calls === undefined && finish === undefined && !(role && !this.roleSent)) return '';
+    if (
+      content === undefined &&
+      refusal === undefined &&
+      calls === undefined &&
+      finish === undefined &&
+      !(role && !this.roleSent)
+    )
+      return '';
     let delta = '';
     if (content !== undefined) delta = '"content":' + JSON.stringify(content);
     if (refusal !== undefined) delta += (delta ? ',' : '') + '"refusal":' + JSON.stringify(refusal);
@@ -139,7 +148,8 @@ export class ChatChunker {
     }
     if (calls !== undefined) delta += (delta ? ',' : '') + '"tool_calls":[' + calls + ']';
     let choice = '{"delta":{' + delta + '}';
-    if (finish !== undefined) choice += ',"finish_reason":' + JSON.stringify(openAiFinishReason(finish, this.toolCalls > 0));
+    if (finish !== undefined)
+      choice += ',"finish_reason":' + JSON.stringify(openAiFinishReason(finish, this.toolCalls > 0));
     return this.event('[' + choice + ',"index":0}]', '');
   }
 
@@ -150,7 +160,13 @@ export class ChatChunker {
     if (usage === undefined) return '';
     return this.event(
       '[]',
-      ',"usage":{"completion_tokens":' + usage.completion_tokens + ',"prompt_tokens":' + usage.prompt_tokens + ',"total_tokens":' + usage.total_tokens + '}',
+      ',"usage":{"completion_tokens":' +
+        usage.completion_tokens +
+        ',"prompt_tokens":' +
+        usage.prompt_tokens +
+        ',"total_tokens":' +
+        usage.total_tokens +
+        '}',
     );
   }
 
@@ -173,10 +189,12 @@ export class ChatChunker {
 function toolCallJson(call: { index: number; id?: string; name?: string; arguments?: string }): string {
   let json = '{"index":' + call.index;
   if (call.id !== undefined) json += ',"id":' + JSON.stringify(call.id);
-  if (call.arguments !== undefined || call.name !== undefined) {
+  // a call's first delta carries `arguments` (empty when none came yet), as OpenAI's does
+  const args = call.arguments ?? (call.id !== undefined ? '' : undefined);
+  if (args !== undefined || call.name !== undefined) {
     json += ',"function":{';
-    if (call.arguments !== undefined) json += '"arguments":' + JSON.stringify(call.arguments);
-    if (call.name !== undefined) json += (call.arguments !== undefined ? ',' : '') + '"name":' + JSON.stringify(call.name);
+    if (args !== undefined) json += '"arguments":' + JSON.stringify(args);
+    if (call.name !== undefined) json += (args !== undefined ? ',' : '') + '"name":' + JSON.stringify(call.name);
     json += '}';
   }
   if (call.id !== undefined) json += ',"type":"function"';

@@ -133,6 +133,9 @@ export class ChatCompletionStream extends Transform {
  * Provider response bytes in, Elasticsearch `chat_completion` SSE bytes out, for one
  * provider: `provider body → chatCompletionStream('openai') → res`.
  */
-export function chatCompletionStream(provider: string | Provider, options?: ChatCompletionStreamOptions): ChatCompletionStream {
+export function chatCompletionStream(
+  provider: string | Provider,
+  options?: ChatCompletionStreamOptions,
+): ChatCompletionStream {
   return new ChatCompletionStream(provider, options);
 }

@@ -35,9 +35,17 @@ export class ToolCalls {
    * several calls whole, all at index 0).
    */
   start(out: DeltaObject[], key: number | string, id: string | undefined, name: string, args?: string): void {
-    const call: Call = { index: this.next++, id: id !== undefined && id.length > 0 ? id : generatedCallId(), args: args !== undefined && args.length > 0 };
+    const call: Call = {
+      index: this.next++,
+      id: id !== undefined && id.length > 0 ? id : generatedCallId(),
+      args: args !== undefined && args.length > 0,
+    };
     this.calls.set(key, call);
-    const delta: { index: number; id: string; name: string; arguments?: string } = { index: call.index, id: call.id, name };
+    const delta: { index: number; id: string; name: string; arguments?: string } = {
+      index: call.index,
+      id: call.id,
+      name,
+    };
     if (args !== undefined && args.length > 0) delta.arguments = args;
     out.push({ tool_call: delta });
   }
@@ -67,7 +75,13 @@ export class ToolCalls {
    * OpenAI-style pieces, where any piece may carry id / name / arguments: a new key (or a
    * new id at a known key) starts a call, the rest are argument pieces.
    */
-  piece(out: DeltaObject[], key: number | string, id: string | undefined, name: string | undefined, args: string | undefined): void {
+  piece(
+    out: DeltaObject[],
+    key: number | string,
+    id: string | undefined,
+    name: string | undefined,
+    args: string | undefined,
+  ): void {
     const call = this.calls.get(key);
     if (call === undefined || (id !== undefined && id.length > 0 && id !== call.id)) {
       if (name === undefined && call === undefined) {

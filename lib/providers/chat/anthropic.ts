@@ -20,7 +20,11 @@ function append(messages: { role: string; content: Block[] }[], role: 'user' | '
  * endpoint's `max_tokens`, else 1024). Also the body of Anthropic models behind Vertex AI
  * and Bedrock's InvokeModel, less `model` and `stream`.
  */
-export function anthropicChatBody(req: ChatRequest, target: ChatTarget, taskSettings: Record<string, unknown>): Record<string, unknown> {
+export function anthropicChatBody(
+  req: ChatRequest,
+  target: ChatTarget,
+  taskSettings: Record<string, unknown>,
+): Record<string, unknown> {
   const system: string[] = [];
   const messages: { role: string; content: Block[] }[] = [];
   for (const m of req.messages) {
@@ -30,11 +34,16 @@ export function anthropicChatBody(req: ChatRequest, target: ChatTarget, taskSett
         system.push(textOf(m.content));
         break;
       case 'user':
-        append(messages, 'user', partsOf(m.content).map((p) => ({ type: 'text', text: p.text })));
+        append(
+          messages,
+          'user',
+          partsOf(m.content).map((p) => ({ type: 'text', text: p.text })),
+        );
         break;
       case 'assistant': {
         const blocks: Block[] = partsOf(m.content).map((p) => ({ type: 'text', text: p.text }));
-        for (const c of m.tool_calls ?? []) blocks.push({ type: 'tool_use', id: c.id, name: c.function.name, input: argumentsObject(c) });
+        for (const c of m.tool_calls ?? [])
+          blocks.push({ type: 'tool_use', id: c.id, name: c.function.name, input: argumentsObject(c) });
         append(messages, 'assistant', blocks);
         break;
       }
@@ -45,7 +54,8 @@ export function anthropicChatBody(req: ChatRequest, target: ChatTarget, taskSett
   }
   const body: Record<string, unknown> = {};
   if (target.model !== undefined) body.model = target.model;
-  body.max_tokens = req.max_completion_tokens ?? (typeof taskSettings.max_tokens === 'number' ? taskSettings.max_tokens : 1024);
+  body.max_tokens =
+    req.max_completion_tokens ?? (typeof taskSettings.max_tokens === 'number' ? taskSettings.max_tokens : 1024);
   if (system.length > 0) body.system = system.join('\n\n');
   body.messages = messages;
   if (req.stop !== undefined) body.stop_sequences = req.stop;

@@ -23,7 +23,11 @@ function resultContent(text: string): Block[] {
  * `toolConfig.tools[].toolSpec` (`inputSchema.json`), `tool_choice` becomes `auto` /
  * `any` / `tool`. Converse has no "none": that choice is refused before the call.
  */
-export function bedrockChatBody(req: ChatRequest, target: ChatTarget, taskSettings: Record<string, unknown>): Record<string, unknown> {
+export function bedrockChatBody(
+  req: ChatRequest,
+  target: ChatTarget,
+  taskSettings: Record<string, unknown>,
+): Record<string, unknown> {
   checkToolChoice(target, req.tool_choice, BEDROCK_CHOICES);
   const system: Block[] = [];
   const messages: { role: string; content: Block[] }[] = [];
@@ -40,11 +44,15 @@ export function bedrockChatBody(req: ChatRequest, target: ChatTarget, taskSettin
         for (const p of partsOf(m.content)) system.push({ text: p.text });
         break;
       case 'user':
-        append('user', partsOf(m.content).map((p) => ({ text: p.text })));
+        append(
+          'user',
+          partsOf(m.content).map((p) => ({ text: p.text })),
+        );
         break;
       case 'assistant': {
         const blocks: Block[] = partsOf(m.content).map((p) => ({ text: p.text }));
-        for (const c of m.tool_calls ?? []) blocks.push({ toolUse: { toolUseId: c.id, name: c.function.name, input: argumentsObject(c) } });
+        for (const c of m.tool_calls ?? [])
+          blocks.push({ toolUse: { toolUseId: c.id, name: c.function.name, input: argumentsObject(c) } });
         append('assistant', blocks);
         break;
       }

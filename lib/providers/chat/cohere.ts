@@ -18,7 +18,12 @@ export function cohereChatBody(req: ChatRequest, target: ChatTarget): Record<str
       case 'assistant': {
         const out: Record<string, unknown> = { role: 'assistant' };
         if (m.content !== null) out.content = m.content;
-        if (m.tool_calls !== undefined) out.tool_calls = m.tool_calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
+        if (m.tool_calls !== undefined)
+          out.tool_calls = m.tool_calls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.function.name, arguments: c.function.arguments },
+          }));
         return out;
       }
       case 'tool':

@@ -69,8 +69,18 @@ function count(v: unknown): number | undefined {
  */
 export function foldUsage(into: Partial<ChatUsage>, raw: Record<string, unknown>): void {
   const u = isObject(raw.tokens) ? raw.tokens : raw;
-  const prompt = count(u.prompt_tokens) ?? count(u.input_tokens) ?? count(u.promptTokenCount) ?? count(u.inputTokens) ?? count(u.prompt_eval_count);
-  let completion = count(u.completion_tokens) ?? count(u.output_tokens) ?? count(u.candidatesTokenCount) ?? count(u.outputTokens) ?? count(u.eval_count);
+  const prompt =
+    count(u.prompt_tokens) ??
+    count(u.input_tokens) ??
+    count(u.promptTokenCount) ??
+    count(u.inputTokens) ??
+    count(u.prompt_eval_count);
+  let completion =
+    count(u.completion_tokens) ??
+    count(u.output_tokens) ??
+    count(u.candidatesTokenCount) ??
+    count(u.outputTokens) ??
+    count(u.eval_count);
   const thoughts = count(u.thoughtsTokenCount);
   if (thoughts !== undefined) completion = (completion ?? 0) + thoughts;
   const total = count(u.total_tokens) ?? count(u.totalTokenCount) ?? count(u.totalTokens);
@@ -81,7 +91,8 @@ export function foldUsage(into: Partial<ChatUsage>, raw: Record<string, unknown>
 
 /** The usage a chunk carries, or undefined when the provider reported no counts. */
 export function finalUsage(u: Partial<ChatUsage>): ChatUsage | undefined {
-  if (u.prompt_tokens === undefined && u.completion_tokens === undefined && u.total_tokens === undefined) return undefined;
+  if (u.prompt_tokens === undefined && u.completion_tokens === undefined && u.total_tokens === undefined)
+    return undefined;
   const prompt = u.prompt_tokens ?? 0;
   const completion = u.completion_tokens ?? 0;
   return { completion_tokens: completion, prompt_tokens: prompt, total_tokens: u.total_tokens ?? prompt + completion };

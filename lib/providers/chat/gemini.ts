@@ -8,7 +8,8 @@ type Part = Record<string, unknown>;
 function responseObject(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
     return { content: parsed };
   } catch {
     return { content: text };
@@ -41,7 +42,10 @@ export function geminiChatBody(req: ChatRequest, target: ChatTarget): Record<str
         for (const p of partsOf(m.content)) system.push({ text: p.text });
         break;
       case 'user':
-        append('user', partsOf(m.content).map((p) => ({ text: p.text })));
+        append(
+          'user',
+          partsOf(m.content).map((p) => ({ text: p.text })),
+        );
         break;
       case 'assistant': {
         const parts: Part[] = partsOf(m.content).map((p) => ({ text: p.text }));
@@ -81,7 +85,13 @@ export function geminiChatBody(req: ChatRequest, target: ChatTarget): Record<str
   const choice = req.tool_choice;
   if (choice !== undefined) {
     const config: Record<string, unknown> =
-      choice === 'auto' ? { mode: 'AUTO' } : choice === 'none' ? { mode: 'NONE' } : choice === 'required' ? { mode: 'ANY' } : { mode: 'ANY', allowedFunctionNames: [choice.function.name] };
+      choice === 'auto'
+        ? { mode: 'AUTO' }
+        : choice === 'none'
+          ? { mode: 'NONE' }
+          : choice === 'required'
+            ? { mode: 'ANY' }
+            : { mode: 'ANY', allowedFunctionNames: [choice.function.name] };
     body.toolConfig = { functionCallingConfig: config };
   }
   const generationConfig: Record<string, unknown> = {};

@@ -40,7 +40,8 @@ export function ollamaChatBody(req: ChatRequest, target: ChatTarget): Record<str
   const body: Record<string, unknown> = {};
   if (target.model !== undefined) body.model = target.model;
   body.messages = messages;
-  if (req.tools !== undefined && req.tools.length > 0) body.tools = req.tools.map((t) => ({ type: 'function', function: t.function }));
+  if (req.tools !== undefined && req.tools.length > 0)
+    body.tools = req.tools.map((t) => ({ type: 'function', function: t.function }));
   body.stream = true;
   const options: Record<string, unknown> = {};
   if (req.max_completion_tokens !== undefined) options.num_predict = req.max_completion_tokens;

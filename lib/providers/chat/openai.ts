@@ -27,11 +27,18 @@ function choiceKind(choice: ChatToolChoice): 'auto' | 'none' | 'required' | 'fun
 }
 
 /** Checks a tool choice against what the provider can do: a clear 400 before the call. */
-export function checkToolChoice(target: ChatTarget, choice: ChatToolChoice | undefined, allowed: ReadonlySet<string> | undefined): void {
+export function checkToolChoice(
+  target: ChatTarget,
+  choice: ChatToolChoice | undefined,
+  allowed: ReadonlySet<string> | undefined,
+): void {
   if (choice === undefined || allowed === undefined) return;
   const kind = choiceKind(choice);
   if (!allowed.has(kind)) {
-    throw unsupportedByProvider(target.service, `tool_choice [${kind === 'function' ? 'a named function' : kind}]; it supports [${[...allowed].map((k) => (k === 'function' ? 'a named function' : k)).join(', ')}]`);
+    throw unsupportedByProvider(
+      target.service,
+      `tool_choice [${kind === 'function' ? 'a named function' : kind}]; it supports [${[...allowed].map((k) => (k === 'function' ? 'a named function' : k)).join(', ')}]`,
+    );
   }
 }
 
@@ -40,7 +47,12 @@ export function openAiMessage(m: ChatMessage, developerRole: boolean): Record<st
   switch (m.role) {
     case 'assistant': {
       const out: Record<string, unknown> = { role: 'assistant', content: m.content };
-      if (m.tool_calls !== undefined) out.tool_calls = m.tool_calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
+      if (m.tool_calls !== undefined)
+        out.tool_calls = m.tool_calls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.function.name, arguments: c.function.arguments },
+        }));
       return out;
     }
     case 'tool':
@@ -57,7 +69,11 @@ export function openAiMessage(m: ChatMessage, developerRole: boolean): Record<st
  * tools, tool_choice, sampling), `stream: true`, and `stream_options.include_usage` where
  * the provider documents it. Used by every OpenAI-protocol service.
  */
-export function openAiChatBody(req: ChatRequest, target: ChatTarget, options: OpenAiChatBodyOptions = {}): Record<string, unknown> {
+export function openAiChatBody(
+  req: ChatRequest,
+  target: ChatTarget,
+  options: OpenAiChatBodyOptions = {},
+): Record<string, unknown> {
   checkToolChoice(target, req.tool_choice, options.toolChoices);
   const body: Record<string, unknown> = {};
   if ((options.model ?? true) && target.model !== undefined) body.model = target.model;

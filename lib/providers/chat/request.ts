@@ -51,7 +51,16 @@ export interface ChatRequest {
 }
 
 const PARSER = 'unified_completion_request';
-const FIELDS = new Set(['messages', 'model', 'max_completion_tokens', 'stop', 'temperature', 'top_p', 'tools', 'tool_choice']);
+const FIELDS = new Set([
+  'messages',
+  'model',
+  'max_completion_tokens',
+  'stop',
+  'temperature',
+  'top_p',
+  'tools',
+  'tool_choice',
+]);
 const MESSAGE_FIELDS = new Set(['role', 'content', 'tool_calls', 'tool_call_id']);
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 
@@ -103,7 +112,11 @@ function toolCall(value: unknown, where: string): ChatToolCall {
   unknownFields(fn, FUNCTION_CALL_FIELDS, `${where}.function`);
   expect(typeof fn.name === 'string' && fn.name.length > 0, `${where}.function`, 'name', 'a non-empty string');
   expect(typeof fn.arguments === 'string', `${where}.function`, 'arguments', 'a string (JSON text)');
-  return { id: value.id as string, type: 'function', function: { name: fn.name as string, arguments: fn.arguments as string } };
+  return {
+    id: value.id as string,
+    type: 'function',
+    function: { name: fn.name as string, arguments: fn.arguments as string },
+  };
 }
 const TOOL_CALL_FIELDS = new Set(['id', 'type', 'function']);
 const FUNCTION_CALL_FIELDS = new Set(['name', 'arguments']);
@@ -114,10 +127,15 @@ function message(value: unknown, i: number): ChatMessage {
   unknownFields(value, MESSAGE_FIELDS, where);
   const role = value.role;
   if (typeof role !== 'string' || !ROLES.has(role)) {
-    throw parseError(where, `failed to parse field [role]: expected one of [system, developer, user, assistant, tool], got [${String(role)}]`);
+    throw parseError(
+      where,
+      `failed to parse field [role]: expected one of [system, developer, user, assistant, tool], got [${String(role)}]`,
+    );
   }
-  if (role !== 'assistant' && value.tool_calls !== undefined) throw parseError(where, `field [tool_calls] is only allowed on assistant messages`);
-  if (role !== 'tool' && value.tool_call_id !== undefined) throw parseError(where, `field [tool_call_id] is only allowed on tool messages`);
+  if (role !== 'assistant' && value.tool_calls !== undefined)
+    throw parseError(where, `field [tool_calls] is only allowed on assistant messages`);
+  if (role !== 'tool' && value.tool_call_id !== undefined)
+    throw parseError(where, `field [tool_call_id] is only allowed on tool messages`);
   if (role === 'assistant') {
     let calls: ChatToolCall[] | undefined;
     if (value.tool_calls !== undefined && value.tool_calls !== null) {
@@ -125,13 +143,22 @@ function message(value: unknown, i: number): ChatMessage {
       calls = (value.tool_calls as unknown[]).map((c, j) => toolCall(c, `${where}.tool_calls[${j}]`));
     }
     const text = value.content === undefined || value.content === null ? null : content(value.content, where);
-    if (text === null && (calls === undefined || calls.length === 0)) throw invalid(`Field [content] of [${where}] cannot be null for an assistant message without [tool_calls]`);
-    return calls !== undefined && calls.length > 0 ? { role, content: text, tool_calls: calls } : { role, content: text };
+    if (text === null && (calls === undefined || calls.length === 0))
+      throw invalid(`Field [content] of [${where}] cannot be null for an assistant message without [tool_calls]`);
+    return calls !== undefined && calls.length > 0
+      ? { role, content: text, tool_calls: calls }
+      : { role, content: text };
   }
-  if (value.content === undefined || value.content === null) throw invalid(`Field [content] of [${where}] cannot be null`);
+  if (value.content === undefined || value.content === null)
+    throw invalid(`Field [content] of [${where}] cannot be null`);
   const text = content(value.content, where);
   if (role === 'tool') {
-    expect(typeof value.tool_call_id === 'string' && value.tool_call_id.length > 0, where, 'tool_call_id', 'a non-empty string');
+    expect(
+      typeof value.tool_call_id === 'string' && value.tool_call_id.length > 0,
+      where,
+      'tool_call_id',
+      'a non-empty string',
+    );
     return { role, content: text, tool_call_id: value.tool_call_id as string };
   }
   return { role: role as 'system' | 'developer' | 'user', content: text };
@@ -168,8 +195,13 @@ const FUNCTION_FIELDS = new Set(['name', 'description', 'parameters', 'strict'])
 function toolChoice(value: unknown): ChatToolChoice {
   if (value === 'auto' || value === 'none' || value === 'required') return value;
   const where = 'tool_choice';
-  if (typeof value === 'string') throw parseError(PARSER, `failed to parse field [tool_choice]: expected one of [auto, none, required] or a function, got [${value}]`);
-  if (!isPlainObject(value)) throw parseError(PARSER, 'failed to parse field [tool_choice]: expected a string or an object');
+  if (typeof value === 'string')
+    throw parseError(
+      PARSER,
+      `failed to parse field [tool_choice]: expected one of [auto, none, required] or a function, got [${value}]`,
+    );
+  if (!isPlainObject(value))
+    throw parseError(PARSER, 'failed to parse field [tool_choice]: expected a string or an object');
   unknownFields(value, TOOL_FIELDS, where);
   expect(value.type === 'function', where, 'type', '"function"');
   const fn = value.function;
@@ -213,11 +245,17 @@ export function parseChatRequest(body: unknown): ChatRequest {
     const stop = body.stop;
     if (typeof stop === 'string') request.stop = [stop];
     else {
-      expect(Array.isArray(stop) && stop.every((s) => typeof s === 'string'), PARSER, 'stop', 'a string or an array of strings');
+      expect(
+        Array.isArray(stop) && stop.every((s) => typeof s === 'string'),
+        PARSER,
+        'stop',
+        'a string or an array of strings',
+      );
       request.stop = stop as string[];
     }
   }
-  if (body.temperature !== undefined && body.temperature !== null) request.temperature = finite(body.temperature, 'temperature');
+  if (body.temperature !== undefined && body.temperature !== null)
+    request.temperature = finite(body.temperature, 'temperature');
   if (body.top_p !== undefined && body.top_p !== null) request.top_p = finite(body.top_p, 'top_p');
   if (body.tools !== undefined && body.tools !== null) {
     expect(Array.isArray(body.tools), PARSER, 'tools', 'an array of tools');
@@ -231,7 +269,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (body.tool_choice !== undefined && body.tool_choice !== null) {
     const choice = toolChoice(body.tool_choice);
     const tools = request.tools ?? [];
-    if (choice !== 'none' && choice !== 'auto' && tools.length === 0) throw invalid('Field [tool_choice] requires [tools]');
+    if (choice !== 'none' && choice !== 'auto' && tools.length === 0)
+      throw invalid('Field [tool_choice] requires [tools]');
     if (typeof choice === 'object' && !tools.some((t) => t.function.name === choice.function.name)) {
       throw invalid(`Field [tool_choice] names the function [${choice.function.name}], which is not in [tools]`);
     }

@@ -6,7 +6,11 @@ import type { ChatRequest } from './request.js';
  * OpenAI-form messages and tools (developer becomes system), `tool_choice_option`
  * (`auto`, `none`, `required`) or `tool_choice` for a named function, `max_tokens`.
  */
-export function watsonxChatBody(req: ChatRequest, target: ChatTarget, projectId: string | undefined): Record<string, unknown> {
+export function watsonxChatBody(
+  req: ChatRequest,
+  target: ChatTarget,
+  projectId: string | undefined,
+): Record<string, unknown> {
   checkToolChoice(target, req.tool_choice, undefined);
   const body: Record<string, unknown> = {};
   if (target.model !== undefined) body.model_id = target.model;
