@@ -4,26 +4,60 @@
  * Prints bytes allocated per event by the allocating function, attributed to the nearest lib/ frame.
  */
 import { Session } from 'node:inspector/promises';
-import { AI_SDK, FLOOR, HAND_BEDROCK, HAND_NDJSON, HAND_SSE, OURS_COMPLETION, OURS_DELTAS, PASS, prepare, runner, scenario, type Chunking } from './lib/scenarios.js';
+import {
+  AI_SDK,
+  FLOOR,
+  HAND_BEDROCK,
+  HAND_NDJSON,
+  HAND_SSE,
+  OURS_COMPLETION,
+  OURS_DELTAS,
+  PASS,
+  prepare,
+  runner,
+  scenario,
+  type Chunking,
+} from './lib/scenarios.js';
 
 const [which = 'completion', scenarioId = 'openai', chunking = 'event', passesArg = '5'] = process.argv.slice(2);
 const s = scenario(scenarioId);
-const hand = s.provider === 'amazonbedrock' ? HAND_BEDROCK : s.provider === 'cohere' || s.provider === 'ollama' ? HAND_NDJSON : HAND_SSE;
-const names: Record<string, string> = { completion: OURS_COMPLETION, delta: OURS_DELTAS, hand, passthrough: PASS, floor: FLOOR, aisdk: AI_SDK };
+const hand =
+  s.provider === 'amazonbedrock'
+    ? HAND_BEDROCK
+    : s.provider === 'cohere' || s.provider === 'ollama'
+      ? HAND_NDJSON
+      : HAND_SSE;
+const names: Record<string, string> = {
+  completion: OURS_COMPLETION,
+  delta: OURS_DELTAS,
+  hand,
+  passthrough: PASS,
+  floor: FLOOR,
+  aisdk: AI_SDK,
+};
 const p = prepare(s, chunking as Chunking, false);
 const run = runner(names[which]!, p);
 for (let i = 0; i < 2; i++) await run();
 const session = new Session();
 session.connect();
 await session.post('HeapProfiler.enable');
-await session.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+await session.post('HeapProfiler.startSampling', {
+  samplingInterval: 1024,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+} as never);
 const passes = Number(passesArg);
 for (let i = 0; i < passes; i++) await run();
 const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: Node } };
-interface Node { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: Node[] }
+interface Node {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: Node[];
+}
 const by = new Map<string, number>();
 let total = 0;
-const label = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(node_modules|lib|bench)\//, '$1/').replace(/^file:\/\//, '')}:${n.callFrame.lineNumber + 1}`;
+const label = (n: Node) =>
+  `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(node_modules|lib|bench)\//, '$1/').replace(/^file:\/\//, '')}:${n.callFrame.lineNumber + 1}`;
 function walk(n: Node, owner: string | null): void {
   const l = label(n);
   const own = / lib\//.test(l) ? l : owner;
@@ -37,4 +71,5 @@ function walk(n: Node, owner: string | null): void {
 walk(profile.head, null);
 const events = p.events.length * passes;
 console.log(`${which} ${scenarioId} (${chunking}): ${(total / events).toFixed(0)} bytes allocated per event (sampled)`);
-for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(String(Math.round(v / events)).padStart(6), 'B/event', k);
+for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 30))
+  console.log(String(Math.round(v / events)).padStart(6), 'B/event', k);

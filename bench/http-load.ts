@@ -23,9 +23,13 @@ interface Proc {
 }
 
 function start(file: string, args: string[]): Promise<Proc> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (b: Buffer) => {
@@ -98,7 +102,12 @@ async function load(
   let timedOut = false;
   const one = async () => {
     const s = performance.now();
-    const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher });
+    const res = await request(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+      dispatcher,
+    });
     if (res.statusCode !== 200) {
       await res.body.text();
       throw new Error(`status ${res.statusCode}`);
@@ -172,10 +181,14 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
     for (const plan of plans) {
       let direct: LoadRow | null = null;
       for (const c of contenders) {
-        const server = c.mode ? await start('./http/server-child.ts', [`--mode=${c.mode}`, `--provider=${providerUrl}`]) : null;
+        const server = c.mode
+          ? await start('./http/server-child.ts', [`--mode=${c.mode}`, `--provider=${providerUrl}`])
+          : null;
         try {
           const url = server ? server.url + '/_inference/completion/bench/_stream' : providerUrl;
-          const body = server ? '{"input":"hello"}' : JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hello' }] });
+          const body = server
+            ? '{"input":"hello"}'
+            : JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hello' }] });
           const client = new Agent({ connections: plan.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
           // Warm-up at full concurrency: JIT, and every connection on both hops already open.
           await load(client, url, body, plan.concurrency, plan.concurrency, 30);
@@ -198,7 +211,8 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
           await client.close();
           const after = server ? await serverStats(server.url) : null;
           const [p50, p99] = percentiles(r.ttfd, [0.5, 0.99]);
-          const cpuMs = before && after ? (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000 : null;
+          const cpuMs =
+            before && after ? (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000 : null;
           const row: LoadRow = {
             contender: c.name,
             ours: c.ours,
@@ -213,7 +227,11 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
             addedTtfdP99: direct ? p99! - direct.ttfdP99 : null,
             cpuMsPer1000Deltas: cpuMs !== null && r.deltas > 0 ? cpuMs / (r.deltas / 1000) : null,
             memPerOpenStreamKiB:
-              before && openHeap >= 0 ? (openHeap - (before.mem.heapUsed + before.mem.external + before.mem.arrayBuffers)) / 1024 / plan.concurrency : null,
+              before && openHeap >= 0
+                ? (openHeap - (before.mem.heapUsed + before.mem.external + before.mem.arrayBuffers)) /
+                  1024 /
+                  plan.concurrency
+                : null,
             peakRssMiB: before ? peakRss / 1048576 : null,
             errors: r.errors,
             stoppedAtTimeLimit: r.timedOut,
@@ -236,24 +254,47 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
   const chartGroups: BarGroup[] = [];
   for (const p of plans) {
     const at = rows.filter((r) => r.concurrency === p.concurrency);
-    chartGroups.push({ title: `${p.concurrency} concurrent streams: deltas/s`, bars: at.map((r) => ({ label: shortLabel(r.contender), value: r.deltasPerSec, ours: r.ours })) });
+    chartGroups.push({
+      title: `${p.concurrency} concurrent streams: deltas/s`,
+      bars: at.map((r) => ({ label: shortLabel(r.contender), value: r.deltasPerSec, ours: r.ours })),
+    });
     chartGroups.push({
       title: `${p.concurrency} concurrent streams: proxy CPU ms per 1,000 deltas (lower is better)`,
-      bars: at.filter((r) => r.cpuMsPer1000Deltas !== null).map((r) => ({ label: shortLabel(r.contender), value: r.cpuMsPer1000Deltas!, ours: r.ours })),
+      bars: at
+        .filter((r) => r.cpuMsPer1000Deltas !== null)
+        .map((r) => ({ label: shortLabel(r.contender), value: r.cpuMsPer1000Deltas!, ours: r.ours })),
     });
   }
   return { deltasPerStream: DELTAS, intervalMs: INTERVAL_MS, rows, chartGroups };
 }
 
 function shortLabel(name: string): string {
-  return name.replace(' (fetch + getReader + split + JSON.parse + res.write)', '').replace('inference-stream handler', 'handler');
+  return name
+    .replace(' (fetch + getReader + split + JSON.parse + res.write)', '')
+    .replace('inference-stream handler', 'handler');
 }
 
 export function printHttp(res: HttpResult): void {
-  console.log(`Each stream: ${res.deltasPerStream} deltas, ${res.intervalMs} ms apart (provider pace). Client, proxy and provider share the 2 cores. Memory per open stream: the proxy's heap + external + array buffers after a GC with all streams open, minus the same at rest, divided by the streams.\n`);
+  console.log(
+    `Each stream: ${res.deltasPerStream} deltas, ${res.intervalMs} ms apart (provider pace). Client, proxy and provider share the 2 cores. Memory per open stream: the proxy's heap + external + array buffers after a GC with all streams open, minus the same at rest, divided by the streams.\n`,
+  );
   console.log(
     table(
-      ['contender', 'concurrent', 'streams', 'streams/s', 'deltas/s', 'TTFD p50 ms', 'TTFD p99 ms', 'added p50 ms', 'added p99 ms', 'CPU ms / 1k deltas', 'memory / open stream', 'peak RSS', 'errors'],
+      [
+        'contender',
+        'concurrent',
+        'streams',
+        'streams/s',
+        'deltas/s',
+        'TTFD p50 ms',
+        'TTFD p99 ms',
+        'added p50 ms',
+        'added p99 ms',
+        'CPU ms / 1k deltas',
+        'memory / open stream',
+        'peak RSS',
+        'errors',
+      ],
       res.rows.map((r) => [
         r.contender,
         r.concurrency,

@@ -5,12 +5,41 @@
  * Contenders: completion, delta, hand, passthrough, floor, aisdk, openaisdk, smithy.
  * Scenarios: those of bench/lib/scenarios.ts (openai, openai-compat, openai-varying, openai-many, anthropic, …).
  */
-import { AI_SDK, FLOOR, HAND_BEDROCK, HAND_NDJSON, HAND_SSE, OPENAI_SDK, OURS_COMPLETION, OURS_DELTAS, PASS, SMITHY_FLOOR, prepare, runner, scenario, type Chunking } from './lib/scenarios.js';
+import {
+  AI_SDK,
+  FLOOR,
+  HAND_BEDROCK,
+  HAND_NDJSON,
+  HAND_SSE,
+  OPENAI_SDK,
+  OURS_COMPLETION,
+  OURS_DELTAS,
+  PASS,
+  SMITHY_FLOOR,
+  prepare,
+  runner,
+  scenario,
+  type Chunking,
+} from './lib/scenarios.js';
 
 const [which = 'completion', scenarioId = 'openai', chunking = 'event', secondsArg = '8'] = process.argv.slice(2);
 const s = scenario(scenarioId);
-const hand = s.provider === 'amazonbedrock' ? HAND_BEDROCK : s.provider === 'cohere' || s.provider === 'ollama' ? HAND_NDJSON : HAND_SSE;
-const names: Record<string, string> = { completion: OURS_COMPLETION, delta: OURS_DELTAS, hand, passthrough: PASS, floor: FLOOR, aisdk: AI_SDK, openaisdk: OPENAI_SDK, smithy: SMITHY_FLOOR };
+const hand =
+  s.provider === 'amazonbedrock'
+    ? HAND_BEDROCK
+    : s.provider === 'cohere' || s.provider === 'ollama'
+      ? HAND_NDJSON
+      : HAND_SSE;
+const names: Record<string, string> = {
+  completion: OURS_COMPLETION,
+  delta: OURS_DELTAS,
+  hand,
+  passthrough: PASS,
+  floor: FLOOR,
+  aisdk: AI_SDK,
+  openaisdk: OPENAI_SDK,
+  smithy: SMITHY_FLOOR,
+};
 const name = names[which];
 if (!name) throw new Error(`unknown contender ${which}; one of ${Object.keys(names).join(', ')}`);
 const p = prepare(s, chunking as Chunking, false);
@@ -23,4 +52,6 @@ while (performance.now() < until) {
   passes++;
 }
 const ms = (performance.now() - t0) / passes;
-console.log(`${which} ${scenarioId} (${chunking}): ${passes} passes, ${ms.toFixed(1)} ms/pass, ${(p.bytes / 1e3 / ms).toFixed(1)} MB/s, ${((ms * 1e6) / p.events.length).toFixed(0)} ns/event`);
+console.log(
+  `${which} ${scenarioId} (${chunking}): ${passes} passes, ${ms.toFixed(1)} ms/pass, ${(p.bytes / 1e3 / ms).toFixed(1)} MB/s, ${((ms * 1e6) / p.events.length).toFixed(0)} ns/event`,
+);

@@ -15,8 +15,17 @@ import { fmt, kib, mib } from './lib/stats.js';
 import { table } from './lib/table.js';
 import { writeChart, type BarGroup } from './lib/svg.js';
 import { hasGc } from './lib/timing.js';
-import { CHUNKINGS, runThroughput, type Chunking, type ContenderResult, type GroupResult } from './throughput.js';
-import { FLOOR, HAND_BEDROCK, HAND_NDJSON, HAND_SSE, OURS_COMPLETION, OURS_DELTAS, PASS, SCENARIOS } from './lib/scenarios.js';
+import { CHUNKINGS, runThroughput, type Chunking, type ContenderResult } from './throughput.js';
+import {
+  FLOOR,
+  HAND_BEDROCK,
+  HAND_NDJSON,
+  HAND_SSE,
+  OURS_COMPLETION,
+  OURS_DELTAS,
+  PASS,
+  SCENARIOS,
+} from './lib/scenarios.js';
 import { runWorstCase, type WorstRow } from './worst-case.js';
 import { runMemory, type MemoryRow } from './memory.js';
 import { runLatency, type LatencyRow } from './latency.js';
@@ -24,8 +33,12 @@ import { runMicro } from './micro.js';
 
 const BENCHES = ['throughput', 'worst', 'memory', 'latency', 'micro', 'http'];
 const USAGE =
-  'usage: npm run bench -- [--quick] [--only=' + BENCHES.join(',') + '] [--no-1g|--1g] [--out=DIR]\n' +
-  '       [--mode=both|interleaved|isolated] [--scenarios=' + SCENARIOS.map((s) => s.id).join(',') + ']\n' +
+  'usage: npm run bench -- [--quick] [--only=' +
+  BENCHES.join(',') +
+  '] [--no-1g|--1g] [--out=DIR]\n' +
+  '       [--mode=both|interleaved|isolated] [--scenarios=' +
+  SCENARIOS.map((s) => s.id).join(',') +
+  ']\n' +
   '       [--chunkings=event,16k,1b] [--processes=N]';
 
 function usageError(message: string): never {
@@ -35,11 +48,21 @@ function usageError(message: string): never {
 
 /** Every flag checked: a misspelt one (`--only=thruput`, `--quik`) is an error, never a silent no-op. */
 function parseArgs(argv: string[]) {
-  const o = { quick: false, only: null as Set<string> | null, big: undefined as boolean | undefined, out: undefined as string | undefined, mode: 'both' as 'both' | 'interleaved' | 'isolated', scenarios: undefined as string[] | undefined, chunkings: undefined as Chunking[] | undefined, processes: 3 };
+  const o = {
+    quick: false,
+    only: null as Set<string> | null,
+    big: undefined as boolean | undefined,
+    out: undefined as string | undefined,
+    mode: 'both' as 'both' | 'interleaved' | 'isolated',
+    scenarios: undefined as string[] | undefined,
+    chunkings: undefined as Chunking[] | undefined,
+    processes: 3,
+  };
   const list = (v: string, known: readonly string[], flag: string) => {
     const items = v.split(',').filter(Boolean);
     if (items.length === 0) usageError(`${flag} needs a value`);
-    for (const i of items) if (!known.includes(i)) usageError(`unknown ${flag} value [${i}]; one of ${known.join(', ')}`);
+    for (const i of items)
+      if (!known.includes(i)) usageError(`unknown ${flag} value [${i}]; one of ${known.join(', ')}`);
     return items;
   };
   for (const a of argv) {
@@ -49,17 +72,57 @@ function parseArgs(argv: string[]) {
     const needs = () => (value === undefined ? usageError(`${flag} needs a value`) : value);
     const none = () => value !== undefined && usageError(`${flag} takes no value`);
     switch (flag) {
-      case '--quick': none(); o.quick = true; break;
-      case '--1g': none(); o.big = true; break;
-      case '--no-1g': none(); o.big = false; break;
-      case '--only': o.only = new Set(list(needs(), BENCHES, '--only')); break;
-      case '--out': o.out = needs(); break;
-      case '--mode': { const m = needs(); if (m !== 'both' && m !== 'interleaved' && m !== 'isolated') usageError(`unknown --mode [${m}]`); o.mode = m; break; }
-      case '--scenarios': o.scenarios = list(needs(), SCENARIOS.map((s) => s.id), '--scenarios'); break;
-      case '--chunkings': o.chunkings = list(needs(), CHUNKINGS.map((c) => c.id), '--chunkings') as Chunking[]; break;
-      case '--processes': { const n = Number(needs()); if (!Number.isInteger(n) || n < 1) usageError('--processes needs a whole number >= 1'); o.processes = n; break; }
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0);
-      default: usageError(`unknown argument [${a}]`);
+      case '--quick':
+        none();
+        o.quick = true;
+        break;
+      case '--1g':
+        none();
+        o.big = true;
+        break;
+      case '--no-1g':
+        none();
+        o.big = false;
+        break;
+      case '--only':
+        o.only = new Set(list(needs(), BENCHES, '--only'));
+        break;
+      case '--out':
+        o.out = needs();
+        break;
+      case '--mode': {
+        const m = needs();
+        if (m !== 'both' && m !== 'interleaved' && m !== 'isolated') usageError(`unknown --mode [${m}]`);
+        o.mode = m;
+        break;
+      }
+      case '--scenarios':
+        o.scenarios = list(
+          needs(),
+          SCENARIOS.map((s) => s.id),
+          '--scenarios',
+        );
+        break;
+      case '--chunkings':
+        o.chunkings = list(
+          needs(),
+          CHUNKINGS.map((c) => c.id),
+          '--chunkings',
+        ) as Chunking[];
+        break;
+      case '--processes': {
+        const n = Number(needs());
+        if (!Number.isInteger(n) || n < 1) usageError('--processes needs a whole number >= 1');
+        o.processes = n;
+        break;
+      }
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n');
+        process.exit(0);
+        break;
+      default:
+        usageError(`unknown argument [${a}]`);
     }
   }
   return o;
@@ -97,7 +160,14 @@ const spread = (s: { median: number; min: number; max: number }) => `${fmt(s.min
 // ------------------------------------------------------------------ throughput
 if (want('throughput')) {
   log(`throughput (${args.mode})…`);
-  const groups = await runThroughput({ quick, log, mode: args.mode, scenarios: args.scenarios, chunkings: args.chunkings, processes: args.processes });
+  const groups = await runThroughput({
+    quick,
+    log,
+    mode: args.mode,
+    scenarios: args.scenarios,
+    chunkings: args.chunkings,
+    processes: args.processes,
+  });
   heading('Throughput');
   console.log(
     'MB/s = 10^6 bytes of provider input per second. "interleaved": all contenders round robin in one process, median of the passes, ' +
@@ -115,10 +185,23 @@ if (want('throughput')) {
         return a !== undefined && b !== undefined ? a / b : undefined;
       };
       const r2 = (v: number | undefined) => (v === undefined ? '–' : fmt(v, 2));
-      console.log(`### ${g.framingName}, ${ch.label} (${mib(g.inputBytes)}, ${g.reads.toLocaleString('en-US')} reads, ${g.deltas.toLocaleString('en-US')} deltas)\n`);
+      console.log(
+        `### ${g.framingName}, ${ch.label} (${mib(g.inputBytes)}, ${g.reads.toLocaleString('en-US')} reads, ${g.deltas.toLocaleString('en-US')} deltas)\n`,
+      );
       console.log(
         table(
-          ['contender', 'MB/s interleaved', 'min–max', 'x hand', 'x parse floor', 'MB/s own processes', 'min–max', 'x hand', 'x parse floor', 'young-gen GC share'],
+          [
+            'contender',
+            'MB/s interleaved',
+            'min–max',
+            'x hand',
+            'x parse floor',
+            'MB/s own processes',
+            'min–max',
+            'x hand',
+            'x parse floor',
+            'young-gen GC share',
+          ],
           g.contenders.map((c) => [
             c.name,
             c.mbps ? fmt(c.mbps.median) : '–',
@@ -129,7 +212,9 @@ if (want('throughput')) {
             c.isolated ? spread(c.isolated.mbps) : '–',
             r2(ratio(c, hand, 'isolated')),
             r2(ratio(c, fl, 'isolated')),
-            c.isolated ? `${fmt(c.isolated.gcMinorShare.median * 100, 0)}% (${fmt(c.isolated.gcMinorShare.min * 100, 0)}–${fmt(c.isolated.gcMinorShare.max * 100, 0)}%)` : '–',
+            c.isolated
+              ? `${fmt(c.isolated.gcMinorShare.median * 100, 0)}% (${fmt(c.isolated.gcMinorShare.min * 100, 0)}–${fmt(c.isolated.gcMinorShare.max * 100, 0)}%)`
+              : '–',
           ]),
         ),
       );
@@ -137,13 +222,31 @@ if (want('throughput')) {
       const ours = by(OURS_COMPLETION)!;
       const want = (label: string, ref: ContenderResult | undefined, target: number) => {
         if (!ref) return;
-        targets[label] = { interleaved: ratio(ours, ref, 'interleaved'), isolated: ratio(ours, ref, 'isolated'), target };
+        targets[label] = {
+          interleaved: ratio(ours, ref, 'interleaved'),
+          isolated: ratio(ours, ref, 'isolated'),
+          target,
+        };
       };
-      const hw = (t: number) => want(`${g.framingName}, ${ch.label}: completionStream / hand-written (target >= ${t})`, hand, t);
-      if (ch.id === 'event' && (g.framing === 'openai' || g.framing === 'openai-compat' || g.framing === 'anthropic' || g.framing === 'cohere' || g.framing === 'ollama')) hw(2);
+      const hw = (t: number) =>
+        want(`${g.framingName}, ${ch.label}: completionStream / hand-written (target >= ${t})`, hand, t);
+      if (
+        ch.id === 'event' &&
+        (g.framing === 'openai' ||
+          g.framing === 'openai-compat' ||
+          g.framing === 'anthropic' ||
+          g.framing === 'cohere' ||
+          g.framing === 'ollama')
+      )
+        hw(2);
       if (g.framing === 'openai-varying' || g.framing === 'openai-many') hw(1.5);
       if (ch.id === '16k' && (g.framing === 'openai' || g.framing === 'openai-compat')) hw(1.5);
-      if (ch.id === 'event') want(`${g.framingName}, ${ch.label}: completionStream / parse floor (target >= ${g.framing === 'bedrock' ? 0.5 : 0.6})`, fl, g.framing === 'bedrock' ? 0.5 : 0.6);
+      if (ch.id === 'event')
+        want(
+          `${g.framingName}, ${ch.label}: completionStream / parse floor (target >= ${g.framing === 'bedrock' ? 0.5 : 0.6})`,
+          fl,
+          g.framing === 'bedrock' ? 0.5 : 0.6,
+        );
     }
   }
   console.log('### Targets\n');
@@ -151,7 +254,13 @@ if (want('throughput')) {
   console.log(
     table(
       ['ratio', 'interleaved', 'met', 'own processes', 'met'],
-      Object.entries(targets).map(([k, v]) => [k, v.interleaved === undefined ? '–' : fmt(v.interleaved, 2), met(v.interleaved, v.target), v.isolated === undefined ? '–' : fmt(v.isolated, 2), met(v.isolated, v.target)]),
+      Object.entries(targets).map(([k, v]) => [
+        k,
+        v.interleaved === undefined ? '–' : fmt(v.interleaved, 2),
+        met(v.interleaved, v.target),
+        v.isolated === undefined ? '–' : fmt(v.isolated, 2),
+        met(v.isolated, v.target),
+      ]),
     ),
   );
   save('throughput', { mode: args.mode, groups, targets });
@@ -170,7 +279,12 @@ if (want('throughput')) {
       }))
       .filter((g) => g.bars.length > 0);
     if (gs.length === 0) return;
-    writeChart(resultsDir + file, { title: `Throughput, ${label}`, subtitle, unit: `MB/s of provider input, median, whiskers min–max (${args.mode === 'interleaved' ? 'interleaved in one process' : 'each contender in its own processes'})`, groups: gs });
+    writeChart(resultsDir + file, {
+      title: `Throughput, ${label}`,
+      subtitle,
+      unit: `MB/s of provider input, median, whiskers min–max (${args.mode === 'interleaved' ? 'interleaved in one process' : 'each contender in its own processes'})`,
+      groups: gs,
+    });
   };
   chart('event', 'throughput.svg', 'one event per read');
   chart('16k', 'throughput-16k.svg', '16 KiB reads');
@@ -181,7 +295,10 @@ function shortName(name: string): string {
   if (name === OURS_COMPLETION) return 'completionStream';
   if (name === OURS_DELTAS) return 'deltaStream';
   if (isHand(name)) return 'hand-written (batching per read)';
-  return name.replace(/ \+ serialize, one event per delta$/, '').replace(/ \(.*\)$/, '').replace(/^parse floor: JSON.parse only$/, 'parse floor');
+  return name
+    .replace(/ \+ serialize, one event per delta$/, '')
+    .replace(/ \(.*\)$/, '')
+    .replace(/^parse floor: JSON.parse only$/, 'parse floor');
 }
 
 // ------------------------------------------------------------------ framing worst case
@@ -193,7 +310,15 @@ if (want('worst')) {
   console.log(
     table(
       ['contender', 'read size', 'event', 'MB/s', 'ms', 'peak heap growth', 'note'],
-      rows.map((r) => [r.contender, r.readBytes + ' B', mib(r.eventBytes), fmt(r.mbps, 2), fmt(r.ms, 0), r.heapGrowth > 0 ? mib(r.heapGrowth) : '< sampling', r.stoppedEarly ? `stopped at budget after ${mib(r.bytesDone)}` : '']),
+      rows.map((r) => [
+        r.contender,
+        r.readBytes + ' B',
+        mib(r.eventBytes),
+        fmt(r.mbps, 2),
+        fmt(r.ms, 0),
+        r.heapGrowth > 0 ? mib(r.heapGrowth) : '< sampling',
+        r.stoppedEarly ? `stopped at budget after ${mib(r.bytesDone)}` : '',
+      ]),
     ),
   );
   save('worst-case', { rows });
@@ -202,10 +327,18 @@ if (want('worst')) {
     const [contender, read] = key.split('|');
     gs.push({
       title: `${contender}, ${read}-byte reads`,
-      bars: rows.filter((r) => r.contender === contender && String(r.readBytes) === read).map((r) => ({ label: mib(r.eventBytes) + (r.stoppedEarly ? ' (stopped)' : ''), value: r.mbps, ours: r.ours })),
+      bars: rows
+        .filter((r) => r.contender === contender && String(r.readBytes) === read)
+        .map((r) => ({ label: mib(r.eventBytes) + (r.stoppedEarly ? ' (stopped)' : ''), value: r.mbps, ours: r.ours })),
     });
   }
-  writeChart(resultsDir + 'worst-case.svg', { title: 'One huge event in small reads', subtitle, unit: 'MB/s', groups: gs, log: true });
+  writeChart(resultsDir + 'worst-case.svg', {
+    title: 'One huge event in small reads',
+    subtitle,
+    unit: 'MB/s',
+    groups: gs,
+    log: true,
+  });
 }
 
 // ------------------------------------------------------------------ backpressure and memory
@@ -219,7 +352,18 @@ if (want('memory')) {
   );
   console.log(
     table(
-      ['input', 'consumer', 'MB/s in', 'events out', 'largest event', 'peak buffered (w + r + batch)', 'source bytes after stall', 'RSS growth', 'heap growth', 'complete'],
+      [
+        'input',
+        'consumer',
+        'MB/s in',
+        'events out',
+        'largest event',
+        'peak buffered (w + r + batch)',
+        'source bytes after stall',
+        'RSS growth',
+        'heap growth',
+        'complete',
+      ],
       rows.map((r) => [
         mib(r.inputBytes),
         r.consumer,
@@ -236,12 +380,31 @@ if (want('memory')) {
   );
   save('memory', { rows });
   const gs: BarGroup[] = [
-    { title: 'Peak bytes buffered inside completionStream (KiB)', bars: rows.map((r) => ({ label: `${mib(r.inputBytes)}, ${r.consumer}`, value: r.peakBuffered.total / 1024, ours: true })) },
-    { title: 'RSS growth over the run (MiB)', bars: rows.map((r) => ({ label: `${mib(r.inputBytes)}, ${r.consumer}`, value: r.memory.rssGrowth / 1048576, ours: true })) },
+    {
+      title: 'Peak bytes buffered inside completionStream (KiB)',
+      bars: rows.map((r) => ({
+        label: `${mib(r.inputBytes)}, ${r.consumer}`,
+        value: r.peakBuffered.total / 1024,
+        ours: true,
+      })),
+    },
+    {
+      title: 'RSS growth over the run (MiB)',
+      bars: rows.map((r) => ({
+        label: `${mib(r.inputBytes)}, ${r.consumer}`,
+        value: r.memory.rssGrowth / 1048576,
+        ours: true,
+      })),
+    },
   ];
   const bound = (b.writableHighWaterMark + b.readableHighWaterMark + b.maxBatchChars) / 1024;
   gs[0]!.bars.push({ label: 'bound: HWMs + batch limit', value: bound, ours: false });
-  writeChart(resultsDir + 'memory.svg', { title: 'Backpressure: flat in input size', subtitle, unit: 'KiB / MiB', groups: gs });
+  writeChart(resultsDir + 'memory.svg', {
+    title: 'Backpressure: flat in input size',
+    subtitle,
+    unit: 'KiB / MiB',
+    groups: gs,
+  });
 }
 
 // ------------------------------------------------------------------ latency
@@ -251,8 +414,30 @@ if (want('latency')) {
   heading('Latency at 10,000 deltas/s (one event per read)');
   console.log(
     table(
-      ['setting', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'events written', 'bytes written', 'deltas/event', 'rate achieved'],
-      rows.map((r) => [r.setting, r.p50.toFixed(3), r.p90.toFixed(3), r.p99.toFixed(3), r.p999.toFixed(3), r.max.toFixed(2), r.eventsWritten.toLocaleString('en-US'), r.bytesWritten.toLocaleString('en-US'), fmt(r.deltasPerEvent, 1), fmt(r.achievedRate, 0) + '/s']),
+      [
+        'setting',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'max ms',
+        'events written',
+        'bytes written',
+        'deltas/event',
+        'rate achieved',
+      ],
+      rows.map((r) => [
+        r.setting,
+        r.p50.toFixed(3),
+        r.p90.toFixed(3),
+        r.p99.toFixed(3),
+        r.p999.toFixed(3),
+        r.max.toFixed(2),
+        r.eventsWritten.toLocaleString('en-US'),
+        r.bytesWritten.toLocaleString('en-US'),
+        fmt(r.deltasPerEvent, 1),
+        fmt(r.achievedRate, 0) + '/s',
+      ]),
     ),
   );
   const def = rows.find((r) => r.maxDelayMs === 0)!;
@@ -264,8 +449,14 @@ if (want('latency')) {
     unit: 'ms',
     log: true,
     groups: [
-      { title: 'p50', bars: rows.map((r) => ({ label: shortName(r.setting), value: Math.max(r.p50, 0.0001), ours: r.ours })) },
-      { title: 'p99', bars: rows.map((r) => ({ label: shortName(r.setting), value: Math.max(r.p99, 0.0001), ours: r.ours })) },
+      {
+        title: 'p50',
+        bars: rows.map((r) => ({ label: shortName(r.setting), value: Math.max(r.p50, 0.0001), ours: r.ours })),
+      },
+      {
+        title: 'p99',
+        bars: rows.map((r) => ({ label: shortName(r.setting), value: Math.max(r.p99, 0.0001), ours: r.ours })),
+      },
     ],
   });
 }
@@ -275,9 +466,24 @@ if (want('micro')) {
   log('per-stage micro-benchmarks (tinybench)…');
   const { events, rows } = await runMicro({ quick, log });
   heading(`Per-stage cost per OpenAI event (tinybench, no streams, ${events} events per iteration)`);
-  console.log(table(['stage', 'ns/event (median)', '±rme'], rows.map((r) => [r.stage, fmt(r.nsPerEvent, 0), fmt(r.rmePct, 1) + '%'])));
+  console.log(
+    table(
+      ['stage', 'ns/event (median)', '±rme'],
+      rows.map((r) => [r.stage, fmt(r.nsPerEvent, 0), fmt(r.rmePct, 1) + '%']),
+    ),
+  );
   save('micro', { events, rows });
-  writeChart(resultsDir + 'micro.svg', { title: 'Cost per OpenAI event by stage', subtitle, unit: 'ns per event', groups: [{ title: 'stage', bars: rows.map((r) => ({ label: r.stage.replace(/ \(.*\)$/, ''), value: r.nsPerEvent, ours: r.ours === true })) }] });
+  writeChart(resultsDir + 'micro.svg', {
+    title: 'Cost per OpenAI event by stage',
+    subtitle,
+    unit: 'ns per event',
+    groups: [
+      {
+        title: 'stage',
+        bars: rows.map((r) => ({ label: r.stage.replace(/ \(.*\)$/, ''), value: r.nsPerEvent, ours: r.ours === true })),
+      },
+    ],
+  });
 }
 
 // ------------------------------------------------------------------ HTTP load
@@ -288,7 +494,13 @@ if (want('http')) {
   heading('HTTP load (loopback)');
   printHttp(res);
   save('http', res);
-  writeChart(resultsDir + 'http.svg', { title: 'HTTP streaming proxy under load', subtitle, unit: 'each group on its own scale', groups: res.chartGroups, perGroupScale: true });
+  writeChart(resultsDir + 'http.svg', {
+    title: 'HTTP streaming proxy under load',
+    subtitle,
+    unit: 'each group on its own scale',
+    groups: res.chartGroups,
+    perGroupScale: true,
+  });
 }
 
 log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${resultsDir}`);

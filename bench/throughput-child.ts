@@ -38,4 +38,14 @@ const total = performance.now() - t0;
 await new Promise((r) => setTimeout(r, 20));
 counting = false;
 obs.disconnect();
-process.stdout.write(JSON.stringify({ samples, totalMs: total, gcMinorMs: minorMs, gcOtherMs: otherMs, bytes: p.bytes, deltas: p.deltas, reads: p.reads }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    samples,
+    totalMs: total,
+    gcMinorMs: minorMs,
+    gcOtherMs: otherMs,
+    bytes: p.bytes,
+    deltas: p.deltas,
+    reads: p.reads,
+  }) + '\n',
+);

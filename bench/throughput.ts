@@ -71,10 +71,12 @@ async function validate(p: ReturnType<typeof prepare>, contenders: string[]): Pr
   for (const c of contenders) {
     if (!producesDeltas(c)) continue;
     const got = await runner(c, p)(true);
-    if (got.deltas !== p.deltas) throw new Error(`${c}: produced ${got.deltas} deltas, expected ${p.deltas}; not a like-for-like run`);
+    if (got.deltas !== p.deltas)
+      throw new Error(`${c}: produced ${got.deltas} deltas, expected ${p.deltas}; not a like-for-like run`);
     if (writesSse(c)) {
       if (reference === undefined) reference = got.text;
-      else if (got.text !== reference) throw new Error(`${c}: output differs from ${OURS_COMPLETION}'s; not a like-for-like run`);
+      else if (got.text !== reference)
+        throw new Error(`${c}: output differs from ${OURS_COMPLETION}'s; not a like-for-like run`);
     }
   }
 }
@@ -90,7 +92,12 @@ export async function runThroughput(opts: ThroughputOptions): Promise<GroupResul
       if (!s.chunkings.includes(ch.id) || (opts.chunkings && !opts.chunkings.includes(ch.id))) continue;
       const p = prepare(s, ch.id, opts.quick);
       await validate(p, s.contenders);
-      const byName = new Map<string, ContenderResult>(s.contenders.map((name) => [name, { name, ours: name.startsWith('completionStream') || name.startsWith('deltaStream') }]));
+      const byName = new Map<string, ContenderResult>(
+        s.contenders.map((name) => [
+          name,
+          { name, ours: name.startsWith('completionStream') || name.startsWith('deltaStream') },
+        ]),
+      );
       if (mode !== 'isolated') {
         const contenders: Contender[] = s.contenders.map((name) => ({ name, run: runner(name, p) }));
         const timed = await timeInterleaved(contenders, ch.id === '1b' ? Math.max(3, rounds - 2) : rounds, warmup);
@@ -112,13 +119,21 @@ export async function runThroughput(opts: ThroughputOptions): Promise<GroupResul
             const args = ['--import', 'tsx', CHILD, s.id, ch.id, name, String(passes), String(warmup)];
             if (opts.quick) args.push('quick');
             const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
-            const res = JSON.parse(stdout.trim().split('\n').pop()!) as { samples: number[]; totalMs: number; gcMinorMs: number };
+            const res = JSON.parse(stdout.trim().split('\n').pop()!) as {
+              samples: number[];
+              totalMs: number;
+              gcMinorMs: number;
+            };
             const med = summarize(res.samples).median;
             perProcess.get(name)!.push({ mbps: p.bytes / 1e3 / med, gc: res.gcMinorMs / res.totalMs });
           }
         }
         for (const [name, list] of perProcess) {
-          byName.get(name)!.isolated = { mbps: summarize(list.map((x) => x.mbps)), gcMinorShare: summarize(list.map((x) => x.gc)), processes: list.length };
+          byName.get(name)!.isolated = {
+            mbps: summarize(list.map((x) => x.mbps)),
+            gcMinorShare: summarize(list.map((x) => x.gc)),
+            processes: list.length,
+          };
         }
       }
       results.push({

@@ -65,7 +65,11 @@ function drainBytes(stream: Readable, keep: boolean): Promise<RunResult> {
   });
 }
 
-async function eachBody(bodies: Bodies, keep: boolean, one: (chunks: readonly Buffer[], keep: boolean) => Promise<RunResult>): Promise<RunResult> {
+async function eachBody(
+  bodies: Bodies,
+  keep: boolean,
+  one: (chunks: readonly Buffer[], keep: boolean) => Promise<RunResult>,
+): Promise<RunResult> {
   let outBytes = 0;
   let deltas = 0;
   let text = keep ? '' : undefined;
@@ -96,21 +100,31 @@ const DONE = 'event: message\ndata: [DONE]\n\n';
 
 // ---------------------------------------------------------------- ours
 
-export function oursCompletion(provider: string, contentType: string, bodies: Bodies, keep = false): Promise<RunResult> {
-  return eachBody(bodies, keep, (chunks, k) => drainBytes(nodeSource(chunks).pipe(completionStream(provider as never, { contentType })), k));
+export function oursCompletion(
+  provider: string,
+  contentType: string,
+  bodies: Bodies,
+  keep = false,
+): Promise<RunResult> {
+  return eachBody(bodies, keep, (chunks, k) =>
+    drainBytes(nodeSource(chunks).pipe(completionStream(provider as never, { contentType })), k),
+  );
 }
 
 export function oursDeltas(provider: string, contentType: string, bodies: Bodies): Promise<RunResult> {
-  return eachBody(bodies, false, (chunks) =>
-    new Promise((resolve, reject) => {
-      let deltas = 0;
-      const out = nodeSource(chunks).pipe(deltaStream(provider as never, { contentType }));
-      out.on('data', (d: { delta?: string }) => {
-        if (typeof d.delta === 'string') deltas++;
-      });
-      out.once('end', () => resolve({ outBytes: 0, deltas }));
-      out.once('error', reject);
-    }),
+  return eachBody(
+    bodies,
+    false,
+    (chunks) =>
+      new Promise((resolve, reject) => {
+        let deltas = 0;
+        const out = nodeSource(chunks).pipe(deltaStream(provider as never, { contentType }));
+        out.on('data', (d: { delta?: string }) => {
+          if (typeof d.delta === 'string') deltas++;
+        });
+        out.once('end', () => resolve({ outBytes: 0, deltas }));
+        out.once('error', reject);
+      }),
   );
 }
 
@@ -146,11 +160,14 @@ type TextOf = (json: any, event: string | undefined) => string | undefined;
 
 export const openAiText: TextOf = (json) => json?.choices?.[0]?.delta?.content || undefined;
 export const anthropicText: TextOf = (json, event) =>
-  (event ?? json?.type) === 'content_block_delta' && json?.delta?.type === 'text_delta' ? json.delta.text || undefined : undefined;
+  (event ?? json?.type) === 'content_block_delta' && json?.delta?.type === 'text_delta'
+    ? json.delta.text || undefined
+    : undefined;
 export const ollamaText: TextOf = (json) => json?.message?.content || undefined;
-export const cohereText: TextOf = (json) => (json?.event_type === 'text-generation' ? json.text || undefined : undefined);
-export const geminiText: TextOf = (json) => json?.candidates?.[0]?.content?.parts?.[0]?.text || undefined;
-export const bedrockText: TextOf = (json, event) => (event === 'contentBlockDelta' ? json?.delta?.text || undefined : undefined);
+export const cohereText: TextOf = (json) =>
+  json?.event_type === 'text-generation' ? json.text || undefined : undefined;
+export const bedrockText: TextOf = (json, event) =>
+  event === 'contentBlockDelta' ? json?.delta?.text || undefined : undefined;
 
 /**
  * What users write today, batching per read as Elasticsearch does: eventsource-parser fed
@@ -307,7 +324,12 @@ const openAiChunkSchema = z.union([
  * serialized as Elasticsearch's event. Its output is a stream of parsed events that knows
  * nothing of reads, so it writes one event per delta.
  */
-export async function aiSdk(textOf: TextOf, bodies: Bodies, contentType: string, validate: boolean): Promise<RunResult> {
+export async function aiSdk(
+  textOf: TextOf,
+  bodies: Bodies,
+  contentType: string,
+  validate: boolean,
+): Promise<RunResult> {
   let outBytes = 0;
   let deltas = 0;
   for (const chunks of bodies) {

@@ -71,9 +71,30 @@ export interface Scenario {
 const SSE_OPENAI = [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_SSE, AI_SDK, AI_SDK_ZOD, OPENAI_SDK];
 
 export const SCENARIOS: Scenario[] = [
-  { id: 'openai', provider: 'openai', count: 20000, chunkings: ['event', '16k', '1b'], generate: (n) => [openAiSse(tokens(n))], contenders: SSE_OPENAI },
-  { id: 'openai-compat', provider: 'openai', count: 20000, chunkings: ['event', '16k', '1b'], generate: (n) => [openAiSse(tokens(n), false)], contenders: SSE_OPENAI },
-  { id: 'openai-varying', provider: 'openai', count: 20000, chunkings: ['event', '16k'], generate: (n) => [openAiSse(tokens(n), 'varying')], contenders: SSE_OPENAI },
+  {
+    id: 'openai',
+    provider: 'openai',
+    count: 20000,
+    chunkings: ['event', '16k', '1b'],
+    generate: (n) => [openAiSse(tokens(n))],
+    contenders: SSE_OPENAI,
+  },
+  {
+    id: 'openai-compat',
+    provider: 'openai',
+    count: 20000,
+    chunkings: ['event', '16k', '1b'],
+    generate: (n) => [openAiSse(tokens(n), false)],
+    contenders: SSE_OPENAI,
+  },
+  {
+    id: 'openai-varying',
+    provider: 'openai',
+    count: 20000,
+    chunkings: ['event', '16k'],
+    generate: (n) => [openAiSse(tokens(n), 'varying')],
+    contenders: SSE_OPENAI,
+  },
   {
     id: 'openai-many',
     provider: 'openai',
@@ -82,10 +103,38 @@ export const SCENARIOS: Scenario[] = [
     generate: (n) => manyOpenAiStreams(n, 200),
     contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_SSE, OPENAI_SDK],
   },
-  { id: 'anthropic', provider: 'anthropic', count: 20000, chunkings: ['event', '16k', '1b'], generate: (n) => [anthropicSse(tokens(n))], contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_SSE, AI_SDK] },
-  { id: 'cohere', provider: 'cohere', count: 20000, chunkings: ['event', '16k', '1b'], generate: (n) => [cohereNdjson(tokens(n))], contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_NDJSON] },
-  { id: 'ollama', provider: 'ollama', count: 20000, chunkings: ['event', '16k', '1b'], generate: (n) => [ollamaNdjson(tokens(n))], contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_NDJSON] },
-  { id: 'gemini', provider: 'googleaistudio', count: 20000, chunkings: ['event', '16k', '1b'], generate: (n) => [geminiJsonArray(tokens(n))], contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS] },
+  {
+    id: 'anthropic',
+    provider: 'anthropic',
+    count: 20000,
+    chunkings: ['event', '16k', '1b'],
+    generate: (n) => [anthropicSse(tokens(n))],
+    contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_SSE, AI_SDK],
+  },
+  {
+    id: 'cohere',
+    provider: 'cohere',
+    count: 20000,
+    chunkings: ['event', '16k', '1b'],
+    generate: (n) => [cohereNdjson(tokens(n))],
+    contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_NDJSON],
+  },
+  {
+    id: 'ollama',
+    provider: 'ollama',
+    count: 20000,
+    chunkings: ['event', '16k', '1b'],
+    generate: (n) => [ollamaNdjson(tokens(n))],
+    contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_NDJSON],
+  },
+  {
+    id: 'gemini',
+    provider: 'googleaistudio',
+    count: 20000,
+    chunkings: ['event', '16k', '1b'],
+    generate: (n) => [geminiJsonArray(tokens(n))],
+    contenders: [FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS],
+  },
   {
     id: 'bedrock',
     provider: 'amazonbedrock',
@@ -120,7 +169,9 @@ export function prepare(s: Scenario, chunking: Chunking, quick: boolean): Prepar
   let count = quick ? Math.ceil(s.count / 4) : s.count;
   if (chunking === '1b') count = quick ? 300 : 1500;
   const streams = s.generate(count);
-  const bodies = streams.map((g) => (chunking === 'event' ? g.events : rechunk(g.events, chunking === '16k' ? 16384 : 1)));
+  const bodies = streams.map((g) =>
+    chunking === 'event' ? g.events : rechunk(g.events, chunking === '16k' ? 16384 : 1),
+  );
   let bytes = 0;
   let reads = 0;
   let deltas = 0;
@@ -133,8 +184,21 @@ export function prepare(s: Scenario, chunking: Chunking, quick: boolean): Prepar
     for (const p of streams[i]!.payloads) payloads.push(p);
     for (const e of streams[i]!.events) events.push(e);
   }
-  const name = streams.length > 1 ? `${streams.length} × ${streams[0]!.name} of ${streams[0]!.payloads.length} chunks, 1–8 tokens each, every stream its own id` : streams[0]!.name;
-  return { name, provider: s.provider, contentType: streams[0]!.contentType, bodies, events, payloads, bytes, reads, deltas };
+  const name =
+    streams.length > 1
+      ? `${streams.length} × ${streams[0]!.name} of ${streams[0]!.payloads.length} chunks, 1–8 tokens each, every stream its own id`
+      : streams[0]!.name;
+  return {
+    name,
+    provider: s.provider,
+    contentType: streams[0]!.contentType,
+    bodies,
+    events,
+    payloads,
+    bytes,
+    reads,
+    deltas,
+  };
 }
 
 /** The run function of a contender on prepared data; `keep` asks for the output text (validation). */
@@ -188,5 +252,7 @@ export function producesDeltas(contender: string): boolean {
 
 /** Output text of the contenders that write Elasticsearch SSE, checked identical in the validation pass. */
 export function writesSse(contender: string): boolean {
-  return contender === OURS_COMPLETION || contender === HAND_SSE || contender === HAND_NDJSON || contender === HAND_BEDROCK;
+  return (
+    contender === OURS_COMPLETION || contender === HAND_SSE || contender === HAND_NDJSON || contender === HAND_BEDROCK
+  );
 }

@@ -23,7 +23,7 @@ const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints F
 `;
 
 function usage(io: CliIo, message: string): number {
-  io.stderr.write(`inference-stream serve: ${message}\n${HELP}`);
+  io.stderr.write(`inference-stream: ${message}\n\n${HELP}`);
   return 2;
 }
 
@@ -77,14 +77,17 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     return usage(io, (err as Error).message);
   }
   const retriesText = values.retries as string | undefined;
-  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText)) return usage(io, `invalid --retries [${retriesText}]`);
+  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText))
+    return usage(io, `invalid --retries [${retriesText}]`);
   const graceText = values['shutdown-grace'] as string | undefined;
   if (graceText !== undefined && !/^\d+$/.test(graceText)) return usage(io, `invalid --shutdown-grace [${graceText}]`);
   let apiKeys: ApiKeys | null;
   try {
-    apiKeys = await ApiKeys.load({ file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE });
+    apiKeys = await ApiKeys.load({
+      file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE,
+    });
   } catch (err) {
-    io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+    io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
     return 1;
   }
 
@@ -93,7 +96,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     try {
       registry = await FileRegistry.open(endpointsFile);
     } catch (err) {
-      io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+      io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
       return 1;
     }
   }
@@ -111,10 +114,13 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       ...(retriesText === undefined ? {} : { retry: { maxAttempts: Number(retriesText) + 1 } }),
       ...(graceText === undefined ? {} : { shutdownGraceMs: Number(graceText) }),
       // Reasons never carry credentials (they are built from setting names and provider messages).
-      onError: (err, info) => io.stderr.write(`inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`),
+      onError: (err, info) =>
+        io.stderr.write(
+          `inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`,
+        ),
     });
   } catch (err) {
-    io.stderr.write(`inference-stream serve: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
+    io.stderr.write(`inference-stream: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
     return 1;
   }
   io.stdout.write(`listening on ${server.url}\n`);

@@ -13,7 +13,11 @@ export class Batch extends BatchingTransform {
     super(options, { objectMode: true, highWaterMark: options.highWaterMark ?? 16 });
   }
 
-  override _transform(item: DeltaObject | readonly DeltaObject[], _enc: BufferEncoding, callback: TransformCallback): void {
+  override _transform(
+    item: DeltaObject | readonly DeltaObject[],
+    _enc: BufferEncoding,
+    callback: TransformCallback,
+  ): void {
     if (Array.isArray(item)) this.batcher.add(item);
     else if (item && typeof (item as TextDelta).delta === 'string') this.batcher.addText((item as TextDelta).delta);
     this.offer();

@@ -1,7 +1,7 @@
 import { upstreamStatusError, type InferenceError } from '../errors.js';
 import { DetectingDecoder, type FramingName, createFrameDecoder } from '../framing/detect.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FramingOptions } from '../framing/frame.js';
-import { INCOMPLETE, MISS, type FrameSyntax, type ShapeCache } from '../providers/shape-cache.js';
+import { INCOMPLETE, type FrameSyntax, type ShapeCache } from '../providers/shape-cache.js';
 import { getProvider } from '../providers/index.js';
 import type { DeltaObject, EventNormalizer, Provider } from '../providers/types.js';
 
@@ -34,7 +34,12 @@ export class BodyDecoder {
   private errorBody: Buffer[] | null = null;
   private errorBodyBytes = 0;
   private readonly maxErrorBodyBytes: number;
-  private readonly onFrame = (frame: Frame): void => this.normalizer.frame(frame, this.out);
+  /** Called after each frame's deltas were appended (the chat output makes one chunk per provider event). */
+  protected afterFrame: ((out: DeltaObject[]) => void) | null = null;
+  private readonly onFrame = (frame: Frame): void => {
+    this.normalizer.frame(frame, this.out);
+    if (this.afterFrame !== null) this.afterFrame(this.out);
+  };
   /** The normalizer's envelope cache, for the byte-level fast path (undefined: off). */
   private cache: ShapeCache | undefined;
   private syntax: (FrameDecoder & FrameSyntax) | null = null;
@@ -99,6 +104,8 @@ export class BodyDecoder {
         if (end >= 0) {
           this.misses = 0;
           p = end;
+          // One event read: the same per-event hook as when it is framed.
+          if (this.afterFrame !== null) this.afterFrame(out);
           continue;
         }
         if (end === INCOMPLETE) break;

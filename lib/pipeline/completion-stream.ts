@@ -62,7 +62,8 @@ export class CompletionStream extends BatchingTransform {
   override _write(chunk: Buffer | string, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
     const before = this.readableLength;
     this.consume(chunk);
-    if (this.writableEnded || before === this.readableLength || this.readableLength < this.readableHighWaterMark) callback();
+    if (this.writableEnded || before === this.readableLength || this.readableLength < this.readableHighWaterMark)
+      callback();
     else this.resumeWriter = callback;
   }
 

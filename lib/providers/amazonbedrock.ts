@@ -1,10 +1,12 @@
 import { incompleteStream, malformedEvent } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { describe, isObject, parseEventJson } from './common.js';
+import { describe, parseEventJson } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
+import { AnthropicState, anthropicEvent } from './dialects/anthropic-messages.js';
 import { bedrockException, converseEvent } from './dialects/bedrock-converse.js';
 import { ShapeCache } from './shape-cache.js';
+import { ToolCalls } from './tool-calls.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
 const ID = 'amazonbedrock';
@@ -18,9 +20,10 @@ const ID = 'amazonbedrock';
 class BedrockNormalizer implements EventNormalizer {
   private invoke = false;
   private converseDone = false;
-  private readonly anthropic = { done: false };
+  private readonly anthropic = new AnthropicState();
+  private readonly tools = new ToolCalls();
   /** contentBlockDelta payloads repeat their envelope but for the text and the random padding `p`. */
-  readonly envelopeCache = new ShapeCache('"text":', '"p":', true);
+  readonly envelopeCache = new ShapeCache('"text":', '"p":', true, ['"toolUse"']);
 
   frame(frame: Frame, out: DeltaObject[]): void {
     if (frame.exception) throw bedrockException(ID, frame);
@@ -35,13 +38,15 @@ class BedrockNormalizer implements EventNormalizer {
       return;
     }
     const before = out.length;
-    if (converseEvent(frame.event, json, out)) this.converseDone = true;
+    if (converseEvent(frame.event, json, out, this.tools)) this.converseDone = true;
     else this.envelopeCache.observe(frame, out, before);
   }
 
   end(_out: DeltaObject[]): void {
     if (this.invoke ? !this.anthropic.done : !this.converseDone) {
-      throw incompleteStream(`The [${ID}] stream ended before its ${this.invoke ? 'message_stop' : 'messageStop'} event`);
+      throw incompleteStream(
+        `The [${ID}] stream ended before its ${this.invoke ? 'message_stop' : 'messageStop'} event`,
+      );
     }
   }
 }
@@ -57,6 +62,7 @@ function decodeChunk(base64: string): unknown {
 
 export const amazonbedrock = defineProvider({
   id: ID,
-  description: 'Amazon Bedrock AWS event stream: ConverseStream, or InvokeModelWithResponseStream chunks of Anthropic events',
+  description:
+    'Amazon Bedrock AWS event stream: ConverseStream, or InvokeModelWithResponseStream chunks of Anthropic events',
   createNormalizer: () => new BedrockNormalizer(),
 });

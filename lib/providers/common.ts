@@ -1,4 +1,5 @@
-import { ErrorType, InferenceError, malformedEvent } from '../errors.js';
+import { malformedEvent } from '../errors.js';
+import { isObject } from '../json.js';
 import type { Frame } from '../framing/frame.js';
 import type { DeltaObject } from './types.js';
 
@@ -16,12 +17,6 @@ export function describe(text: string): string {
   const max = 120;
   const cut = text.length > max ? text.slice(0, max) + '…' : text;
   return `[${cut}]`;
-}
-
-export type Json = Record<string, unknown>;
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function str(value: unknown): string | undefined {
@@ -45,16 +40,6 @@ export function pushUsage(out: DeltaObject[], usage: unknown): void {
   if (isObject(usage)) out.push({ usage });
 }
 
-/** An error the provider reported inside a 200 stream. */
-export function providerStreamError(provider: string, message: string, status = 500): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Received an error response from the [${provider}] inference provider mid-stream. Error message: [${message}]`,
-    // the status comes from the provider's payload: only an HTTP error status may become ours
-    Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500,
-  );
-}
-
 /** HTTP status for a provider's error type or code word (rate_limit_error, invalid_request_error, …). */
 export function statusForErrorWord(word: unknown, fallback = 500): number {
   if (typeof word === 'number' && word >= 400 && word <= 599) return word;
@@ -67,7 +52,13 @@ export function statusForErrorWord(word: unknown, fallback = 500): number {
   if (w.includes('permission') || w.includes('forbidden') || w.includes('access_denied')) return 403;
   if (w.includes('not_found')) return 404;
   if (w.includes('too_large')) return 413;
-  if (w.includes('invalid_request') || w.includes('validation') || w.includes('invalid_argument') || w.includes('bad_request')) return 400;
+  if (
+    w.includes('invalid_request') ||
+    w.includes('validation') ||
+    w.includes('invalid_argument') ||
+    w.includes('bad_request')
+  )
+    return 400;
   if (w.includes('timeout') || w.includes('deadline')) return 504;
   return fallback;
 }
@@ -97,6 +88,7 @@ export function genericErrorMessage(body: unknown): string | undefined {
   // Mistral validation errors: {"object":"error","message":{"detail":[{"msg"}]}}
   if (isObject(body.message)) return genericErrorMessage(body.message);
   if (typeof body.detail === 'string') return body.detail;
-  if (Array.isArray(body.detail) && isObject(body.detail[0]) && typeof body.detail[0].msg === 'string') return body.detail[0].msg;
+  if (Array.isArray(body.detail) && isObject(body.detail[0]) && typeof body.detail[0].msg === 'string')
+    return body.detail[0].msg;
   return undefined;
 }

@@ -1,8 +1,9 @@
 import { incompleteStream } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson } from './common.js';
+import { parseEventJson } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
+import { AnthropicState, anthropicEvent } from './dialects/anthropic-messages.js';
 import { GeminiStream, geminiError } from './dialects/gemini.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
@@ -17,7 +18,7 @@ const ID = 'googlevertexai';
 class VertexNormalizer implements EventNormalizer {
   private shape: 'gemini' | 'anthropic' | undefined;
   private readonly gemini = new GeminiStream(ID);
-  private readonly anthropic = { done: false };
+  private readonly anthropic = new AnthropicState();
 
   frame(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);
@@ -44,7 +45,12 @@ function shapeOf(json: unknown): 'gemini' | 'anthropic' | undefined {
   if (Array.isArray(json)) return 'gemini';
   if (!isObject(json)) return undefined;
   if (typeof json.type === 'string') return 'anthropic';
-  if (json.candidates !== undefined || json.usageMetadata !== undefined || json.promptFeedback !== undefined || json.error !== undefined) {
+  if (
+    json.candidates !== undefined ||
+    json.usageMetadata !== undefined ||
+    json.promptFeedback !== undefined ||
+    json.error !== undefined
+  ) {
     return 'gemini';
   }
   return undefined;
@@ -52,6 +58,7 @@ function shapeOf(json: unknown): 'gemini' | 'anthropic' | undefined {
 
 export const googlevertexai = defineProvider({
   id: ID,
-  description: 'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
+  description:
+    'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
   createNormalizer: () => new VertexNormalizer(),
 });

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { unknownProvider } from '../errors.js';
 import { anthropic } from './anthropic.js';
 import { openai } from './openai.js';
 import { cohere } from './cohere.js';
@@ -16,7 +16,22 @@ import { alibabacloud } from './alibabacloud.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face, amazonbedrock, watsonxai, ollama, alibabacloud];
+const table: readonly Provider[] = [
+  openai,
+  anthropic,
+  cohere,
+  azureopenai,
+  azureaistudio,
+  googleaistudio,
+  mistral,
+  deepseek,
+  googlevertexai,
+  hugging_face,
+  amazonbedrock,
+  watsonxai,
+  ollama,
+  alibabacloud,
+];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 
@@ -32,11 +47,7 @@ export function getProvider(id: string | Provider): Provider {
   if (typeof id !== 'string') return id;
   const provider = byId.get(id);
   if (!provider) {
-    throw new InferenceError(
-      ErrorType.illegalArgument,
-      `Unknown provider [${id}]; known providers: [${providerIds().join(', ')}]`,
-      400,
-    );
+    throw unknownProvider(id, providerIds());
   }
   return provider;
 }

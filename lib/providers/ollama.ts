@@ -1,8 +1,10 @@
-import { incompleteStream } from '../errors.js';
+import { incompleteStream, providerStreamError } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str } from './common.js';
+import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
 import { ShapeCache } from './shape-cache.js';
+import { ToolCalls } from './tool-calls.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
 const ID = 'ollama';
@@ -14,8 +16,10 @@ const ID = 'ollama';
  */
 class OllamaNormalizer implements EventNormalizer {
   private done = false;
+  private started = false;
+  private readonly tools = new ToolCalls();
   /** /api/chat lines repeat their envelope but for the text and `created_at`, which is never read. */
-  readonly envelopeCache = new ShapeCache('"content":', '"created_at":');
+  readonly envelopeCache = new ShapeCache('"content":', '"created_at":', false, ['"tool_calls"']);
 
   frame(frame: Frame, out: DeltaObject[]): void {
     if (this.envelopeCache.take(frame, out)) return;
@@ -30,10 +34,27 @@ class OllamaNormalizer implements EventNormalizer {
     if (json.error !== undefined && json.error !== null) {
       throw providerStreamError(ID, str(json.error) ?? JSON.stringify(json.error));
     }
+    if (!this.started) {
+      this.started = true;
+      out.push(
+        typeof json.model === 'string' && json.model.length > 0
+          ? { role: 'assistant', model: json.model }
+          : { role: 'assistant' },
+      );
+    }
     const message = json.message;
     if (isObject(message)) {
       pushReasoning(out, message.thinking);
       pushText(out, message.content);
+      // each call arrives whole, its arguments an object
+      if (Array.isArray(message.tool_calls)) {
+        for (const call of message.tool_calls) {
+          const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
+          if (fn === undefined || typeof fn.name !== 'string') continue;
+          const args = typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {});
+          this.tools.whole(out, str((call as Record<string, unknown>).id), fn.name, args);
+        }
+      }
     } else {
       pushReasoning(out, json.thinking);
       pushText(out, json.response);

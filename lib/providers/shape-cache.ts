@@ -71,11 +71,13 @@ export class ShapeCache {
    * @param paddingToken a key whose plain string value varies and is never read, e.g. `"obfuscation":`
    * @param paddingOptional whether the padding member may come and go from one event to the next
    *   (it is then the last member of the top-level object when present)
+   * @param refuse tokens that mark an event the normalizer keeps state from (tool calls): never learned from
    */
   constructor(
     private readonly keyToken: string,
     private readonly paddingToken?: string,
     paddingOptional = false,
+    private readonly refuse: readonly string[] = [],
   ) {
     this.optionalKey = paddingOptional && paddingToken !== undefined ? ',' + paddingToken : undefined;
   }
@@ -154,6 +156,7 @@ export class ShapeCache {
   learn(frame: Frame, value: string): void {
     if (this.rest > 0 || frame.raw === true) return;
     const data = frame.data;
+    for (let i = 0; i < this.refuse.length; i++) if (data.indexOf(this.refuse[i]!) !== -1) return;
     const key = data.indexOf(this.keyToken);
     if (key === -1 || data.indexOf(this.keyToken, key + 1) !== -1) return;
     const start = key + this.keyToken.length;
@@ -171,7 +174,12 @@ export class ShapeCache {
         const close = plainStringEnd(data, open);
         if (close === -1 || (open <= end && close >= start)) return;
         // Optional only where it can come and go: `,"key":"…"` right before the object's last brace.
-        if (this.optionalKey !== undefined && data.charCodeAt(pad - 1) === 0x2c && close + 2 === data.length && data.charCodeAt(close + 1) === 0x7d) {
+        if (
+          this.optionalKey !== undefined &&
+          data.charCodeAt(pad - 1) === 0x2c &&
+          close + 2 === data.length &&
+          data.charCodeAt(close + 1) === 0x7d
+        ) {
           gaps.push([pad - 1, close + 1, Hole.OptionalPad]);
         } else {
           gaps.push([open, close + 1, Hole.Pad]);
@@ -214,8 +222,16 @@ export class ShapeCache {
     if (c !== null && c.version === this.version && c.syntax === syntax) return c;
     const frame = syntax.canonical(this.event);
     if (frame === null) return null;
-    const pieces = this.pieces.map((p, k) => Buffer.from((k === 0 ? frame.head : '') + p + (k === this.pieces.length - 1 ? frame.end : '')));
-    this.compiled = new ByteShape(this.version, syntax, pieces, this.holes, this.optionalKey === undefined ? null : Buffer.from(this.optionalKey));
+    const pieces = this.pieces.map((p, k) =>
+      Buffer.from((k === 0 ? frame.head : '') + p + (k === this.pieces.length - 1 ? frame.end : '')),
+    );
+    this.compiled = new ByteShape(
+      this.version,
+      syntax,
+      pieces,
+      this.holes,
+      this.optionalKey === undefined ? null : Buffer.from(this.optionalKey),
+    );
     return this.compiled;
   }
 

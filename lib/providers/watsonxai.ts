@@ -1,8 +1,9 @@
-import { incompleteStream } from '../errors.js';
+import { incompleteStream, providerStreamError } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, statusForErrorWord, str, type Json } from './common.js';
+import { parseEventJson, statusForErrorWord, str } from './common.js';
+import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
-import { isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
+import { OpenAiChatState, isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
 import { isWatsonxGeneration, watsonxGenerationEvent } from './dialects/watsonx-generation.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
@@ -17,6 +18,7 @@ const ID = 'watsonxai';
  * EOF before it is an incomplete stream.
  */
 class WatsonxNormalizer implements EventNormalizer {
+  private readonly state = new OpenAiChatState();
   private finished = false;
 
   frame(frame: Frame, out: DeltaObject[]): void {
@@ -31,7 +33,7 @@ class WatsonxNormalizer implements EventNormalizer {
     if (isObject(json.error)) throw openAiStreamError(ID, json.error);
     if (isWatsonxGeneration(json)) {
       if (watsonxGenerationEvent(ID, json, out)) this.finished = true;
-    } else if (openAiChunk(json, out) !== undefined) {
+    } else if (openAiChunk(json, out, this.state) !== undefined) {
       this.finished = true;
     }
   }
@@ -51,6 +53,7 @@ function watsonxError(json: Json) {
 
 export const watsonxai = defineProvider({
   id: ID,
-  description: 'IBM watsonx.ai chat_stream (OpenAI-like chunks, no [DONE]) or generation_stream (results[0].generated_text) SSE',
+  description:
+    'IBM watsonx.ai chat_stream (OpenAI-like chunks, no [DONE]) or generation_stream (results[0].generated_text) SSE',
   createNormalizer: () => new WatsonxNormalizer(),
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { ErrorType, InferenceError } from '../errors.js';
+import { endpointFileUnreadable, endpointFileUnwritable, invalidEndpointFile } from '../errors.js';
+import { isObject } from '../json.js';
 import { MemoryRegistry } from './memory.js';
 import type { StoredEndpoint } from './types.js';
 
@@ -31,7 +32,7 @@ export class FileRegistry extends MemoryRegistry {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, []);
-      throw new InferenceError(ErrorType.illegalState, `Cannot read endpoint file [${path}]: ${(err as Error).message}`, 500);
+      throw endpointFileUnreadable(path, err);
     }
     return new FileRegistry(path, parseEndpointFile(path, text));
   }
@@ -56,7 +57,7 @@ export class FileRegistry extends MemoryRegistry {
       await this.save();
     } catch (err) {
       undo();
-      throw new InferenceError(ErrorType.illegalState, `Cannot write endpoint file [${this.path}]: ${(err as Error).message}`, 500, { cause: err });
+      throw endpointFileUnwritable(this.path, err);
     }
   }
 
@@ -75,8 +76,7 @@ export class FileRegistry extends MemoryRegistry {
 }
 
 function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
-  const fail = (why: string) =>
-    new InferenceError(ErrorType.illegalState, `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`, 500);
+  const fail = (why: string) => invalidEndpointFile(path, why);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -84,20 +84,22 @@ function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
     throw fail(`invalid JSON: ${(err as Error).message}`);
   }
   const file = data as Partial<EndpointFile> | null;
-  if (!file || typeof file !== 'object' || !Array.isArray(file.endpoints)) throw fail('expected {"version":1,"endpoints":[…]}');
+  if (!file || typeof file !== 'object' || !Array.isArray(file.endpoints))
+    throw fail('expected {"version":1,"endpoints":[…]}');
   for (const e of file.endpoints) {
     if (
-      !e || typeof e !== 'object' || typeof e.inference_id !== 'string' || typeof e.task_type !== 'string' ||
-      typeof e.service !== 'string' || !isObject(e.service_settings) || !isObject(e.task_settings)
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.inference_id !== 'string' ||
+      typeof e.task_type !== 'string' ||
+      typeof e.service !== 'string' ||
+      !isObject(e.service_settings) ||
+      !isObject(e.task_settings)
     ) {
       throw fail('an endpoint lacks inference_id, task_type, service, service_settings or task_settings');
     }
   }
   return file.endpoints;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

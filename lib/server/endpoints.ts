@@ -1,42 +1,41 @@
 import { getService, serviceIds } from '../providers/client/services.js';
-import { ErrorType, InferenceError } from '../errors.js';
+import {
+  badRequest,
+  bodyRequired,
+  endpointExists,
+  endpointNotFound,
+  invalidInferenceId,
+  unknownTaskType,
+  validationFailed,
+} from '../errors.js';
+import { isObject } from '../json.js';
 import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
 import { TASK_TYPES } from './routes.js';
 
 const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 
-function badRequest(reason: string, type: string = ErrorType.status): InferenceError {
-  return new InferenceError(type, reason, 400);
-}
-
-export function notFound(id: string): InferenceError {
-  return new InferenceError(ErrorType.notFound, `Inference endpoint not found [${id}]`, 404);
-}
-
-export function unknownTaskType(taskType: string): InferenceError {
-  return badRequest(`Unknown task_type [${taskType}]`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. */
-export async function putEndpoint(registry: EndpointRegistry, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<Record<string, unknown>> {
-  if (!isObject(body)) throw badRequest('request body is required', ErrorType.parse);
+export async function putEndpoint(
+  registry: EndpointRegistry,
+  urlTaskType: string | null,
+  inferenceId: string,
+  body: unknown,
+): Promise<Record<string, unknown>> {
+  if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
-    if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
+    if (!PUT_FIELDS.has(key))
+      throw badRequest(
+        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
+      );
   }
   if (!VALID_ID.test(inferenceId)) {
-    throw badRequest(
-      `Validation Failed: 1: Invalid inference_id; '${inferenceId}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;`,
-      ErrorType.validation,
-    );
+    throw invalidInferenceId(inferenceId);
   }
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
-  if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
+  if (service === undefined || service === null)
+    throw badRequest('Inference endpoint configuration is missing the [service] setting');
   if (typeof service !== 'string' || !getService(service)) {
     throw badRequest(`Unknown service [${String(service)}]; known services: [${serviceIds().join(', ')}]`);
   }
@@ -48,9 +47,13 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
   const problems: string[] = [];
   for (const key of definition.required) {
     const v = serviceSettings[key];
-    if (typeof v !== 'string' || v.length === 0) problems.push(`[service_settings] does not contain the required setting [${key}]`);
+    if (typeof v !== 'string' || v.length === 0)
+      problems.push(`[service_settings] does not contain the required setting [${key}]`);
   }
-  if (definition.oneOf && !definition.oneOf.some((k) => typeof serviceSettings[k] === 'string' && serviceSettings[k] !== '')) {
+  if (
+    definition.oneOf &&
+    !definition.oneOf.some((k) => typeof serviceSettings[k] === 'string' && serviceSettings[k] !== '')
+  ) {
     problems.push(`[service_settings] must contain one of [${definition.oneOf.join(', ')}]`);
   }
   if (typeof serviceSettings.url === 'string') {
@@ -61,7 +64,7 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
     }
   }
   if (problems.length > 0) {
-    throw badRequest(`Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`, ErrorType.validation);
+    throw validationFailed(problems);
   }
   const endpoint: StoredEndpoint = {
     inference_id: inferenceId,
@@ -71,7 +74,7 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
     task_settings: { ...taskSettings },
   };
   if (!(await registry.put(endpoint))) {
-    throw new InferenceError(ErrorType.alreadyExists, `Inference endpoint [${inferenceId}] already exists`, 400);
+    throw endpointExists(inferenceId);
   }
   return publicEndpoint(endpoint);
 }
@@ -83,7 +86,9 @@ function resolveTaskType(urlTaskType: string | null, bodyTaskType: unknown): str
     if (typeof bodyTaskType !== 'string' || !TASK_TYPES.has(bodyTaskType)) throw unknownTaskType(String(bodyTaskType));
     if (bodyTaskType === 'any') throw badRequest('task_type [any] is not valid type for inference');
     if (fromUrl !== null && fromUrl !== bodyTaskType) {
-      throw badRequest(`Cannot resolve conflicting task_type parameter in the request URL [${fromUrl}] and the request body [${bodyTaskType}]`);
+      throw badRequest(
+        `Cannot resolve conflicting task_type parameter in the request URL [${fromUrl}] and the request body [${bodyTaskType}]`,
+      );
     }
     return bodyTaskType;
   }
@@ -93,26 +98,36 @@ function resolveTaskType(urlTaskType: string | null, bodyTaskType: unknown): str
 
 function checkTaskType(endpoint: StoredEndpoint, taskType: string | null): void {
   if (taskType !== null && taskType !== 'any' && taskType !== endpoint.task_type) {
-    throw badRequest(`Requested task type [${taskType}] does not match the inference endpoint's task type [${endpoint.task_type}]`);
+    throw badRequest(
+      `Requested task type [${taskType}] does not match the inference endpoint's task type [${endpoint.task_type}]`,
+    );
   }
 }
 
-export async function getEndpoints(registry: EndpointRegistry, taskType: string | null, inferenceId: string | null): Promise<{ endpoints: unknown[] }> {
+export async function getEndpoints(
+  registry: EndpointRegistry,
+  taskType: string | null,
+  inferenceId: string | null,
+): Promise<{ endpoints: unknown[] }> {
   if (inferenceId === null) {
     const all = await registry.list();
     const matching = taskType === null || taskType === 'any' ? all : all.filter((e) => e.task_type === taskType);
     return { endpoints: matching.map(publicEndpoint) };
   }
   const endpoint = await registry.get(inferenceId);
-  if (!endpoint) throw notFound(inferenceId);
+  if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);
   return { endpoints: [publicEndpoint(endpoint)] };
 }
 
-export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string): Promise<unknown> {
+export async function deleteEndpoint(
+  registry: EndpointRegistry,
+  taskType: string | null,
+  inferenceId: string,
+): Promise<unknown> {
   const endpoint = await registry.get(inferenceId);
-  if (!endpoint) throw notFound(inferenceId);
+  if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);
-  if (!(await registry.delete(inferenceId))) throw notFound(inferenceId);
+  if (!(await registry.delete(inferenceId))) throw endpointNotFound(inferenceId);
   return { acknowledged: true, pipelines: [], indexes: [] };
 }

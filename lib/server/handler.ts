@@ -1,19 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProviderClient, type ProviderClientOptions } from '../providers/client/client.js';
-import { InferenceError, toInferenceError } from '../errors.js';
+import {
+  bodyRequired,
+  methodNotAllowed,
+  noHandler,
+  SecurityError,
+  toInferenceError,
+  unknownTaskType,
+  type InferenceError,
+} from '../errors.js';
 import type { DeltaObject } from '../providers/types.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import type { EndpointRegistry } from '../registry/types.js';
-import { bodyRequired, readJsonBody } from './body.js';
-import { deleteEndpoint, getEndpoints, putEndpoint, unknownTaskType } from './endpoints.js';
+import { readJsonBody } from './body.js';
+import { deleteEndpoint, getEndpoints, putEndpoint } from './endpoints.js';
 import { runInference } from './inference.js';
 import { parseInferenceBody } from './inference-request.js';
 import { jsonTypeFor, sendJson, sendJsonError, type ResponseContext } from './respond.js';
 import { matchRoute, TASK_TYPES, type Route } from './routes.js';
 import { parseTimeValue } from './time.js';
-import { checkAccess, SecurityError, securityErrorBody, securityHeaders } from './access.js';
+import { checkAccess, securityErrorBody, securityHeaders } from './access.js';
 import { type ApiKeys } from './api-keys.js';
-import { newEndpointError, resolveLimits, type Limits } from './limits.js';
+import { checkNewEndpoint, resolveLimits, type Limits } from './limits.js';
 import { StreamSlots } from './slots.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { StreamTracker } from './shutdown.js';
@@ -78,30 +86,32 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     // Split by hand: `new URL('//host/path', base)` would read a host out of the path.
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
-    const url = { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+    const url = {
+      pathname: q < 0 ? raw : raw.slice(0, q),
+      searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
+    };
     const matched = matchRoute(url.pathname);
     if (matched === null && next) return next();
     const ctx: ResponseContext = { productHeader, jsonType: jsonTypeFor(req), bom };
     const method = (req.method ?? 'GET').toUpperCase();
     // Authentication comes first, as in Elasticsearch: nothing else is revealed or done without a key.
-    const access = checkAccess(apiKeys, req.headers.authorization, method, raw);
-    if (access instanceof SecurityError) {
+    try {
+      checkAccess(apiKeys, req.headers.authorization, method, raw);
+    } catch (err) {
+      if (!(err instanceof SecurityError)) throw err;
       req.resume();
-      options.onError?.(access, {});
-      return sendJson(res, ctx, access.status, securityErrorBody(access), securityHeaders(access));
+      options.onError?.(err, {});
+      return sendJson(res, ctx, err.status, securityErrorBody(err), securityHeaders(err));
     }
     if (matched === null || matched === 'not_found') {
       req.resume();
-      return sendJsonError(res, ctx, new InferenceError('no_handler_found_exception', `no handler found for uri [${url.pathname}] and method [${method}]`, 404));
+      return sendJsonError(res, ctx, noHandler(url.pathname, method));
     }
     if (!matched.allowed.includes(method)) {
       req.resume();
-      return sendJsonError(
-        res,
-        ctx,
-        new InferenceError('method_not_allowed_exception', `Incorrect HTTP method for uri [${url.pathname}] and method [${method}], allowed: [${matched.allowed.join(', ')}]`, 405),
-        { allow: matched.allowed.join(', ') },
-      );
+      return sendJsonError(res, ctx, methodNotAllowed(url.pathname, method, matched.allowed), {
+        allow: matched.allowed.join(', '),
+      });
     }
     handle(req, res, ctx, method, matched.route, url.searchParams).catch((err) => {
       const e = toInferenceError(err);
@@ -111,7 +121,14 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     });
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, ctx: ResponseContext, method: string, route: Route, query: URLSearchParams): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: ResponseContext,
+    method: string,
+    route: Route,
+    query: URLSearchParams,
+  ): Promise<void> {
     if (route.taskType !== null && !TASK_TYPES.has(route.taskType)) {
       req.resume();
       throw unknownTaskType(route.taskType);
@@ -132,8 +149,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
       const body = await readJsonBody(req, maxBodyBytes);
       if (body === undefined) throw bodyRequired();
       const exists = (await registry.get(route.inferenceId)) !== undefined;
-      const refused = newEndpointError(route.inferenceId, exists, exists ? 0 : (await registry.list()).length, limits);
-      if (refused) throw refused;
+      checkNewEndpoint(route.inferenceId, exists, exists ? 0 : (await registry.list()).length, limits);
       return sendJson(res, ctx, 200, await putEndpoint(registry, route.taskType, route.inferenceId, body));
     }
     // POST: inference, streaming or not. Parse errors are plain JSON, as in Elasticsearch.
@@ -142,7 +158,8 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     const raw = await readJsonBody(req, maxBodyBytes);
     if (raw === undefined) throw bodyRequired();
     const body = parseInferenceBody(raw);
-    const bodyTimeout = body.timeout === undefined || param !== null ? timeoutMs : parseTimeValue(body.timeout, 'timeout');
+    const bodyTimeout =
+      body.timeout === undefined || param !== null ? timeoutMs : parseTimeValue(body.timeout, 'timeout');
     await runInference(res, ctx, run, {
       taskType: route.taskType,
       inferenceId: route.inferenceId,

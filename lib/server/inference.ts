@@ -1,21 +1,33 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ProviderClient, UpstreamResponse } from '../providers/client/client.js';
-import { ErrorType, InferenceError, toInferenceError } from '../errors.js';
+import {
+  answerTooLarge,
+  badRequest,
+  endpointNotFound,
+  readFailed,
+  shuttingDown,
+  toInferenceError,
+  type InferenceError,
+} from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { EndpointRegistry, StoredEndpoint } from '../registry/types.js';
-import { safeMessage } from '../providers/client/auth.js';
-import { notFound } from './endpoints.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
-import { sendEventStream, sendJson, sendJsonError, sendSseError, startEventStream, type ResponseContext } from './respond.js';
+import {
+  sendEventStream,
+  sendJson,
+  sendJsonError,
+  sendSseError,
+  startEventStream,
+  type ResponseContext,
+} from './respond.js';
 import type { Limits } from './limits.js';
 import type { StreamSlots } from './slots.js';
-import { answerTooLarge } from './limits.js';
 import { watchUpstream } from './watchdog.js';
 import { callUpstream, guardStream } from './upstream.js';
-import { shuttingDown, type StreamTracker } from './shutdown.js';
+import type { StreamTracker } from './shutdown.js';
 import { type RetryPolicy } from './retry.js';
 import { redactError, secretsOf } from './redact.js';
 
@@ -44,32 +56,37 @@ export interface InferenceCall {
 }
 
 /** Checks made once the request is parsed, in Elasticsearch's order; they fail as `event: error` on `_stream`. */
-async function prepare(options: InferenceRunOptions, call: InferenceCall): Promise<{ endpoint: StoredEndpoint; input: string }> {
+async function prepare(
+  options: InferenceRunOptions,
+  call: InferenceCall,
+): Promise<{ endpoint: StoredEndpoint; input: string }> {
   const inputs = validateInput(call.body.input);
   const endpoint = await options.registry.get(call.inferenceId);
-  if (!endpoint) throw notFound(call.inferenceId);
+  if (!endpoint) throw endpointNotFound(call.inferenceId);
   if (call.taskType !== null && call.taskType !== 'any' && call.taskType !== endpoint.task_type) {
-    throw new InferenceError(
-      ErrorType.status,
+    throw badRequest(
       `Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`,
-      400,
     );
   }
   if (endpoint.task_type !== 'completion') {
     if (call.stream) {
-      throw new InferenceError(
-        ErrorType.status,
+      throw badRequest(
         `Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`,
         405,
       );
     }
-    throw new InferenceError(ErrorType.status, `Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`, 400);
+    throw badRequest(`Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`);
   }
   return { endpoint, input: singleInput(inputs, endpoint.task_type) };
 }
 
 /** Runs one inference request to its end; never throws. */
-export async function runInference(res: ServerResponse, ctx: ResponseContext, options: InferenceRunOptions, call: InferenceCall): Promise<void> {
+export async function runInference(
+  res: ServerResponse,
+  ctx: ResponseContext,
+  options: InferenceRunOptions,
+  call: InferenceCall,
+): Promise<void> {
   const aborter = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) aborter.abort();
@@ -89,7 +106,10 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
     const started = await callUpstream(
       () => {
         const headersTimeoutMs = tries++ === 0 ? call.timeoutMs : Math.max(1, deadline - Date.now());
-        return options.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, { signal: aborter.signal, headersTimeoutMs });
+        return options.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, {
+          signal: aborter.signal,
+          headersTimeoutMs,
+        });
       },
       { slots: options.slots, retry: options.retry, signal: aborter.signal, deadline },
     );
@@ -117,15 +137,6 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
   const deltaHook = onDelta ? (d: DeltaObject) => onDelta(d, info) : undefined;
   if (call.stream) streamAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
   else await collectAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
-}
-
-function upstreamReadError(endpoint: StoredEndpoint, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Failed to read the response from inference entity id [${endpoint.inference_id}]: ${safeMessage(err)}`,
-    500,
-    { cause: err },
-  );
 }
 
 /**
@@ -159,7 +170,7 @@ function streamAnswer(
   res.once('close', untrack);
   let clientGone = false;
   body.on('error', (err) => {
-    if (!clientGone) events.fail(upstreamReadError(endpoint, err));
+    if (!clientGone) events.fail(readFailed(endpoint.inference_id, err));
   });
   body.pipe(events);
   // provider timeouts end the stream; a client that stopped reading is let go after the idle timeout
@@ -233,7 +244,7 @@ async function collectAnswer(
   let result = '';
   let readFailure: InferenceError | null = null;
   body.on('error', (err) => {
-    readFailure ??= upstreamReadError(endpoint, err);
+    readFailure ??= readFailed(endpoint.inference_id, err);
     deltas.destroy(readFailure);
   });
   body.pipe(deltas);
@@ -252,7 +263,8 @@ async function collectAnswer(
       onDelta?.(d);
       if ('delta' in d) result += d.delta;
       // an endless answer must not grow memory: the collected text is bounded
-      if (result.length > options.limits.maxAnswerChars) fail(answerTooLarge(endpoint.inference_id, options.limits.maxAnswerChars));
+      if (result.length > options.limits.maxAnswerChars)
+        fail(answerTooLarge(endpoint.inference_id, options.limits.maxAnswerChars));
     }
   } catch (err) {
     res.off('close', onClose);

@@ -1,4 +1,4 @@
-import { InferenceError } from '../errors.js';
+import type { InferenceError } from '../errors.js';
 import { isSecretSetting, type StoredEndpoint } from '../registry/types.js';
 
 const SHORTEST_SECRET = 6; // shorter values would redact ordinary words
@@ -16,7 +16,10 @@ export function secretsOf(endpoint: StoredEndpoint): string[] {
       try {
         const account = JSON.parse(value) as { private_key?: unknown; private_key_id?: unknown };
         if (typeof account.private_key === 'string') {
-          found.push(account.private_key, ...account.private_key.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----')));
+          found.push(
+            account.private_key,
+            ...account.private_key.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----')),
+          );
         }
         if (typeof account.private_key_id === 'string') found.push(account.private_key_id);
       } catch {
@@ -44,6 +47,5 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 /** The error with secrets removed from its reason (a new error, or the same one when clean). */
 export function redactError(err: InferenceError, secrets: readonly string[]): InferenceError {
-  const reason = redact(err.reason, secrets);
-  return reason === err.reason ? err : new InferenceError(err.type, reason, err.status);
+  return err.withReason(redact(err.reason, secrets));
 }

@@ -1,13 +1,9 @@
 import type { Server } from 'node:http';
-import { InferenceError } from '../errors.js';
+import { shuttingDown, type InferenceError } from '../errors.js';
 
 /** How an open stream is ended from outside: with an `event: error` carrying `err`. */
 export interface OpenStream {
   end(err: InferenceError): void;
-}
-
-export function shuttingDown(): InferenceError {
-  return new InferenceError('node_closed_exception', 'The server is shutting down; the stream was ended before the provider finished', 503);
 }
 
 /**
@@ -79,7 +75,11 @@ async function within(p: Promise<void>, ms: number): Promise<boolean> {
  * open streams finish within `graceMs`, end the rest with an error event, then close what
  * is left. Resolves when the server is closed.
  */
-export async function closeGracefully(server: Server, tracker: StreamTracker, graceMs: number): Promise<{ finished: number; ended: number }> {
+export async function closeGracefully(
+  server: Server,
+  tracker: StreamTracker,
+  graceMs: number,
+): Promise<{ finished: number; ended: number }> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const result = await tracker.drain(graceMs);

@@ -20,10 +20,14 @@ export interface UpstreamLike {
  */
 export async function callUpstream<T extends UpstreamLike>(
   call: () => Promise<T>,
-  options: { slots?: StreamSlots | undefined; retry?: RetryPolicy | undefined; signal?: AbortSignal; deadline?: number },
+  options: {
+    slots?: StreamSlots | undefined;
+    retry?: RetryPolicy | undefined;
+    signal?: AbortSignal;
+    deadline?: number;
+  },
 ): Promise<{ upstream: T; release: () => void }> {
   const release = options.slots ? options.slots.acquire() : () => {};
-  if (typeof release !== 'function') throw release;
   try {
     const upstream = await withRetry(
       async () => {
@@ -47,7 +51,13 @@ export async function callUpstream<T extends UpstreamLike>(
  * disconnected: a reader that stopped cannot hold a socket forever. Call after the body is
  * piped. Returns `stop`.
  */
-export function guardStream(body: Readable, res: ServerResponse, limits: WatchedLimits, fail: (err: InferenceError) => void, graceMs: number): () => void {
+export function guardStream(
+  body: Readable,
+  res: ServerResponse,
+  limits: WatchedLimits,
+  fail: (err: InferenceError) => void,
+  graceMs: number,
+): () => void {
   let lingering: NodeJS.Timeout | undefined;
   const stopWatch = watchUpstream(body, limits, (err) => {
     fail(err);

@@ -1,4 +1,6 @@
-import { isObject, providerStreamError, pushFinish, pushText, pushUsage, type Json } from '../common.js';
+import { providerStreamError } from '../../errors.js';
+import { pushFinish, pushText, pushUsage } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import type { DeltaObject } from '../types.js';
 
 /** A watsonx.ai text generation event: `{"model_id","results":[{generated_text,stop_reason,…}]}`. */
@@ -20,7 +22,10 @@ export function watsonxGenerationEvent(provider: string, json: Json, out: DeltaO
   if (stop === 'error') throw providerStreamError(provider, 'generation stopped with stop_reason [error]');
   pushFinish(out, stop);
   if (result.generated_token_count !== undefined || result.input_token_count !== undefined) {
-    pushUsage(out, { input_token_count: result.input_token_count, generated_token_count: result.generated_token_count });
+    pushUsage(out, {
+      input_token_count: result.input_token_count,
+      generated_token_count: result.generated_token_count,
+    });
   }
   return true;
 }
