@@ -98,11 +98,7 @@ export function errorBody(err: InferenceError): {
  * `accept` takes; undefined when there is none.
  */
 export function errorCode(err: unknown, accept: (code: string) => boolean = () => true): string | undefined {
-  for (
-    let e = err as { code?: unknown; cause?: unknown } | null, depth = 0;
-    e && depth < 5;
-    e = e.cause as typeof e, depth++
-  ) {
+  for (let e = err as { code?: unknown; cause?: unknown } | null, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (typeof e.code === 'string' && accept(e.code)) return e.code;
   }
   return undefined;
@@ -125,11 +121,7 @@ export function formatDuration(ms: number): string {
 
 /** Elasticsearch's validation message: `Validation Failed: 1: first; 2: second;`. */
 export function validationFailed(problems: readonly string[]): InferenceError {
-  return new InferenceError(
-    ErrorType.validation,
-    `Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`,
-    400,
-  );
+  return new InferenceError(ErrorType.validation, `Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`, 400);
 }
 
 /** A `status_exception` with Elasticsearch's wording, 400 unless said otherwise. */
@@ -147,36 +139,22 @@ export function incompleteStream(reason: string): InferenceError {
 
 /** One SSE event larger than the framing's limit. */
 export function eventTooLarge(limit: number): InferenceError {
-  return new InferenceError(
-    ErrorType.frame,
-    `Inference provider sent an event larger than the limit of ${limit} bytes`,
-    500,
-  );
+  return new InferenceError(ErrorType.frame, `Inference provider sent an event larger than the limit of ${limit} bytes`, 500);
 }
 
 /** One line (NDJSON) longer than the framing's limit. */
 export function lineTooLong(limit: number): InferenceError {
-  return new InferenceError(
-    ErrorType.frame,
-    `Inference provider sent a line longer than the limit of ${limit} bytes`,
-    500,
-  );
+  return new InferenceError(ErrorType.frame, `Inference provider sent a line longer than the limit of ${limit} bytes`, 500);
 }
 
 /** One JSON value (array element, JSON sequence) larger than the framing's limit. */
 export function jsonValueTooLarge(limit: number): InferenceError {
-  return new InferenceError(
-    ErrorType.frame,
-    `Inference provider sent a JSON value larger than the limit of ${limit} bytes`,
-    500,
-  );
+  return new InferenceError(ErrorType.frame, `Inference provider sent a JSON value larger than the limit of ${limit} bytes`, 500);
 }
 
 /** An AWS event-stream frame that cannot be read (checksum, length, headers). */
 export function brokenAwsFrame(what: string, cause?: unknown): InferenceError {
-  return new InferenceError(ErrorType.frame, `Broken AWS event stream frame from inference provider: ${what}`, 500, {
-    cause,
-  });
+  return new InferenceError(ErrorType.frame, `Broken AWS event stream frame from inference provider: ${what}`, 500, { cause });
 }
 
 /** A provider event whose payload is not the JSON it should be. */
@@ -196,11 +174,7 @@ export function providerStreamError(provider: string, message: string, status = 
 
 /** A provider id that is not one of the known ones. */
 export function unknownProvider(id: unknown, known: readonly string[]): InferenceError {
-  return new InferenceError(
-    ErrorType.illegalArgument,
-    `Unknown provider [${String(id)}]; known providers: [${known.join(', ')}]`,
-    400,
-  );
+  return new InferenceError(ErrorType.illegalArgument, `Unknown provider [${String(id)}]; known providers: [${known.join(', ')}]`, 400);
 }
 
 /**
@@ -228,18 +202,10 @@ export function upstreamStatusPhrase(status: number): string {
 }
 
 /** One error for a non-2xx upstream answer, in Elasticsearch's words. */
-export function upstreamStatusError(
-  status: number,
-  providerMessage: string | undefined,
-  inferenceId?: string,
-): InferenceError {
+export function upstreamStatusError(status: number, providerMessage: string | undefined, inferenceId?: string): InferenceError {
   const who = inferenceId ? ` from inference entity id [${inferenceId}]` : '';
   const tail = providerMessage ? `. Error message: [${providerMessage}]` : '';
-  return new InferenceError(
-    ErrorType.status,
-    `${upstreamStatusPhrase(status)} for request${who} status [${status}]${tail}`,
-    restStatusFor(status),
-  );
+  return new InferenceError(ErrorType.status, `${upstreamStatusPhrase(status)} for request${who} status [${status}]${tail}`, restStatusFor(status));
 }
 
 /** A user hook (`onDelta`, `mapError`, …) threw: the stream ends with this, not as a provider failure. */
@@ -273,31 +239,17 @@ export function requestCancelled(): InferenceError {
 
 /** No response headers from the provider in time. */
 export function providerTimeout(ms: number): InferenceError {
-  return new InferenceError(
-    ErrorType.timeout,
-    `Request timed out waiting for the inference provider's response after [${formatDuration(ms)}]`,
-    408,
-  );
+  return new InferenceError(ErrorType.timeout, `Request timed out waiting for the inference provider's response after [${formatDuration(ms)}]`, 408);
 }
 
 /** The request could not be sent (connection refused, DNS, TLS …). */
 export function sendFailed(inferenceId: string, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Failed to send request from inference entity id [${inferenceId}]: ${safeMessage(err)}`,
-    500,
-    { cause: err },
-  );
+  return new InferenceError(ErrorType.status, `Failed to send request from inference entity id [${inferenceId}]: ${safeMessage(err)}`, 500, { cause: err });
 }
 
 /** The provider's body failed while it was being read. */
 export function readFailed(inferenceId: string, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Failed to read the response from inference entity id [${inferenceId}]: ${safeMessage(err)}`,
-    500,
-    { cause: err },
-  );
+  return new InferenceError(ErrorType.status, `Failed to read the response from inference entity id [${inferenceId}]: ${safeMessage(err)}`, 500, { cause: err });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -315,9 +267,7 @@ export function endpointExists(id: string): InferenceError {
 
 /** An inference id longer than allowed. */
 export function inferenceIdTooLong(id: string, maxLength: number): InferenceError {
-  return validationFailed([
-    `Invalid inference_id; '${id.slice(0, maxLength)}…' cannot contain more than ${maxLength} characters.`,
-  ]);
+  return validationFailed([`Invalid inference_id; '${id.slice(0, maxLength)}…' cannot contain more than ${maxLength} characters.`]);
 }
 
 /** An inference id outside Elasticsearch's rules (MlStrings). */
@@ -329,9 +279,7 @@ export function invalidInferenceId(id: string): InferenceError {
 
 /** The registry holds as many endpoints as it may. */
 export function tooManyEndpoints(max: number): InferenceError {
-  return badRequest(
-    `Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`,
-  );
+  return badRequest(`Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`);
 }
 
 /** A task type in a URL or body that Elasticsearch does not know. */
@@ -341,30 +289,17 @@ export function unknownTaskType(taskType: string): InferenceError {
 
 /** The endpoint file exists but cannot be read. */
 export function endpointFileUnreadable(path: string, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.illegalState,
-    `Cannot read endpoint file [${path}]: ${(err as Error).message}`,
-    500,
-  );
+  return new InferenceError(ErrorType.illegalState, `Cannot read endpoint file [${path}]: ${(err as Error).message}`, 500);
 }
 
 /** The endpoint file could not take a change (the change is undone). */
 export function endpointFileUnwritable(path: string, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.illegalState,
-    `Cannot write endpoint file [${path}]: ${(err as Error).message}`,
-    500,
-    { cause: err },
-  );
+  return new InferenceError(ErrorType.illegalState, `Cannot write endpoint file [${path}]: ${(err as Error).message}`, 500, { cause: err });
 }
 
 /** The endpoint file is not one (left untouched). */
 export function invalidEndpointFile(path: string, why: string): InferenceError {
-  return new InferenceError(
-    ErrorType.illegalState,
-    `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`,
-    500,
-  );
+  return new InferenceError(ErrorType.illegalState, `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`, 500);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -407,11 +342,7 @@ export function bodyRequired(): InferenceError {
 
 /** A time value (`timeout=30s`) that cannot be read. */
 export function badTimeValue(setting: string, value: string): InferenceError {
-  return new InferenceError(
-    ErrorType.parse,
-    `failed to parse setting [${setting}] with value [${value}] as a time value: unit is missing or unrecognized`,
-    400,
-  );
+  return new InferenceError(ErrorType.parse, `failed to parse setting [${setting}] with value [${value}] as a time value: unit is missing or unrecognized`, 400);
 }
 
 /** A path no route takes (404). */
@@ -439,29 +370,17 @@ export function tooManyStreams(max: number): InferenceError {
 
 /** The provider sent headers, then no body byte in time. */
 export function firstByteTimeout(ms: number): InferenceError {
-  return new InferenceError(
-    ErrorType.timeout,
-    `Timed out after [${formatDuration(ms)}] waiting for the first byte of the inference provider's response body`,
-    408,
-  );
+  return new InferenceError(ErrorType.timeout, `Timed out after [${formatDuration(ms)}] waiting for the first byte of the inference provider's response body`, 408);
 }
 
 /** The provider went silent mid-stream. */
 export function idleTimeout(ms: number): InferenceError {
-  return new InferenceError(
-    ErrorType.timeout,
-    `The inference provider sent nothing for [${formatDuration(ms)}]; the stream was ended`,
-    408,
-  );
+  return new InferenceError(ErrorType.timeout, `The inference provider sent nothing for [${formatDuration(ms)}]; the stream was ended`, 408);
 }
 
 /** A stream reached its maximum duration. */
 export function streamTooLong(ms: number): InferenceError {
-  return new InferenceError(
-    ErrorType.timeout,
-    `The stream reached its maximum duration of [${formatDuration(ms)}] and was ended`,
-    408,
-  );
+  return new InferenceError(ErrorType.timeout, `The stream reached its maximum duration of [${formatDuration(ms)}] and was ended`, 408);
 }
 
 /** The non-streaming route collected more than it may hold. */
@@ -474,11 +393,7 @@ export function answerTooLarge(inferenceId: string, max: number): InferenceError
 
 /** The server is shutting down (503). */
 export function shuttingDown(): InferenceError {
-  return new InferenceError(
-    ErrorType.nodeClosed,
-    'The server is shutting down; the stream was ended before the provider finished',
-    503,
-  );
+  return new InferenceError(ErrorType.nodeClosed, 'The server is shutting down; the stream was ended before the provider finished', 503);
 }
 
 /** The API key file or value is not valid (never quotes a key). */
@@ -513,27 +428,18 @@ export class SecurityError extends InferenceError {
 
 /** No credentials on a request that needs them (401 with the challenge). */
 export function missingCredentials(uri: string): SecurityError {
-  return new SecurityError(`missing authentication credentials for REST request [${uri}]`, 401, {
-    'WWW-Authenticate': [...WWW_AUTHENTICATE],
-  });
+  return new SecurityError(`missing authentication credentials for REST request [${uri}]`, 401, { 'WWW-Authenticate': [...WWW_AUTHENTICATE] });
 }
 
 /** Credentials that match no key (401 with the challenge). */
 export function invalidCredentials(): SecurityError {
-  return new SecurityError(
-    'unable to authenticate with provided credentials and anonymous access is not allowed for this request',
-    401,
-    {
-      'WWW-Authenticate': [...WWW_AUTHENTICATE],
-    },
-  );
+  return new SecurityError('unable to authenticate with provided credentials and anonymous access is not allowed for this request', 401, {
+    'WWW-Authenticate': [...WWW_AUTHENTICATE],
+  });
 }
 
 /** A key without the privilege an action needs (403). */
-export function unauthorized(
-  action: { name: string; privilege: string },
-  who: { id: string; name: string },
-): SecurityError {
+export function unauthorized(action: { name: string; privilege: string }, who: { id: string; name: string }): SecurityError {
   const granting = action.privilege === 'manage_inference' ? 'manage_inference' : 'monitor_inference,manage_inference';
   return new SecurityError(
     `action [${action.name}] is unauthorized for API key id [${who.id}] of user [${who.name}], this action is granted by the cluster privileges [${granting}]`,
@@ -559,7 +465,5 @@ export function useChatCompletionUrl(inferenceId: string, supported: readonly st
 
 /** The chat route used with another task type (TransportUnifiedCompletionInferenceAction). */
 export function incompatibleUnifiedTaskType(taskType: string): InferenceError {
-  return badRequest(
-    `Incompatible task_type for unified API, the requested type [${taskType}] must be one of [chat_completion]`,
-  );
+  return badRequest(`Incompatible task_type for unified API, the requested type [${taskType}] must be one of [chat_completion]`);
 }

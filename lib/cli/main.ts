@@ -106,10 +106,7 @@ function help(io: CliIo): number {
 function version(): string {
   for (const path of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
-        name?: unknown;
-        version?: unknown;
-      };
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
       if (pkg.name === 'inference-stream' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // not at this depth

@@ -77,15 +77,12 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     return usage(io, (err as Error).message);
   }
   const retriesText = values.retries as string | undefined;
-  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText))
-    return usage(io, `invalid --retries [${retriesText}]`);
+  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText)) return usage(io, `invalid --retries [${retriesText}]`);
   const graceText = values['shutdown-grace'] as string | undefined;
   if (graceText !== undefined && !/^\d+$/.test(graceText)) return usage(io, `invalid --shutdown-grace [${graceText}]`);
   let apiKeys: ApiKeys | null;
   try {
-    apiKeys = await ApiKeys.load({
-      file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE,
-    });
+    apiKeys = await ApiKeys.load({ file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE });
   } catch (err) {
     io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
     return 1;
@@ -114,10 +111,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       ...(retriesText === undefined ? {} : { retry: { maxAttempts: Number(retriesText) + 1 } }),
       ...(graceText === undefined ? {} : { shutdownGraceMs: Number(graceText) }),
       // Reasons never carry credentials (they are built from setting names and provider messages).
-      onError: (err, info) =>
-        io.stderr.write(
-          `inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`,
-        ),
+      onError: (err, info) => io.stderr.write(`inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`),
     });
   } catch (err) {
     io.stderr.write(`inference-stream: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);

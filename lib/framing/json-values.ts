@@ -47,10 +47,7 @@ export class JsonValuesDecoder implements FrameDecoder {
   /** BOM bytes matched so far; -1 once past the start. */
   private bomBytes = 0;
 
-  constructor(
-    private readonly mode: 'array' | 'sequence',
-    options: FramingOptions = {},
-  ) {
+  constructor(private readonly mode: 'array' | 'sequence', options: FramingOptions = {}) {
     this.at = mode === 'array' ? At.Start : At.Between;
     this.maxValueBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }

@@ -50,7 +50,6 @@ function compatError(error: Json) {
 
 export const alibabacloud = defineProvider({
   id: ID,
-  description:
-    'Alibaba Cloud DashScope SSE (native output.choices / output.text, incremental or cumulative) or compatible mode (data: [DONE])',
+  description: 'Alibaba Cloud DashScope SSE (native output.choices / output.text, incremental or cumulative) or compatible mode (data: [DONE])',
   createNormalizer: () => new AlibabaCloudNormalizer(),
 });

@@ -45,12 +45,7 @@ function shapeOf(json: unknown): 'gemini' | 'anthropic' | undefined {
   if (Array.isArray(json)) return 'gemini';
   if (!isObject(json)) return undefined;
   if (typeof json.type === 'string') return 'anthropic';
-  if (
-    json.candidates !== undefined ||
-    json.usageMetadata !== undefined ||
-    json.promptFeedback !== undefined ||
-    json.error !== undefined
-  ) {
+  if (json.candidates !== undefined || json.usageMetadata !== undefined || json.promptFeedback !== undefined || json.error !== undefined) {
     return 'gemini';
   }
   return undefined;
@@ -58,7 +53,6 @@ function shapeOf(json: unknown): 'gemini' | 'anthropic' | undefined {
 
 export const googlevertexai = defineProvider({
   id: ID,
-  description:
-    'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
+  description: 'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
   createNormalizer: () => new VertexNormalizer(),
 });

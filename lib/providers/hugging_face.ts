@@ -44,7 +44,6 @@ class HuggingFaceNormalizer implements EventNormalizer {
 
 export const hugging_face = defineProvider({
   id: ID,
-  description:
-    'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
+  description: 'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
   createNormalizer: () => new HuggingFaceNormalizer(),
 });

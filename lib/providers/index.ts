@@ -16,22 +16,7 @@ import { alibabacloud } from './alibabacloud.js';
 import type { Provider } from './types.js';
 
 /** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [
-  openai,
-  anthropic,
-  cohere,
-  azureopenai,
-  azureaistudio,
-  googleaistudio,
-  mistral,
-  deepseek,
-  googlevertexai,
-  hugging_face,
-  amazonbedrock,
-  watsonxai,
-  ollama,
-  alibabacloud,
-];
+const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face, amazonbedrock, watsonxai, ollama, alibabacloud];
 
 const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
 

@@ -53,7 +53,6 @@ function watsonxError(json: Json) {
 
 export const watsonxai = defineProvider({
   id: ID,
-  description:
-    'IBM watsonx.ai chat_stream (OpenAI-like chunks, no [DONE]) or generation_stream (results[0].generated_text) SSE',
+  description: 'IBM watsonx.ai chat_stream (OpenAI-like chunks, no [DONE]) or generation_stream (results[0].generated_text) SSE',
   createNormalizer: () => new WatsonxNormalizer(),
 });

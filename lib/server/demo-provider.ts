@@ -19,8 +19,8 @@ function answerTokens(input: string): string[] {
   const quoted = input.length > 80 ? input.slice(0, 77) + '...' : input;
   const text =
     `You said "${quoted}". This answer comes from the simulated provider built into inference-stream: ` +
-    "it speaks OpenAI's streaming chat-completions format, and the server turns every chunk into " +
-    "Elasticsearch's completion events as soon as it arrives. Register a real provider with " +
+    'it speaks OpenAI\'s streaming chat-completions format, and the server turns every chunk into ' +
+    'Elasticsearch\'s completion events as soon as it arrives. Register a real provider with ' +
     'PUT /_inference/completion/<id> and stream from it the same way.';
   return text.match(/\S+\s*/g) ?? [text];
 }
@@ -46,9 +46,7 @@ export async function startDemoProvider(options: DemoProviderOptions = {}): Prom
         input = typeof last === 'string' ? last : '';
       } catch {
         res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(
-          '{"error":{"message":"We could not parse the JSON body of your request.","type":"invalid_request_error","param":null,"code":null}}',
-        );
+        res.end('{"error":{"message":"We could not parse the JSON body of your request.","type":"invalid_request_error","param":null,"code":null}}');
         return;
       }
       const id = `chatcmpl-demo-${Date.now().toString(36)}`;
@@ -67,9 +65,7 @@ export async function startDemoProvider(options: DemoProviderOptions = {}): Prom
           return;
         }
         res.write(chunk(id, {}, 'stop'));
-        res.write(
-          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: MODEL, choices: [], usage: { prompt_tokens: input.split(/\s+/).filter(Boolean).length, completion_tokens: tokens.length, total_tokens: input.split(/\s+/).filter(Boolean).length + tokens.length } })}\n\n`,
-        );
+        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: MODEL, choices: [], usage: { prompt_tokens: input.split(/\s+/).filter(Boolean).length, completion_tokens: tokens.length, total_tokens: input.split(/\s+/).filter(Boolean).length + tokens.length } })}\n\n`);
         res.end('data: [DONE]\n\n');
       };
       res.on('close', () => {

@@ -1,13 +1,5 @@
 import { getService, serviceIds } from '../providers/client/services.js';
-import {
-  badRequest,
-  bodyRequired,
-  endpointExists,
-  endpointNotFound,
-  invalidInferenceId,
-  unknownTaskType,
-  validationFailed,
-} from '../errors.js';
+import { badRequest, bodyRequired, endpointExists, endpointNotFound, invalidInferenceId, unknownTaskType, validationFailed } from '../errors.js';
 import { isObject } from '../json.js';
 import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
 import { TASK_TYPES } from './routes.js';
@@ -16,26 +8,17 @@ const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chu
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. */
-export async function putEndpoint(
-  registry: EndpointRegistry,
-  urlTaskType: string | null,
-  inferenceId: string,
-  body: unknown,
-): Promise<Record<string, unknown>> {
+export async function putEndpoint(registry: EndpointRegistry, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<Record<string, unknown>> {
   if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
-    if (!PUT_FIELDS.has(key))
-      throw badRequest(
-        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
-      );
+    if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
   }
   if (!VALID_ID.test(inferenceId)) {
     throw invalidInferenceId(inferenceId);
   }
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
-  if (service === undefined || service === null)
-    throw badRequest('Inference endpoint configuration is missing the [service] setting');
+  if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
   if (typeof service !== 'string' || !getService(service)) {
     throw badRequest(`Unknown service [${String(service)}]; known services: [${serviceIds().join(', ')}]`);
   }
@@ -47,13 +30,9 @@ export async function putEndpoint(
   const problems: string[] = [];
   for (const key of definition.required) {
     const v = serviceSettings[key];
-    if (typeof v !== 'string' || v.length === 0)
-      problems.push(`[service_settings] does not contain the required setting [${key}]`);
+    if (typeof v !== 'string' || v.length === 0) problems.push(`[service_settings] does not contain the required setting [${key}]`);
   }
-  if (
-    definition.oneOf &&
-    !definition.oneOf.some((k) => typeof serviceSettings[k] === 'string' && serviceSettings[k] !== '')
-  ) {
+  if (definition.oneOf && !definition.oneOf.some((k) => typeof serviceSettings[k] === 'string' && serviceSettings[k] !== '')) {
     problems.push(`[service_settings] must contain one of [${definition.oneOf.join(', ')}]`);
   }
   if (typeof serviceSettings.url === 'string') {
@@ -86,9 +65,7 @@ function resolveTaskType(urlTaskType: string | null, bodyTaskType: unknown): str
     if (typeof bodyTaskType !== 'string' || !TASK_TYPES.has(bodyTaskType)) throw unknownTaskType(String(bodyTaskType));
     if (bodyTaskType === 'any') throw badRequest('task_type [any] is not valid type for inference');
     if (fromUrl !== null && fromUrl !== bodyTaskType) {
-      throw badRequest(
-        `Cannot resolve conflicting task_type parameter in the request URL [${fromUrl}] and the request body [${bodyTaskType}]`,
-      );
+      throw badRequest(`Cannot resolve conflicting task_type parameter in the request URL [${fromUrl}] and the request body [${bodyTaskType}]`);
     }
     return bodyTaskType;
   }
@@ -98,17 +75,11 @@ function resolveTaskType(urlTaskType: string | null, bodyTaskType: unknown): str
 
 function checkTaskType(endpoint: StoredEndpoint, taskType: string | null): void {
   if (taskType !== null && taskType !== 'any' && taskType !== endpoint.task_type) {
-    throw badRequest(
-      `Requested task type [${taskType}] does not match the inference endpoint's task type [${endpoint.task_type}]`,
-    );
+    throw badRequest(`Requested task type [${taskType}] does not match the inference endpoint's task type [${endpoint.task_type}]`);
   }
 }
 
-export async function getEndpoints(
-  registry: EndpointRegistry,
-  taskType: string | null,
-  inferenceId: string | null,
-): Promise<{ endpoints: unknown[] }> {
+export async function getEndpoints(registry: EndpointRegistry, taskType: string | null, inferenceId: string | null): Promise<{ endpoints: unknown[] }> {
   if (inferenceId === null) {
     const all = await registry.list();
     const matching = taskType === null || taskType === 'any' ? all : all.filter((e) => e.task_type === taskType);
@@ -120,11 +91,7 @@ export async function getEndpoints(
   return { endpoints: [publicEndpoint(endpoint)] };
 }
 
-export async function deleteEndpoint(
-  registry: EndpointRegistry,
-  taskType: string | null,
-  inferenceId: string,
-): Promise<unknown> {
+export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string): Promise<unknown> {
   const endpoint = await registry.get(inferenceId);
   if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);

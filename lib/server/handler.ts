@@ -1,14 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProviderClient, type ProviderClientOptions } from '../providers/client/client.js';
-import {
-  bodyRequired,
-  methodNotAllowed,
-  noHandler,
-  SecurityError,
-  toInferenceError,
-  unknownTaskType,
-  type InferenceError,
-} from '../errors.js';
+import { bodyRequired, methodNotAllowed, noHandler, SecurityError, toInferenceError, unknownTaskType, type InferenceError } from '../errors.js';
 import type { DeltaObject } from '../providers/types.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import type { EndpointRegistry } from '../registry/types.js';
@@ -86,10 +78,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     // Split by hand: `new URL('//host/path', base)` would read a host out of the path.
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
-    const url = {
-      pathname: q < 0 ? raw : raw.slice(0, q),
-      searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
-    };
+    const url = { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
     const matched = matchRoute(url.pathname);
     if (matched === null && next) return next();
     const ctx: ResponseContext = { productHeader, jsonType: jsonTypeFor(req), bom };
@@ -109,9 +98,12 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     }
     if (!matched.allowed.includes(method)) {
       req.resume();
-      return sendJsonError(res, ctx, methodNotAllowed(url.pathname, method, matched.allowed), {
-        allow: matched.allowed.join(', '),
-      });
+      return sendJsonError(
+        res,
+        ctx,
+        methodNotAllowed(url.pathname, method, matched.allowed),
+        { allow: matched.allowed.join(', ') },
+      );
     }
     handle(req, res, ctx, method, matched.route, url.searchParams).catch((err) => {
       const e = toInferenceError(err);
@@ -121,14 +113,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     });
   };
 
-  async function handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    ctx: ResponseContext,
-    method: string,
-    route: Route,
-    query: URLSearchParams,
-  ): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, ctx: ResponseContext, method: string, route: Route, query: URLSearchParams): Promise<void> {
     if (route.taskType !== null && !TASK_TYPES.has(route.taskType)) {
       req.resume();
       throw unknownTaskType(route.taskType);
@@ -158,8 +143,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     const raw = await readJsonBody(req, maxBodyBytes);
     if (raw === undefined) throw bodyRequired();
     const body = parseInferenceBody(raw);
-    const bodyTimeout =
-      body.timeout === undefined || param !== null ? timeoutMs : parseTimeValue(body.timeout, 'timeout');
+    const bodyTimeout = body.timeout === undefined || param !== null ? timeoutMs : parseTimeValue(body.timeout, 'timeout');
     await runInference(res, ctx, run, {
       taskType: route.taskType,
       inferenceId: route.inferenceId,

@@ -1,28 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ProviderClient, UpstreamResponse } from '../providers/client/client.js';
-import {
-  answerTooLarge,
-  badRequest,
-  endpointNotFound,
-  readFailed,
-  shuttingDown,
-  toInferenceError,
-  type InferenceError,
-} from '../errors.js';
+import { answerTooLarge, badRequest, endpointNotFound, readFailed, shuttingDown, toInferenceError, type InferenceError } from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { EndpointRegistry, StoredEndpoint } from '../registry/types.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
-import {
-  sendEventStream,
-  sendJson,
-  sendJsonError,
-  sendSseError,
-  startEventStream,
-  type ResponseContext,
-} from './respond.js';
+import { sendEventStream, sendJson, sendJsonError, sendSseError, startEventStream, type ResponseContext } from './respond.js';
 import type { Limits } from './limits.js';
 import type { StreamSlots } from './slots.js';
 import { watchUpstream } from './watchdog.js';
@@ -56,24 +41,16 @@ export interface InferenceCall {
 }
 
 /** Checks made once the request is parsed, in Elasticsearch's order; they fail as `event: error` on `_stream`. */
-async function prepare(
-  options: InferenceRunOptions,
-  call: InferenceCall,
-): Promise<{ endpoint: StoredEndpoint; input: string }> {
+async function prepare(options: InferenceRunOptions, call: InferenceCall): Promise<{ endpoint: StoredEndpoint; input: string }> {
   const inputs = validateInput(call.body.input);
   const endpoint = await options.registry.get(call.inferenceId);
   if (!endpoint) throw endpointNotFound(call.inferenceId);
   if (call.taskType !== null && call.taskType !== 'any' && call.taskType !== endpoint.task_type) {
-    throw badRequest(
-      `Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`,
-    );
+    throw badRequest(`Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`);
   }
   if (endpoint.task_type !== 'completion') {
     if (call.stream) {
-      throw badRequest(
-        `Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`,
-        405,
-      );
+      throw badRequest(`Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`, 405);
     }
     throw badRequest(`Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`);
   }
@@ -81,12 +58,7 @@ async function prepare(
 }
 
 /** Runs one inference request to its end; never throws. */
-export async function runInference(
-  res: ServerResponse,
-  ctx: ResponseContext,
-  options: InferenceRunOptions,
-  call: InferenceCall,
-): Promise<void> {
+export async function runInference(res: ServerResponse, ctx: ResponseContext, options: InferenceRunOptions, call: InferenceCall): Promise<void> {
   const aborter = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) aborter.abort();
@@ -106,10 +78,7 @@ export async function runInference(
     const started = await callUpstream(
       () => {
         const headersTimeoutMs = tries++ === 0 ? call.timeoutMs : Math.max(1, deadline - Date.now());
-        return options.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, {
-          signal: aborter.signal,
-          headersTimeoutMs,
-        });
+        return options.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, { signal: aborter.signal, headersTimeoutMs });
       },
       { slots: options.slots, retry: options.retry, signal: aborter.signal, deadline },
     );
@@ -263,8 +232,7 @@ async function collectAnswer(
       onDelta?.(d);
       if ('delta' in d) result += d.delta;
       // an endless answer must not grow memory: the collected text is bounded
-      if (result.length > options.limits.maxAnswerChars)
-        fail(answerTooLarge(endpoint.inference_id, options.limits.maxAnswerChars));
+      if (result.length > options.limits.maxAnswerChars) fail(answerTooLarge(endpoint.inference_id, options.limits.maxAnswerChars));
     }
   } catch (err) {
     res.off('close', onClose);

@@ -1,12 +1,4 @@
-import {
-  errorBody,
-  headersTooLarge,
-  inferenceIdTooLong,
-  invalidInferenceId,
-  invalidOption,
-  tooManyEndpoints,
-  unparsableHttp,
-} from '../errors.js';
+import { errorBody, headersTooLarge, inferenceIdTooLong, invalidInferenceId, invalidOption, tooManyEndpoints, unparsableHttp } from '../errors.js';
 
 /** Every limit the server enforces. All sizes in bytes, all times in milliseconds; 0 means no limit for times. */
 export interface Limits {
@@ -50,13 +42,10 @@ export function resolveLimits(given: Partial<Limits> = {}): Limits {
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(given) as [keyof Limits, unknown][]) {
     if (value === undefined) continue;
-    if (!(key in DEFAULT_LIMITS))
-      throw invalidOption(`Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`);
+    if (!(key in DEFAULT_LIMITS)) throw invalidOption(`Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`);
     const isTime = key.endsWith('Ms');
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!isTime && value === 0)) {
-      throw invalidOption(
-        `Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`,
-      );
+      throw invalidOption(`Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`);
     }
     limits[key] = value;
   }
@@ -88,12 +77,7 @@ export function clientErrorResponse(code: string | undefined, maxHeaderBytes: nu
 }
 
 /** Throws unless endpoint `id` may be stored in a registry that holds `count` endpoints (replacing one is always allowed). */
-export function checkNewEndpoint(
-  id: string,
-  exists: boolean,
-  count: number,
-  limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>,
-): void {
+export function checkNewEndpoint(id: string, exists: boolean, count: number, limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>): void {
   if (id.length > limits.maxIdLength) throw inferenceIdTooLong(id, limits.maxIdLength);
   if (!exists) checkEndpointCount(count, limits.maxEndpoints);
 }

@@ -16,10 +16,7 @@ export function secretsOf(endpoint: StoredEndpoint): string[] {
       try {
         const account = JSON.parse(value) as { private_key?: unknown; private_key_id?: unknown };
         if (typeof account.private_key === 'string') {
-          found.push(
-            account.private_key,
-            ...account.private_key.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----')),
-          );
+          found.push(account.private_key, ...account.private_key.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----')));
         }
         if (typeof account.private_key_id === 'string') found.push(account.private_key_id);
       } catch {

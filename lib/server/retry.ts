@@ -108,10 +108,7 @@ export interface RetryOptions {
  * last response (or error) is what the caller gets. Must only wrap the part before any
  * byte has gone to the client.
  */
-export async function withRetry<T extends Attempted>(
-  attempt: (n: number) => Promise<T>,
-  options: RetryOptions,
-): Promise<T> {
+export async function withRetry<T extends Attempted>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const { policy, signal } = options;
   for (let n = 1; ; n++) {
     let result: T;

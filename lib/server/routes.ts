@@ -1,13 +1,5 @@
 /** The task types Elasticsearch knows (TaskType), `any` included. */
-export const TASK_TYPES = new Set([
-  'text_embedding',
-  'sparse_embedding',
-  'rerank',
-  'completion',
-  'chat_completion',
-  'embedding',
-  'any',
-]);
+export const TASK_TYPES = new Set(['text_embedding', 'sparse_embedding', 'rerank', 'completion', 'chat_completion', 'embedding', 'any']);
 
 export type Route =
   | { action: 'list'; taskType: string | null }
@@ -32,11 +24,7 @@ export function matchRoute(pathname: string): Matched | 'not_found' | null {
   if (pathname !== '/_inference' && !pathname.startsWith('/_inference/')) return null;
   let segments: string[];
   try {
-    segments = pathname
-      .split('/')
-      .slice(2)
-      .filter((p) => p !== '')
-      .map((p) => decodeURIComponent(p));
+    segments = pathname.split('/').slice(2).filter((p) => p !== '').map((p) => decodeURIComponent(p));
   } catch {
     return 'not_found';
   }

@@ -56,8 +56,7 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // as Node's own handler: answer only when no response has started on this connection
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent)
-      socket.end(clientErrorResponse(err.code, limits.maxHeaderBytes));
+    if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.end(clientErrorResponse(err.code, limits.maxHeaderBytes));
     else socket.destroy();
   });
   try {

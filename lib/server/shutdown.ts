@@ -75,11 +75,7 @@ async function within(p: Promise<void>, ms: number): Promise<boolean> {
  * open streams finish within `graceMs`, end the rest with an error event, then close what
  * is left. Resolves when the server is closed.
  */
-export async function closeGracefully(
-  server: Server,
-  tracker: StreamTracker,
-  graceMs: number,
-): Promise<{ finished: number; ended: number }> {
+export async function closeGracefully(server: Server, tracker: StreamTracker, graceMs: number): Promise<{ finished: number; ended: number }> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const result = await tracker.drain(graceMs);

@@ -20,12 +20,7 @@ export interface UpstreamLike {
  */
 export async function callUpstream<T extends UpstreamLike>(
   call: () => Promise<T>,
-  options: {
-    slots?: StreamSlots | undefined;
-    retry?: RetryPolicy | undefined;
-    signal?: AbortSignal;
-    deadline?: number;
-  },
+  options: { slots?: StreamSlots | undefined; retry?: RetryPolicy | undefined; signal?: AbortSignal; deadline?: number },
 ): Promise<{ upstream: T; release: () => void }> {
   const release = options.slots ? options.slots.acquire() : () => {};
   try {
@@ -51,13 +46,7 @@ export async function callUpstream<T extends UpstreamLike>(
  * disconnected: a reader that stopped cannot hold a socket forever. Call after the body is
  * piped. Returns `stop`.
  */
-export function guardStream(
-  body: Readable,
-  res: ServerResponse,
-  limits: WatchedLimits,
-  fail: (err: InferenceError) => void,
-  graceMs: number,
-): () => void {
+export function guardStream(body: Readable, res: ServerResponse, limits: WatchedLimits, fail: (err: InferenceError) => void, graceMs: number): () => void {
   let lingering: NodeJS.Timeout | undefined;
   const stopWatch = watchUpstream(body, limits, (err) => {
     fail(err);

@@ -12,12 +12,7 @@ const CONNECTIONS_PER_ORIGIN = 4096;
 
 /** The one keep-alive Agent every provider call goes through (created on first use). */
 export function sharedAgent(): Dispatcher {
-  shared ??= new Agent({
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 600_000,
-    connections: CONNECTIONS_PER_ORIGIN,
-    pipelining: 1,
-  });
+  shared ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
   return shared;
 }
 

@@ -11,10 +11,7 @@ export const alibabaCloud: ServiceDefinition = {
   required: ['api_key', 'model_id'],
   build(input): ProviderRequest {
     const { endpoint } = input;
-    const url = resolveUrl(
-      endpoint,
-      'https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation/generation',
-    );
+    const url = resolveUrl(endpoint, 'https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation/generation');
     const model = modelOf(endpoint);
     const headers = {
       authorization: `Bearer ${need(endpoint, 'api_key')}`,
@@ -25,12 +22,7 @@ export const alibabaCloud: ServiceDefinition = {
     if (new URL(url).pathname.endsWith('/chat/completions')) {
       return { url, headers, body: JSON.stringify(chatBody(input, { model, usage: true })) };
     }
-    const parameters = mapSettings(input.taskSettings, {
-      max_tokens: 'max_tokens',
-      temperature: 'temperature',
-      top_p: 'top_p',
-      top_k: 'top_k',
-    });
+    const parameters = mapSettings(input.taskSettings, { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'top_p', top_k: 'top_k' });
     parameters.result_format = 'message';
     parameters.incremental_output = true;
     return {

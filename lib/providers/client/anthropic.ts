@@ -13,11 +13,7 @@ export const anthropic: ServiceDefinition = {
       max_tokens: input.taskSettings.max_tokens ?? 1024,
       stream: true,
     };
-    mapSettings(
-      input.taskSettings,
-      { temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop_sequences' },
-      body,
-    );
+    mapSettings(input.taskSettings, { temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop_sequences' }, body);
     return {
       url: resolveUrl(endpoint, 'https://api.anthropic.com/v1/messages'),
       headers: {

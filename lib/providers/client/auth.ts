@@ -42,9 +42,7 @@ export function createAuthContext(options: AuthOptions): AuthContext {
         throw authError(`[service_account_json] of inference endpoint [${endpoint.inference_id}] is not valid JSON`);
       }
       if (typeof account.client_email !== 'string' || typeof account.private_key !== 'string') {
-        throw authError(
-          `[service_account_json] of inference endpoint [${endpoint.inference_id}] lacks client_email or private_key`,
-        );
+        throw authError(`[service_account_json] of inference endpoint [${endpoint.inference_id}] lacks client_email or private_key`);
       }
       client = new JWT({ email: account.client_email, key: account.private_key, scopes: [VERTEX_SCOPE] });
       // With a custom url the target is not Google's, so neither is the token endpoint to ask:
@@ -57,9 +55,7 @@ export function createAuthContext(options: AuthOptions): AuthContext {
       if (!value) throw new Error('no authorization header');
       return value.replace(/^Bearer /, '');
     } catch (err) {
-      throw authError(
-        `Failed to obtain a Google access token for inference endpoint [${endpoint.inference_id}]: ${safeMessage(err)}`,
-      );
+      throw authError(`Failed to obtain a Google access token for inference endpoint [${endpoint.inference_id}]: ${safeMessage(err)}`);
     }
   }
 

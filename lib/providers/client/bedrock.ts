@@ -11,19 +11,8 @@ export const amazonBedrock: ServiceDefinition = {
     const { endpoint } = input;
     const region = need(endpoint, 'region');
     const model = modelOf(endpoint) ?? '';
-    const url = new URL(
-      resolveUrl(
-        endpoint,
-        `https://bedrock-runtime.${region}.amazonaws.com/model/${encodeURIComponent(model)}/converse-stream`,
-      ),
-    );
-    const inferenceConfig = mapSettings(input.taskSettings, {
-      max_new_tokens: 'maxTokens',
-      max_tokens: 'maxTokens',
-      temperature: 'temperature',
-      top_p: 'topP',
-      stop: 'stopSequences',
-    });
+    const url = new URL(resolveUrl(endpoint, `https://bedrock-runtime.${region}.amazonaws.com/model/${encodeURIComponent(model)}/converse-stream`));
+    const inferenceConfig = mapSettings(input.taskSettings, { max_new_tokens: 'maxTokens', max_tokens: 'maxTokens', temperature: 'temperature', top_p: 'topP', stop: 'stopSequences' });
     const body: Record<string, unknown> = { messages: [{ role: 'user', content: [{ text: input.input }] }] };
     if (Object.keys(inferenceConfig).length > 0) body.inferenceConfig = inferenceConfig;
     if (input.taskSettings.top_k !== undefined) body.additionalModelRequestFields = { top_k: input.taskSettings.top_k };
@@ -35,9 +24,7 @@ export const amazonBedrock: ServiceDefinition = {
       credentials: {
         accessKeyId: need(endpoint, 'access_key'),
         secretAccessKey: need(endpoint, 'secret_key'),
-        ...(text(endpoint.service_settings, 'session_token')
-          ? { sessionToken: text(endpoint.service_settings, 'session_token')! }
-          : {}),
+        ...(text(endpoint.service_settings, 'session_token') ? { sessionToken: text(endpoint.service_settings, 'session_token')! } : {}),
       },
     });
     const query: Record<string, string> = {};

@@ -1,12 +1,6 @@
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import {
-  InferenceError,
-  providerTimeout as timeoutError,
-  requestCancelled,
-  sendFailed,
-  unknownProvider,
-} from '../../errors.js';
+import { InferenceError, providerTimeout as timeoutError, requestCancelled, sendFailed, unknownProvider } from '../../errors.js';
 import type { StoredEndpoint } from '../../registry/types.js';
 import { sharedAgent } from './agent.js';
 import { createAuthContext, type AuthOptions } from './auth.js';
@@ -51,22 +45,13 @@ export class ProviderClient {
   }
 
   /** The provider request for one input (URL, headers with credentials, body). */
-  async build(
-    endpoint: StoredEndpoint,
-    input: string,
-    taskSettings: Record<string, unknown> = {},
-  ): Promise<ProviderRequest> {
+  async build(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}): Promise<ProviderRequest> {
     const service = getService(endpoint.service);
     if (!service) throw unknownProvider(endpoint.service, serviceIds());
     return service.build({ endpoint, input, taskSettings: { ...endpoint.task_settings, ...taskSettings } }, this.auth);
   }
 
-  async call(
-    endpoint: StoredEndpoint,
-    input: string,
-    taskSettings: Record<string, unknown> = {},
-    options: ProviderCallOptions = {},
-  ): Promise<UpstreamResponse> {
+  async call(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}, options: ProviderCallOptions = {}): Promise<UpstreamResponse> {
     const timeoutMs = options.headersTimeoutMs ?? 30_000;
     const controller = new AbortController();
     const onAbort = () => controller.abort(options.signal?.reason);
@@ -74,13 +59,12 @@ export class ProviderClient {
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     let timedOut = false;
     // setTimeout cannot wait longer than ~24.8 days: anything longer (or -1 → Infinity) is no limit.
-    const timer =
-      timeoutMs <= 2_147_483_647
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort(timeoutError(timeoutMs));
-          }, timeoutMs)
-        : undefined;
+    const timer = timeoutMs <= 2_147_483_647
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort(timeoutError(timeoutMs));
+        }, timeoutMs)
+      : undefined;
     try {
       const req = await this.build(endpoint, input, taskSettings);
       const res = await request(req.url, {
@@ -94,12 +78,7 @@ export class ProviderClient {
       });
       const type = res.headers['content-type'];
       const retryAfter = res.headers['retry-after'];
-      return {
-        status: res.statusCode,
-        contentType: Array.isArray(type) ? type[0] : type,
-        body: res.body,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-      };
+      return { status: res.statusCode, contentType: Array.isArray(type) ? type[0] : type, body: res.body, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
     } catch (err) {
       if (timedOut) throw timeoutError(timeoutMs);
       if (err instanceof InferenceError) throw err;

@@ -11,11 +11,7 @@ export const cohere: ServiceDefinition = {
     const body: Record<string, unknown> = v2
       ? { model: modelOf(endpoint), messages: [{ role: 'user', content: input.input }], stream: true }
       : { message: input.input, model: modelOf(endpoint), stream: true };
-    mapSettings(
-      input.taskSettings,
-      { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'p', top_k: 'k' },
-      body,
-    );
+    mapSettings(input.taskSettings, { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'p', top_k: 'k' }, body);
     return {
       url: resolveUrl(endpoint, v2 ? 'https://api.cohere.com/v2/chat' : 'https://api.cohere.com/v1/chat'),
       headers: {

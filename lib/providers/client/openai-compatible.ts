@@ -2,27 +2,20 @@ import { mapSettings, modelOf, need, resolveUrl, text } from './settings.js';
 import type { RequestInput, ProviderRequest, ServiceDefinition } from './types.js';
 
 /** OpenAI's chat-completions body for one user message, with the usual sampling settings. */
-export function chatBody(
-  input: RequestInput,
-  options: { model?: string | undefined; maxTokensAs?: string; usage?: boolean } = {},
-): Record<string, unknown> {
+export function chatBody(input: RequestInput, options: { model?: string | undefined; maxTokensAs?: string; usage?: boolean } = {}): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (options.model !== undefined) body.model = options.model;
   body.messages = [{ role: 'user', content: input.input }];
   body.n = 1;
   body.stream = true;
   if (options.usage) body.stream_options = { include_usage: true };
-  mapSettings(
-    input.taskSettings,
-    {
-      max_tokens: options.maxTokensAs ?? 'max_tokens',
-      temperature: 'temperature',
-      top_p: 'top_p',
-      stop: 'stop',
-      user: 'user',
-    },
-    body,
-  );
+  mapSettings(input.taskSettings, {
+    max_tokens: options.maxTokensAs ?? 'max_tokens',
+    temperature: 'temperature',
+    top_p: 'top_p',
+    stop: 'stop',
+    user: 'user',
+  }, body);
   return body;
 }
 
@@ -31,11 +24,7 @@ function bearer(key: string): Record<string, string> {
 }
 
 /** A service that speaks OpenAI's chat completions with a bearer key, differing only in data. */
-function bearerChat(
-  id: string,
-  defaultUrl: string,
-  extra: { usage?: boolean; maxTokensAs?: string; apiKeyOptional?: boolean } = {},
-): ServiceDefinition {
+function bearerChat(id: string, defaultUrl: string, extra: { usage?: boolean; maxTokensAs?: string; apiKeyOptional?: boolean } = {}): ServiceDefinition {
   return {
     id,
     required: extra.apiKeyOptional ? [] : ['api_key'],
@@ -48,18 +37,13 @@ function bearerChat(
       return {
         url: resolveUrl(endpoint, defaultUrl),
         headers,
-        body: JSON.stringify(
-          chatBody(input, { model: modelOf(endpoint), usage: extra.usage, maxTokensAs: extra.maxTokensAs }),
-        ),
+        body: JSON.stringify(chatBody(input, { model: modelOf(endpoint), usage: extra.usage, maxTokensAs: extra.maxTokensAs })),
       };
     },
   };
 }
 
-export const openai = bearerChat('openai', 'https://api.openai.com/v1/chat/completions', {
-  usage: true,
-  maxTokensAs: 'max_completion_tokens',
-});
+export const openai = bearerChat('openai', 'https://api.openai.com/v1/chat/completions', { usage: true, maxTokensAs: 'max_completion_tokens' });
 export const mistral = bearerChat('mistral', 'https://api.mistral.ai/v1/chat/completions');
 export const deepseek = bearerChat('deepseek', 'https://api.deepseek.com/chat/completions', { usage: true });
 
@@ -114,13 +98,7 @@ export const azureAiStudio: ServiceDefinition = {
     });
     const hasParameters = Object.keys(parameters).length > 0;
     const body = realtime
-      ? {
-          input_data: {
-            input_string: [{ role: 'user', content: input.input }],
-            ...(hasParameters ? { parameters } : {}),
-          },
-          stream: true,
-        }
+      ? { input_data: { input_string: [{ role: 'user', content: input.input }], ...(hasParameters ? { parameters } : {}) }, stream: true }
       : { messages: [{ content: input.input, role: 'user' }], ...(hasParameters ? { parameters } : {}), stream: true };
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
     if (provider === 'openai') headers['api-key'] = key;

@@ -63,11 +63,7 @@ export class GeminiStream {
       const blocked = str(json.promptFeedback.blockReason);
       if (blocked) {
         const detail = str(json.promptFeedback.blockReasonMessage);
-        throw providerStreamError(
-          this.provider,
-          `The prompt was blocked: [${blocked}]${detail ? ` ${detail}` : ''}`,
-          400,
-        );
+        throw providerStreamError(this.provider, `The prompt was blocked: [${blocked}]${detail ? ` ${detail}` : ''}`, 400);
       }
     }
     if (isObject(json.usageMetadata)) this.usage = json.usageMetadata;
