@@ -36,7 +36,19 @@ export const ErrorType = {
   security: 'security_exception',
   tooManyRequests: 'es_rejected_execution_exception',
   timeout: 'timeout_exception',
+  /** The shared endpoint registry (Redis) cannot be reached: endpoints cannot be changed now (503). */
+  registryUnavailable: 'cluster_block_exception',
 } as const;
+
+/** A new endpoint refused because `max` endpoints are stored (across the fleet for a shared registry). */
+export function tooManyEndpoints(max: number): InferenceError {
+  return new InferenceError(ErrorType.status, `Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`, 400);
+}
+
+/** A change refused because the shared endpoint registry cannot be reached; reads go on from the cache. */
+export function registryUnavailable(what: string): InferenceError {
+  return new InferenceError(ErrorType.registryUnavailable, `The endpoint registry is unreachable (${what}); endpoints cannot be changed now, retry later`, 503);
+}
 
 export function incompleteStream(reason: string): InferenceError {
   return new InferenceError(ErrorType.incompleteStream, reason, 500);

@@ -1,6 +1,6 @@
 import { getService, serviceIds } from '../providers/client/services.js';
 import { ErrorType, InferenceError } from '../errors.js';
-import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
+import { publicEndpoint, type EndpointRegistry, type PutOptions, type StoredEndpoint } from '../registry/types.js';
 import { TASK_TYPES } from './routes.js';
 
 const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
@@ -23,7 +23,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. */
-export async function putEndpoint(registry: EndpointRegistry, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<Record<string, unknown>> {
+export async function putEndpoint(
+  registry: EndpointRegistry,
+  urlTaskType: string | null,
+  inferenceId: string,
+  body: unknown,
+  putOptions: PutOptions = {},
+): Promise<Record<string, unknown>> {
   if (!isObject(body)) throw badRequest('request body is required', ErrorType.parse);
   for (const key of Object.keys(body)) {
     if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
@@ -70,7 +76,7 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
     service_settings: { ...serviceSettings },
     task_settings: { ...taskSettings },
   };
-  if (!(await registry.put(endpoint))) {
+  if (!(await registry.put(endpoint, putOptions))) {
     throw new InferenceError(ErrorType.alreadyExists, `Inference endpoint [${inferenceId}] already exists`, 400);
   }
   return publicEndpoint(endpoint);

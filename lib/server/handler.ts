@@ -134,7 +134,8 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
       const exists = (await registry.get(route.inferenceId)) !== undefined;
       const refused = newEndpointError(route.inferenceId, exists, exists ? 0 : (await registry.list()).length, limits);
       if (refused) throw refused;
-      return sendJson(res, ctx, 200, await putEndpoint(registry, route.taskType, route.inferenceId, body));
+      // the registry checks the count again, atomically with the write (a shared one counts the fleet)
+      return sendJson(res, ctx, 200, await putEndpoint(registry, route.taskType, route.inferenceId, body, { maxEndpoints: limits.maxEndpoints }));
     }
     // POST: inference, streaming or not. Parse errors are plain JSON, as in Elasticsearch.
     const param = query.get('timeout');

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { ErrorType, InferenceError, tooManyEndpoints } from '../errors.js';
 
 /** Every limit the server enforces. All sizes in bytes, all times in milliseconds; 0 means no limit for times. */
 export interface Limits {
@@ -95,9 +95,7 @@ export function answerTooLarge(inferenceId: string, max: number): InferenceError
   );
 }
 
-export function tooManyEndpoints(max: number): InferenceError {
-  return new InferenceError(ErrorType.status, `Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`, 400);
-}
+export { tooManyEndpoints } from '../errors.js';
 
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 

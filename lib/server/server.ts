@@ -46,7 +46,8 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
         service_settings: { model_id: 'demo-1', url: demo.url, api_key: 'demo' },
         task_settings: {},
       },
-      { overwrite: true },
+      // a fleet member's own: its demo provider lives in this process
+      { overwrite: true, local: true },
     );
   }
   const tracker = new StreamTracker();
