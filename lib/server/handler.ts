@@ -34,9 +34,9 @@ export interface InferenceHandlerOptions {
   /** `timeout` when the request gives none. Default 30 s, Elasticsearch's default. */
   defaultTimeoutMs?: number;
   /** Every delta object of every answer (usage, finish_reason included), e.g. for accounting. */
-  onDelta?: (delta: DeltaObject, info: { inferenceId: string; service: string }) => void;
+  onDelta?: (delta: DeltaObject, info: { inferenceId: string; service: string; response: ServerResponse }) => void;
   /** Every error answered to a client (already free of secrets), e.g. for logging. */
-  onError?: (err: InferenceError, info: { inferenceId?: string }) => void;
+  onError?: (err: InferenceError, info: { inferenceId?: string; response?: ServerResponse }) => void;
   /** API keys every request must carry (see server/api-keys.ts). Null or absent: no access control. */
   apiKeys?: ApiKeys | null;
   /** Limits (see server/limits.ts); `maxBodyBytes` above is the same as `limits.maxBodyBytes`. */
@@ -87,7 +87,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     const access = checkAccess(apiKeys, req.headers.authorization, method, raw);
     if (access instanceof SecurityError) {
       req.resume();
-      options.onError?.(access, {});
+      options.onError?.(access, { response: res });
       return sendJson(res, ctx, access.status, securityErrorBody(access), securityHeaders(access));
     }
     if (matched === null || matched === 'not_found') {
@@ -105,7 +105,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     }
     handle(req, res, ctx, method, matched.route, url.searchParams).catch((err) => {
       const e = toInferenceError(err);
-      options.onError?.(e, {});
+      options.onError?.(e, { response: res });
       if (!res.headersSent) sendJsonError(res, ctx, e);
       else res.destroy();
     });
