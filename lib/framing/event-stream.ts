@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { EventStreamCodec } from '@smithy/core/event-streams';
-import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { brokenAwsFrame, incompleteStream } from '../errors.js';
 import { Carry } from './carry.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
@@ -77,13 +77,13 @@ export class EventStreamDecoder implements FrameDecoder {
     const headers = buf.readUInt32BE(at + 4);
     const expected = buf.readUInt32BE(at + 8);
     if (crc32(buf.subarray(at, at + 8)) !== expected) {
-      throw frameError('prelude checksum mismatch');
+      throw brokenAwsFrame('prelude checksum mismatch');
     }
     if (total < MIN_FRAME_BYTES || headers > total - MIN_FRAME_BYTES) {
-      throw frameError(`impossible frame length ${total} with ${headers} header bytes`);
+      throw brokenAwsFrame(`impossible frame length ${total} with ${headers} header bytes`);
     }
     if (total > this.maxFrameBytes) {
-      throw frameError(`frame of ${total} bytes is larger than the limit of ${this.maxFrameBytes} bytes`);
+      throw brokenAwsFrame(`frame of ${total} bytes is larger than the limit of ${this.maxFrameBytes} bytes`);
     }
     return total;
   }
@@ -93,7 +93,7 @@ export class EventStreamDecoder implements FrameDecoder {
     try {
       message = codec.decode(bytes);
     } catch (err) {
-      throw frameError((err as Error).message || 'undecodable frame', err);
+      throw brokenAwsFrame((err as Error).message || 'undecodable frame', err);
     }
     const headers = message.headers;
     const messageType = headerString(headers[':message-type']?.value) || 'event';
@@ -113,8 +113,4 @@ export class EventStreamDecoder implements FrameDecoder {
 
 function headerString(value: unknown): string {
   return typeof value === 'string' ? value : '';
-}
-
-function frameError(what: string, cause?: unknown): InferenceError {
-  return new InferenceError(ErrorType.frame, `Broken AWS event stream frame from inference provider: ${what}`, 500, { cause });
 }

@@ -1,6 +1,7 @@
-import { incompleteStream } from '../errors.js';
+import { incompleteStream, providerStreamError } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, str, type Json } from './common.js';
+import { parseEventJson, str } from './common.js';
+import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
 import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeError } from './dialects/dashscope.js';
 import { isDone, openAiChunk } from './dialects/openai-chat.js';

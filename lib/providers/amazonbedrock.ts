@@ -1,6 +1,7 @@
 import { incompleteStream, malformedEvent } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { describe, isObject, parseEventJson } from './common.js';
+import { describe, parseEventJson } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
 import { anthropicEvent } from './dialects/anthropic-messages.js';
 import { bedrockException, converseEvent } from './dialects/bedrock-converse.js';

@@ -1,6 +1,7 @@
 import { incompleteStream } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson } from './common.js';
+import { parseEventJson } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
 import { isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
 import { isTgiEvent, tgiError, tgiEvent } from './dialects/tgi.js';

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { unknownProvider } from '../errors.js';
 import { anthropic } from './anthropic.js';
 import { openai } from './openai.js';
 import { cohere } from './cohere.js';
@@ -32,11 +32,7 @@ export function getProvider(id: string | Provider): Provider {
   if (typeof id !== 'string') return id;
   const provider = byId.get(id);
   if (!provider) {
-    throw new InferenceError(
-      ErrorType.illegalArgument,
-      `Unknown provider [${id}]; known providers: [${providerIds().join(', ')}]`,
-      400,
-    );
+    throw unknownProvider(id, providerIds());
   }
   return provider;
 }

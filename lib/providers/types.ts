@@ -41,7 +41,3 @@ export interface Provider {
    */
   errorMessage(body: unknown): string | undefined;
 }
-
-export function isTextDelta(d: DeltaObject): d is TextDelta {
-  return typeof (d as TextDelta).delta === 'string';
-}

@@ -1,6 +1,7 @@
-import { incompleteStream } from '../errors.js';
+import { incompleteStream, providerStreamError } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, statusForErrorWord, str, type Json } from './common.js';
+import { parseEventJson, statusForErrorWord, str } from './common.js';
+import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
 import { isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
 import { isWatsonxGeneration, watsonxGenerationEvent } from './dialects/watsonx-generation.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { ErrorType, InferenceError } from '../errors.js';
+import { endpointFileUnreadable, endpointFileUnwritable, invalidEndpointFile, secretsKeyError } from '../errors.js';
+import { isObject } from '../json.js';
 import { MemoryRegistry } from './memory.js';
 import type { PutOptions, StoredEndpoint } from './types.js';
 import { isSealed, openEndpoint, sealEndpoint, SecretBox, type SealedValue } from './sealed.js';
@@ -48,12 +49,12 @@ export class FileRegistry extends MemoryRegistry {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, [], box, 0);
-      throw new InferenceError(ErrorType.illegalState, `Cannot read endpoint file [${path}]: ${(err as Error).message}`, 500);
+      throw endpointFileUnreadable(path, err);
     }
     const file = parseEndpointFile(path, text);
     const where = `endpoint file [${path}]`;
     if (file.key_check !== undefined) {
-      if (box === null) throw new InferenceError(ErrorType.illegalArgument, `The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`, 500);
+      if (box === null) throw secretsKeyError(`The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`);
       box.verify(file.key_check, where);
     }
     let stale = box !== null && file.key_check !== undefined && box.isStale(file.key_check) ? 1 : 0;
@@ -88,7 +89,7 @@ export class FileRegistry extends MemoryRegistry {
       await this.save();
     } catch (err) {
       undo();
-      throw new InferenceError(ErrorType.illegalState, `Cannot write endpoint file [${this.path}]: ${(err as Error).message}`, 500, { cause: err });
+      throw endpointFileUnwritable(this.path, err);
     }
   }
 
@@ -110,8 +111,7 @@ export class FileRegistry extends MemoryRegistry {
 }
 
 function parseEndpointFile(path: string, text: string): EndpointFile {
-  const fail = (why: string) =>
-    new InferenceError(ErrorType.illegalState, `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`, 500);
+  const fail = (why: string) => invalidEndpointFile(path, why);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -130,10 +130,6 @@ function parseEndpointFile(path: string, text: string): EndpointFile {
   }
   if (file.key_check !== undefined && !isSealed(file.key_check)) throw fail('key_check is not a sealed value');
   return file as EndpointFile;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

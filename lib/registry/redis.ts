@@ -1,5 +1,5 @@
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
-import { ErrorType, InferenceError, registryUnavailable, tooManyEndpoints } from '../errors.js';
+import { InferenceError, packageMissing, registryOpenFailed, registryUnavailable, secretsKeyError, tooManyEndpoints } from '../errors.js';
 import { isSealed, openEndpoint, sealEndpoint, SecretBox, type SealedValue } from './sealed.js';
 import type { EndpointRegistry, PutOptions, StoredEndpoint } from './types.js';
 
@@ -132,7 +132,7 @@ export class RedisRegistry implements EndpointRegistry {
     try {
       ({ Redis } = await import('ioredis'));
     } catch {
-      throw new InferenceError(ErrorType.illegalState, 'A redis:// endpoint registry needs the ioredis package (npm install ioredis)', 500);
+      throw packageMissing('ioredis', 'A redis:// endpoint registry');
     }
     const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     const redisOptions: RedisOptions = {
@@ -177,7 +177,7 @@ export class RedisRegistry implements EndpointRegistry {
       cmd.disconnect();
       sub.disconnect();
       if (err instanceof InferenceError) throw err;
-      throw new InferenceError(ErrorType.illegalState, `Cannot open the endpoint registry ${store}: ${describeRedisError(err)}`, 500);
+      throw registryOpenFailed(store, describeRedisError(err));
     }
     lastError = '';
     onEvent({ event: 'registry_connected', store });
@@ -366,8 +366,8 @@ export class RedisRegistry implements EndpointRegistry {
     } catch {
       check = { $sealed: '' };
     }
-    if (!isSealed(check)) throw new InferenceError(ErrorType.illegalState, `${where} holds an unreadable key check`, 500);
-    if (this.box === null) throw new InferenceError(ErrorType.illegalArgument, `The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`, 500);
+    if (!isSealed(check)) throw registryOpenFailed(this.store, 'its key check is unreadable');
+    if (this.box === null) throw secretsKeyError(`The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`);
     this.box.verify(check, where);
   }
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { ErrorType, InferenceError } from '../errors.js';
+import { secretsKeyError } from '../errors.js';
 import { isSecretSetting, type StoredEndpoint } from './types.js';
 
 /** How a secret setting is stored once sealed: `{"$sealed":"v1.<key id>.<base64 of iv | tag | ciphertext>"}`. */
@@ -13,16 +13,12 @@ const TAG_BYTES = 16;
 /** What the key check seals, so that a wrong key is caught even in an empty registry. */
 const CHECK_TEXT = 'inference-stream key check';
 
-function keyError(what: string): InferenceError {
-  return new InferenceError(ErrorType.illegalArgument, what, 500);
-}
-
 /** Decodes one base64 key of exactly 32 bytes; `name` is where it came from, for the error. */
 export function parseKey(text: string, name: string): Buffer {
   const trimmed = text.trim();
   const key = Buffer.from(trimmed, 'base64');
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed) || key.length !== 32) {
-    throw keyError(`${name} must be 32 random bytes in base64 (for example the output of \`openssl rand -base64 32\`), got ${key.length} bytes`);
+    throw secretsKeyError(`${name} must be 32 random bytes in base64 (for example the output of \`openssl rand -base64 32\`), got ${key.length} bytes`);
   }
   return key;
 }
@@ -50,7 +46,7 @@ export class SecretBox {
   static fromEnv(env: NodeJS.ProcessEnv = process.env): SecretBox | null {
     const current = env.INFERENCE_STREAM_SECRETS_KEY;
     if (current === undefined || current.trim() === '') {
-      if (env.INFERENCE_STREAM_SECRETS_KEY_PREVIOUS) throw keyError('INFERENCE_STREAM_SECRETS_KEY_PREVIOUS is set without INFERENCE_STREAM_SECRETS_KEY');
+      if (env.INFERENCE_STREAM_SECRETS_KEY_PREVIOUS) throw secretsKeyError('INFERENCE_STREAM_SECRETS_KEY_PREVIOUS is set without INFERENCE_STREAM_SECRETS_KEY');
       return null;
     }
     const previous = (env.INFERENCE_STREAM_SECRETS_KEY_PREVIOUS ?? '')
@@ -73,7 +69,7 @@ export class SecretBox {
     const [version, keyId, data] = sealed.$sealed.split('.');
     const key = keyId === undefined ? undefined : this.keys.get(keyId);
     if (`${version}.` !== PREFIX || data === undefined || key === undefined) {
-      throw keyError(
+      throw secretsKeyError(
         `Cannot decrypt the secrets of [${context}]: they were sealed with key id [${keyId ?? '?'}], and the configured keys are [${[...this.keys.keys()].join(', ')}]. ` +
           'Set INFERENCE_STREAM_SECRETS_KEY to the key they were written with (or list it in INFERENCE_STREAM_SECRETS_KEY_PREVIOUS while rotating)',
       );
@@ -86,7 +82,7 @@ export class SecretBox {
       const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
       return JSON.parse(text);
     } catch {
-      throw keyError(`Cannot decrypt the secrets of [${context}]: the stored value does not authenticate with key [${keyId}] (tampered with, or written for another endpoint)`);
+      throw secretsKeyError(`Cannot decrypt the secrets of [${context}]: the stored value does not authenticate with key [${keyId}] (tampered with, or written for another endpoint)`);
     }
   }
 
@@ -109,7 +105,7 @@ export class SecretBox {
       ok = false;
     }
     if (!ok) {
-      throw keyError(
+      throw secretsKeyError(
         `INFERENCE_STREAM_SECRETS_KEY is not the key the secrets in ${where} were encrypted with (key id [${check.$sealed.split('.')[1] ?? '?'}], configured [${[...this.keys.keys()].join(', ')}]); ` +
           'start with the right key, or list the old one in INFERENCE_STREAM_SECRETS_KEY_PREVIOUS to rotate',
       );
@@ -155,7 +151,7 @@ export function openEndpoint(box: SecretBox | null, endpoint: StoredEndpoint, wh
       continue;
     }
     if (box === null) {
-      throw keyError(`The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`);
+      throw secretsKeyError(`The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`);
     }
     settings ??= { ...endpoint.service_settings };
     settings[k] = box.open(v, `${endpoint.inference_id}/${k}`);

@@ -1,21 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ProviderClient, UpstreamResponse } from '../providers/client/client.js';
-import { ErrorType, InferenceError, toInferenceError } from '../errors.js';
+import { answerTooLarge, badRequest, endpointNotFound, readFailed, shuttingDown, toInferenceError, type InferenceError } from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { EndpointRegistry, StoredEndpoint } from '../registry/types.js';
-import { safeMessage } from '../providers/client/auth.js';
-import { notFound } from './endpoints.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
 import { sendEventStream, sendJson, sendJsonError, sendSseError, startEventStream, type ResponseContext } from './respond.js';
 import type { Limits } from './limits.js';
 import type { StreamSlots } from './slots.js';
-import { answerTooLarge } from './limits.js';
 import { watchUpstream } from './watchdog.js';
 import { callUpstream, guardStream } from './upstream.js';
-import { shuttingDown, type StreamTracker } from './shutdown.js';
+import type { StreamTracker } from './shutdown.js';
 import { type RetryPolicy } from './retry.js';
 import { redactError, secretsOf } from './redact.js';
 
@@ -47,23 +44,15 @@ export interface InferenceCall {
 async function prepare(options: InferenceRunOptions, call: InferenceCall): Promise<{ endpoint: StoredEndpoint; input: string }> {
   const inputs = validateInput(call.body.input);
   const endpoint = await options.registry.get(call.inferenceId);
-  if (!endpoint) throw notFound(call.inferenceId);
+  if (!endpoint) throw endpointNotFound(call.inferenceId);
   if (call.taskType !== null && call.taskType !== 'any' && call.taskType !== endpoint.task_type) {
-    throw new InferenceError(
-      ErrorType.status,
-      `Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`,
-      400,
-    );
+    throw badRequest(`Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`);
   }
   if (endpoint.task_type !== 'completion') {
     if (call.stream) {
-      throw new InferenceError(
-        ErrorType.status,
-        `Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`,
-        405,
-      );
+      throw badRequest(`Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`, 405);
     }
-    throw new InferenceError(ErrorType.status, `Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`, 400);
+    throw badRequest(`Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`);
   }
   return { endpoint, input: singleInput(inputs, endpoint.task_type) };
 }
@@ -119,15 +108,6 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
   else await collectAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
 }
 
-function upstreamReadError(endpoint: StoredEndpoint, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Failed to read the response from inference entity id [${endpoint.inference_id}]: ${safeMessage(err)}`,
-    500,
-    { cause: err },
-  );
-}
-
 /**
  * Provider body → completionStream → response, with the response's backpressure reaching
  * the provider socket (pipe pauses the body, undici stops reading). A body that fails
@@ -159,7 +139,7 @@ function streamAnswer(
   res.once('close', untrack);
   let clientGone = false;
   body.on('error', (err) => {
-    if (!clientGone) events.fail(upstreamReadError(endpoint, err));
+    if (!clientGone) events.fail(readFailed(endpoint.inference_id, err));
   });
   body.pipe(events);
   // provider timeouts end the stream; a client that stopped reading is let go after the idle timeout
@@ -233,7 +213,7 @@ async function collectAnswer(
   let result = '';
   let readFailure: InferenceError | null = null;
   body.on('error', (err) => {
-    readFailure ??= upstreamReadError(endpoint, err);
+    readFailure ??= readFailed(endpoint.inference_id, err);
     deltas.destroy(readFailure);
   });
   body.pipe(deltas);

@@ -1,5 +1,5 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ErrorType, InferenceError } from '../errors.js';
+import { packageMissing } from '../errors.js';
 
 /** What the registry gauges read at scrape time. */
 export interface RegistryGaugeSource {
@@ -36,7 +36,7 @@ export async function createMetrics(sources: { activeStreams: () => number; regi
   try {
     prom = await import('prom-client');
   } catch {
-    throw new InferenceError(ErrorType.illegalState, 'Metrics need the prom-client package (npm install prom-client)', 500);
+    throw packageMissing('prom-client', 'Metrics');
   }
   const registry = new prom.Registry();
   prom.collectDefaultMetrics({ register: registry, prefix: 'inference_stream_' });

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { errorBody, ErrorType, InferenceError } from '../errors.js';
-import { checkAccess, SecurityError, securityErrorBody, securityHeaders } from './access.js';
+import { errorBody, internalError, methodNotAllowed, SecurityError } from '../errors.js';
+import { checkAccess, securityErrorBody, securityHeaders } from './access.js';
 import type { ApiKeys } from './api-keys.js';
 import { jsonTypeFor, sendJson, type ResponseContext } from './respond.js';
 
@@ -74,14 +74,14 @@ export function createNodeRoutes(options: NodeRoutesOptions): (req: IncomingMess
     req.resume();
     const ctx: ResponseContext = { productHeader: options.productHeader, jsonType: jsonTypeFor(req), bom: false };
     if (method !== 'GET' && method !== 'HEAD') {
-      const allowed = 'GET, HEAD';
-      const err = new InferenceError('method_not_allowed_exception', `Incorrect HTTP method for uri [${path}] and method [${method}], allowed: [${allowed}]`, 405);
-      sendJson(res, ctx, 405, errorBody(err), { allow: allowed });
+      sendJson(res, ctx, 405, errorBody(methodNotAllowed(path, method, ['GET', 'HEAD'])), { allow: 'GET, HEAD' });
       return true;
     }
-    const access = checkAccess(options.apiKeys, req.headers.authorization, 'GET', raw);
-    if (access instanceof SecurityError) {
-      sendJson(res, ctx, access.status, securityErrorBody(access), securityHeaders(access));
+    try {
+      checkAccess(options.apiKeys, req.headers.authorization, 'GET', raw);
+    } catch (err) {
+      if (!(err instanceof SecurityError)) throw err;
+      sendJson(res, ctx, err.status, securityErrorBody(err), securityHeaders(err));
       return true;
     }
     if (isRoot) {
@@ -100,8 +100,7 @@ export function createNodeRoutes(options: NodeRoutesOptions): (req: IncomingMess
         res.end(method === 'HEAD' ? undefined : text);
       },
       (err: unknown) => {
-        const e = new InferenceError(ErrorType.illegalState, `Metrics could not be collected: ${(err as Error).message}`, 500);
-        sendJson(res, ctx, 500, errorBody(e));
+        sendJson(res, ctx, 500, errorBody(internalError('Metrics could not be collected', err)));
       },
     );
     return true;

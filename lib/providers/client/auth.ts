@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { JWT } from 'google-auth-library';
 import { request, type Dispatcher } from 'undici';
-import { ErrorType, InferenceError } from '../../errors.js';
+import { providerAuthFailed as authError, safeMessage } from '../../errors.js';
 import type { StoredEndpoint } from '../../registry/types.js';
 import { text } from './settings.js';
 import type { AuthContext } from './types.js';
@@ -14,10 +14,6 @@ export interface AuthOptions {
   googleAccessToken?: (endpoint: StoredEndpoint) => Promise<string>;
   /** IBM Cloud IAM token URL. Default https://iam.cloud.ibm.com/identity/token. */
   ibmIamUrl?: string;
-}
-
-function authError(reason: string): InferenceError {
-  return new InferenceError(ErrorType.status, reason, 400);
 }
 
 /** Keyed by a hash, never by the secret itself. */
@@ -86,12 +82,4 @@ export function createAuthContext(options: AuthOptions): AuthContext {
   }
 
   return { googleAccessToken, ibmIamToken };
-}
-
-/** An error's code or first line, never request details that could carry a credential. */
-export function safeMessage(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  if (e && typeof e.code === 'string' && e.code.length > 0) return e.code;
-  const m = e && typeof e.message === 'string' ? e.message.split('\n')[0]! : 'unknown error';
-  return m.length > 200 ? m.slice(0, 200) + '…' : m;
 }

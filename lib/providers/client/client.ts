@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import { ErrorType, InferenceError } from '../../errors.js';
+import { InferenceError, providerTimeout as timeoutError, requestCancelled, sendFailed, unknownProvider } from '../../errors.js';
 import type { StoredEndpoint } from '../../registry/types.js';
 import { sharedAgent } from './agent.js';
-import { createAuthContext, safeMessage, type AuthOptions } from './auth.js';
-import { getService } from './services.js';
+import { createAuthContext, type AuthOptions } from './auth.js';
+import { getService, serviceIds } from './services.js';
 import type { AuthContext, ProviderRequest } from './types.js';
 
 /** The provider's answer once its headers are in; the body is not read yet. */
@@ -47,7 +47,7 @@ export class ProviderClient {
   /** The provider request for one input (URL, headers with credentials, body). */
   async build(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}): Promise<ProviderRequest> {
     const service = getService(endpoint.service);
-    if (!service) throw new InferenceError(ErrorType.status, `Unknown service [${endpoint.service}] for model [${endpoint.inference_id}]`, 400);
+    if (!service) throw unknownProvider(endpoint.service, serviceIds());
     return service.build({ endpoint, input, taskSettings: { ...endpoint.task_settings, ...taskSettings } }, this.auth);
   }
 
@@ -82,28 +82,11 @@ export class ProviderClient {
     } catch (err) {
       if (timedOut) throw timeoutError(timeoutMs);
       if (err instanceof InferenceError) throw err;
-      if (controller.signal.aborted) throw new InferenceError(ErrorType.status, 'Request to the inference provider was cancelled: the client went away', 499);
-      throw sendError(endpoint, err);
+      if (controller.signal.aborted) throw requestCancelled();
+      throw sendFailed(endpoint.inference_id, err);
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     }
   }
-}
-
-function timeoutError(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `Request timed out waiting for the inference provider's response after [${formatMs(ms)}]`, 408);
-}
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
-function sendError(endpoint: StoredEndpoint, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Failed to send request from inference entity id [${endpoint.inference_id}]: ${safeMessage(err)}`,
-    500,
-    { cause: err },
-  );
 }

@@ -1,6 +1,7 @@
-import { incompleteStream } from '../../errors.js';
+import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
 import type { DeltaObject, EventNormalizer } from '../types.js';
 

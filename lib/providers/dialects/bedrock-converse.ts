@@ -1,5 +1,7 @@
 import type { Frame } from '../../framing/frame.js';
-import { isObject, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str, type Json } from '../common.js';
+import { providerStreamError } from '../../errors.js';
+import { pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import type { DeltaObject } from '../types.js';
 
 /** Bedrock runtime exception names (lower-cased: the wire spells them either way) and their HTTP status. */

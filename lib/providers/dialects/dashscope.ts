@@ -1,4 +1,6 @@
-import { isObject, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import { providerStreamError } from '../../errors.js';
+import { pushFinish, pushReasoning, pushText, pushUsage, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import type { DeltaObject } from '../types.js';
 
 /**

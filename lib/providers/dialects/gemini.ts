@@ -1,6 +1,7 @@
-import { incompleteStream } from '../../errors.js';
+import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import { isObject } from '../../json.js';
 import type { DeltaObject, EventNormalizer } from '../types.js';
 
 /**
