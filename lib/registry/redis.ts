@@ -104,6 +104,8 @@ export class RedisRegistry implements EndpointRegistry {
   private reloading: Promise<void> | null = null;
   private closed = false;
   private count = 0;
+  /** Highest revision seen: a snapshot below it means Redis lost data (restarted without persistence, flushed). */
+  private maxRev = 0;
 
   private constructor(
     private readonly cmd: RedisClient & Scripted,
@@ -286,6 +288,7 @@ export class RedisRegistry implements EndpointRegistry {
   private apply(id: string, endpoint: StoredEndpoint | null, rev: number): void {
     const current = this.cache.get(id);
     if (current && current.rev > rev) return;
+    if (rev > this.maxRev) this.maxRev = rev;
     if (current?.endpoint && !endpoint) this.count--;
     if (!current?.endpoint && endpoint) this.count++;
     this.cache.set(id, { endpoint, rev });
@@ -334,7 +337,13 @@ export class RedisRegistry implements EndpointRegistry {
             this.onEvent({ event: 'registry_error', store: this.store, reason: `endpoint [${id}] could not be read: ${(err as Error).message}` });
           }
         }
-        for (const [id, e] of this.cache) if (e.rev > snapshotRev) next.set(id, e);
+        if (snapshotRev < this.maxRev) {
+          // the revision went back: Redis lost what it had; its content is the truth now
+          this.onEvent({ event: 'registry_error', store: this.store, reason: `revision went back from ${this.maxRev} to ${snapshotRev}: Redis lost data (no persistence?); the cache follows Redis` });
+        } else {
+          for (const [id, e] of this.cache) if (e.rev > snapshotRev) next.set(id, e);
+        }
+        this.maxRev = snapshotRev;
         this.cache.clear();
         let count = 0;
         for (const [id, e] of next) {
@@ -396,6 +405,7 @@ function describeRedisError(err: unknown): string {
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(message)) return 'authentication failed';
   if (code) return code;
+  if (/enableOfflineQueue|Connection is closed|max retries/i.test(message)) return 'no connection to Redis';
   // ioredis's own messages ("Connection is closed.", "Stream isn't writeable…") name no credentials;
   // anything that looks like a URL is cut out all the same
   return message.replace(/rediss?:\/\/\S*/gi, '[url]').slice(0, 200);

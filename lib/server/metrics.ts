@@ -109,5 +109,7 @@ export async function clusterMetricsText(): Promise<{ text: string; contentType:
 /** In a worker: lets the primary's aggregator read this registry. */
 export async function shareWithPrimary(metrics: FleetMetrics): Promise<void> {
   const prom = await import('prom-client');
+  // constructing one installs prom-client's worker-side listener for the primary's requests
+  new prom.AggregatorRegistry();
   prom.AggregatorRegistry.setRegistries([metrics.registry]);
 }
