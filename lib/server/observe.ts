@@ -34,6 +34,7 @@ interface RequestRecord {
   promptTokens: number;
   completionTokens: number;
   errorType: string | undefined;
+  errorReason: string | undefined;
   socketBytes: number;
 }
 
@@ -138,6 +139,7 @@ export class RequestObserver {
       promptTokens: 0,
       completionTokens: 0,
       errorType: undefined,
+      errorReason: undefined,
       socketBytes: req.socket.bytesWritten,
     };
     (res as WithRecord)[RECORD] = record;
@@ -163,7 +165,10 @@ export class RequestObserver {
   /** The handler's `onError`: remembers the error type of the request. */
   readonly onError = (err: InferenceError, info: { inferenceId?: string; response?: ServerResponse }): void => {
     const record = (info.response as WithRecord | undefined)?.[RECORD];
-    if (record !== undefined) record.errorType = err.type;
+    if (record !== undefined) {
+      record.errorType = err.type;
+      record.errorReason = err.reason;
+    }
     this.metrics?.errors.inc({ type: err.type });
   };
 
@@ -242,6 +247,8 @@ export class RequestObserver {
       fields.completion_tokens = record.completionTokens;
     }
     if (record.errorType !== undefined) fields.error_type = escapeControl(record.errorType);
+    // already free of credentials (the handler redacts before it reports); cut so that one line stays small
+    if (record.errorReason !== undefined) fields.error = escapeControl(record.errorReason.length > 1000 ? record.errorReason.slice(0, 1000) + '…' : record.errorReason);
     if (this.registry?.stale) fields.registry_stale = true;
     if (status >= 500) this.log.error(fields, 'request');
     else if (status >= 400 || record.errorType !== undefined) this.log.warn(fields, 'request');
