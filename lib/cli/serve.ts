@@ -31,7 +31,7 @@ const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints F
 `;
 
 function usage(io: CliIo, message: string): number {
-  io.stderr.write(`inference-stream serve: ${message}\n${HELP}`);
+  io.stderr.write(`inference-stream: ${message}\n\n${HELP}`);
   return 2;
 }
 
@@ -100,7 +100,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   try {
     SecretBox.fromEnv();
   } catch (err) {
-    io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+    io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
     return 1;
   }
   return runServe(
