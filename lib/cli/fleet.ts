@@ -58,13 +58,18 @@ function registryEventLogger(log: ServerLogger): (e: RegistryEvent) => void {
 }
 
 /** Opens the registry this process reads (a worker's copy of the primary's, or Redis, or the file). */
-async function openRegistry(config: ServeConfig, log: ServerLogger, worker: boolean): Promise<EndpointRegistry | undefined> {
+async function openRegistry(
+  config: ServeConfig,
+  log: ServerLogger,
+  worker: boolean,
+): Promise<EndpointRegistry | undefined> {
   const where = config.endpoints;
   if (where !== undefined && isRedisUrl(where)) return RedisRegistry.open(where, { onEvent: registryEventLogger(log) });
   if (worker) return WorkerRegistry.connect(process as unknown as IpcChannel);
   if (where === undefined) return undefined;
   const file = await FileRegistry.open(where);
-  if (file.resealed > 0) log.info({ event: 'registry_resealed', store: where, endpoints: file.resealed }, 'registry_resealed');
+  if (file.resealed > 0)
+    log.info({ event: 'registry_resealed', store: where, endpoints: file.resealed }, 'registry_resealed');
   return file;
 }
 
@@ -97,7 +102,12 @@ function askPrimaryForMetrics(): Promise<{ text: string; contentType: string }> 
 /** One serving process: alone, or one worker of a primary. */
 async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Promise<number> {
   const workerId = worker ? cluster.worker!.id : undefined;
-  const log = await createLogger({ level: config.logLevel, format: config.logFormat, stderr: io.stderr === process.stderr ? undefined : io.stderr, base: workerId === undefined ? {} : { worker: workerId } });
+  const log = await createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    stderr: io.stderr === process.stderr ? undefined : io.stderr,
+    base: workerId === undefined ? {} : { worker: workerId },
+  });
   const fail = (message: string, code = 1): number => {
     log.fatal({ event: 'start_failed', reason: message }, 'cannot start');
     log.flush();
@@ -116,19 +126,29 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
   } catch (err) {
     return fail((err as Error).message);
   }
-  const registryView = registry as (EndpointRegistry & { size?: number; stale?: boolean; staleForMs?(): number }) | undefined;
-  let observer: RequestObserver | undefined;
+  const registryView = registry as
+    (EndpointRegistry & { size?: number; stale?: boolean; staleForMs?(): number }) | undefined;
+  const streams = { observer: undefined as RequestObserver | undefined };
   let metrics: FleetMetrics;
   try {
-    metrics = await createMetrics({ activeStreams: () => observer?.activeStreams ?? 0, registry: registryView });
+    metrics = await createMetrics({
+      activeStreams: () => streams.observer?.activeStreams ?? 0,
+      registry: registryView,
+    });
     if (worker) await shareWithPrimary(metrics);
   } catch (err) {
     await closeRegistry(registry);
     return fail((err as Error).message);
   }
-  observer = new RequestObserver({ log, metrics, registry });
+  const observer = new RequestObserver({ log, metrics, registry });
+  streams.observer = observer;
   const client = observer.instrumentClient(new ProviderClient());
-  const store = config.endpoints === undefined ? 'memory' : isRedisUrl(config.endpoints) ? redactRedisUrl(config.endpoints) : config.endpoints;
+  const store =
+    config.endpoints === undefined
+      ? 'memory'
+      : isRedisUrl(config.endpoints)
+        ? redactRedisUrl(config.endpoints)
+        : config.endpoints;
   let server;
   try {
     server = await startInferenceServer({
@@ -146,7 +166,9 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
       onRequest: observer.onRequest,
       onDelta: observer.onDelta,
       onError: observer.onError,
-      metrics: worker ? askPrimaryForMetrics : async () => ({ text: await metrics.text(), contentType: metrics.contentType }),
+      metrics: worker
+        ? askPrimaryForMetrics
+        : async () => ({ text: await metrics.text(), contentType: metrics.contentType }),
       nodeInfo: { clusterUuid: clusterUuidFor(`inference-stream ${store}`) },
     });
   } catch (err) {
@@ -154,7 +176,10 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
     await closeRegistry(registry);
     return fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
-  log.info({ event: 'start', url: server.url, endpoints: store, registry_size: registryView?.size, workers: config.workers }, worker ? 'worker listening' : 'listening');
+  log.info(
+    { event: 'start', url: server.url, endpoints: store, registry_size: registryView?.size, workers: config.workers },
+    worker ? 'worker listening' : 'listening',
+  );
   if (worker) process.send!({ t: 'is:listening', url: server.url });
   else io.stdout.write(`listening on ${server.url}\n`);
 
@@ -167,10 +192,10 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
         return;
       }
       stopping = true;
-      log.info({ event: 'stop', signal, open_streams: observer!.activeStreams }, 'stopping');
+      log.info({ event: 'stop', signal, open_streams: observer.activeStreams }, 'stopping');
       server.close().then(
         async () => {
-          observer!.close();
+          observer.close();
           await closeRegistry(registry);
           log.info({ event: 'stopped' }, 'stopped');
           log.flush();
@@ -193,7 +218,12 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
 
 /** The primary: owns a memory or file registry for its workers, restarts dead workers, drains them all on SIGTERM. */
 async function runPrimary(config: ServeConfig, io: CliIo): Promise<number> {
-  const log = await createLogger({ level: config.logLevel, format: config.logFormat, stderr: io.stderr === process.stderr ? undefined : io.stderr, base: { role: 'primary' } });
+  const log = await createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    stderr: io.stderr === process.stderr ? undefined : io.stderr,
+    base: { role: 'primary' },
+  });
   let host: RegistryHost | null = null;
   if (config.endpoints === undefined || !isRedisUrl(config.endpoints)) {
     // memory or file: this process owns it, every worker reads a copy (see RegistryHost)
@@ -205,7 +235,9 @@ async function runPrimary(config: ServeConfig, io: CliIo): Promise<number> {
       log.flush();
       return 1;
     }
-    host = new RegistryHost(owned, () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined));
+    host = new RegistryHost(owned, () =>
+      Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined),
+    );
   }
   const wanted = config.workers;
   let listening = 0;
@@ -237,12 +269,18 @@ async function runPrimary(config: ServeConfig, io: CliIo): Promise<number> {
       const graceMs = config.shutdownGraceMs ?? DEFAULT_GRACE_MS;
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
       // a worker ends its streams within twice the grace period (finish, then end with an error event)
-      const killer = setTimeout(() => {
-        for (const w of Object.values(cluster.workers ?? {})) {
-          log.error({ event: 'worker_killed', worker: w?.id, pid: w?.process.pid }, 'worker did not stop within the grace period');
-          w?.process.kill('SIGKILL');
-        }
-      }, 2 * graceMs + 1000);
+      const killer = setTimeout(
+        () => {
+          for (const w of Object.values(cluster.workers ?? {})) {
+            log.error(
+              { event: 'worker_killed', worker: w?.id, pid: w?.process.pid },
+              'worker did not stop within the grace period',
+            );
+            w?.process.kill('SIGKILL');
+          }
+        },
+        2 * graceMs + 1000,
+      );
       killer.unref();
       finish();
     };
@@ -256,7 +294,20 @@ async function runPrimary(config: ServeConfig, io: CliIo): Promise<number> {
         if (!announced && listening >= wanted) {
           announced = true;
           io.stdout.write(`listening on ${m.url}\n`);
-          log.info({ event: 'start', url: m.url, workers: wanted, endpoints: config.endpoints === undefined ? 'memory' : isRedisUrl(config.endpoints) ? redactRedisUrl(config.endpoints) : config.endpoints }, 'listening');
+          log.info(
+            {
+              event: 'start',
+              url: m.url,
+              workers: wanted,
+              endpoints:
+                config.endpoints === undefined
+                  ? 'memory'
+                  : isRedisUrl(config.endpoints)
+                    ? redactRedisUrl(config.endpoints)
+                    : config.endpoints,
+            },
+            'listening',
+          );
         }
       } else if (m?.t === 'is:metrics') {
         clusterMetricsText().then(
@@ -270,14 +321,20 @@ async function runPrimary(config: ServeConfig, io: CliIo): Promise<number> {
       if (stopping) return finish();
       if (!everListened.has(worker) && !announced) {
         // a worker that cannot start (port taken, bad configuration) will not start when forked again
-        log.fatal({ event: 'worker_failed', worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker could not start');
+        log.fatal(
+          { event: 'worker_failed', worker: worker.id, pid: worker.process.pid, code, signal },
+          'a worker could not start',
+        );
         return stopAll('worker failed', 1);
       }
       const now = Date.now();
       restarts.push(now);
       while (restarts.length > 0 && restarts[0]! < now - 10_000) restarts.shift();
       const delay = restarts.length > 5 ? 1000 : 0;
-      log.error({ event: 'worker_exit', worker: worker.id, pid: worker.process.pid, code, signal, restart_in_ms: delay }, 'worker died; starting another');
+      log.error(
+        { event: 'worker_exit', worker: worker.id, pid: worker.process.pid, code, signal, restart_in_ms: delay },
+        'worker died; starting another',
+      );
       setTimeout(() => {
         if (stopping) return;
         const next = cluster.fork();

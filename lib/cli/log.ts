@@ -11,7 +11,14 @@ export interface ServerLogger extends Logger {
   flush(): void;
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 /**
  * A terminal format for pino's JSON lines: `12:00:00.123 INFO  request key=value …`, one
@@ -39,13 +46,21 @@ export function prettyLine(line: string): string {
  * The server's logger: pino (loaded now, only for `serve`), JSON lines on stderr, written
  * synchronously so that no line is lost at exit. `pretty` rewrites each line for a terminal.
  */
-export async function createLogger(options: { level: LogLevel; format: LogFormat; stderr?: NodeJS.WritableStream; base?: Record<string, unknown> }): Promise<ServerLogger> {
+export async function createLogger(options: {
+  level: LogLevel;
+  format: LogFormat;
+  stderr?: NodeJS.WritableStream;
+  base?: Record<string, unknown>;
+}): Promise<ServerLogger> {
   const { pino } = await import('pino');
   const out = options.stderr ?? process.stderr;
   let destination: { write(s: string): void; flushSync?(): void };
   if (out === process.stderr) {
     const sonic = pino.destination({ dest: 2, sync: true });
-    destination = options.format === 'pretty' ? { write: (s: string) => sonic.write(prettyLine(s)), flushSync: () => sonic.flushSync() } : sonic;
+    destination =
+      options.format === 'pretty'
+        ? { write: (s: string) => sonic.write(prettyLine(s)), flushSync: () => sonic.flushSync() }
+        : sonic;
   } else {
     destination = { write: (s: string) => out.write(options.format === 'pretty' ? prettyLine(s) : s) };
   }

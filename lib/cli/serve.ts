@@ -88,15 +88,26 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     return usage(io, (err as Error).message);
   }
   const retriesText = values.retries as string | undefined;
-  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText)) return usage(io, `invalid --retries [${retriesText}]`);
+  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText))
+    return usage(io, `invalid --retries [${retriesText}]`);
   const graceText = values['shutdown-grace'] as string | undefined;
   if (graceText !== undefined && !/^\d+$/.test(graceText)) return usage(io, `invalid --shutdown-grace [${graceText}]`);
   const workers = parseWorkers((values.workers as string | undefined) ?? process.env.INFERENCE_STREAM_WORKERS);
-  if (workers === null) return usage(io, `invalid --workers [${String(values.workers ?? process.env.INFERENCE_STREAM_WORKERS)}], expected a number or auto`);
-  const logLevel = ((values['log-level'] as string | undefined) ?? process.env.INFERENCE_STREAM_LOG_LEVEL ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) return usage(io, `invalid --log-level [${logLevel}], expected one of ${LOG_LEVELS.join(', ')}`);
-  const logFormat = ((values['log-format'] as string | undefined) ?? process.env.INFERENCE_STREAM_LOG_FORMAT ?? 'json') as LogFormat;
-  if (logFormat !== 'json' && logFormat !== 'pretty') return usage(io, `invalid --log-format [${logFormat}], expected json or pretty`);
+  if (workers === null)
+    return usage(
+      io,
+      `invalid --workers [${String(values.workers ?? process.env.INFERENCE_STREAM_WORKERS)}], expected a number or auto`,
+    );
+  const logLevel = ((values['log-level'] as string | undefined) ??
+    process.env.INFERENCE_STREAM_LOG_LEVEL ??
+    'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    return usage(io, `invalid --log-level [${logLevel}], expected one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = ((values['log-format'] as string | undefined) ??
+    process.env.INFERENCE_STREAM_LOG_FORMAT ??
+    'json') as LogFormat;
+  if (logFormat !== 'json' && logFormat !== 'pretty')
+    return usage(io, `invalid --log-format [${logFormat}], expected json or pretty`);
   try {
     SecretBox.fromEnv();
   } catch (err) {

@@ -18,8 +18,12 @@ type Request =
   | { t: 'is:reg'; id: number; op: 'put'; endpoint: StoredEndpoint; options: PutOptions }
   | { t: 'is:reg'; id: number; op: 'delete'; inferenceId: string }
   | { t: 'is:reg'; id: number; op: 'list' };
-type Reply = { t: 'is:reg:res'; id: number; ok: true; value: unknown } | { t: 'is:reg:res'; id: number; ok: false; error: { type: string; reason: string; status: number } };
-type Change = { t: 'is:reg:change'; op: 'put'; endpoint: StoredEndpoint } | { t: 'is:reg:change'; op: 'delete'; inferenceId: string };
+type Reply =
+  | { t: 'is:reg:res'; id: number; ok: true; value: unknown }
+  | { t: 'is:reg:res'; id: number; ok: false; error: { type: string; reason: string; status: number } };
+type Change =
+  | { t: 'is:reg:change'; op: 'put'; endpoint: StoredEndpoint }
+  | { t: 'is:reg:change'; op: 'delete'; inferenceId: string };
 
 function isMessage(m: unknown, t: string): boolean {
   return typeof m === 'object' && m !== null && (m as { t?: unknown }).t === t;
@@ -146,11 +150,16 @@ export class WorkerRegistry implements EndpointRegistry {
     this.pending.clear();
   }
 
-  private ask(request: { op: 'list' } | { op: 'put'; endpoint: StoredEndpoint; options: PutOptions } | { op: 'delete'; inferenceId: string }): Promise<unknown> {
+  private ask(
+    request:
+      | { op: 'list' }
+      | { op: 'put'; endpoint: StoredEndpoint; options: PutOptions }
+      | { op: 'delete'; inferenceId: string },
+  ): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      let sent = false;
+      let sent: boolean;
       try {
         sent = this.channel.send({ t: 'is:reg', id, ...request });
       } catch {

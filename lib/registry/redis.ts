@@ -1,5 +1,12 @@
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
-import { InferenceError, packageMissing, registryOpenFailed, registryUnavailable, secretsKeyError, tooManyEndpoints } from '../errors.js';
+import {
+  InferenceError,
+  packageMissing,
+  registryOpenFailed,
+  registryUnavailable,
+  secretsKeyError,
+  tooManyEndpoints,
+} from '../errors.js';
 import { isSealed, openEndpoint, sealEndpoint, SecretBox, type SealedValue } from './sealed.js';
 import type { EndpointRegistry, PutOptions, StoredEndpoint } from './types.js';
 
@@ -54,7 +61,15 @@ return rev
 `;
 
 interface Scripted {
-  isPut(hash: string, rev: string, id: string, value: string, mode: string, max: string, channel: string): Promise<number>;
+  isPut(
+    hash: string,
+    rev: string,
+    id: string,
+    value: string,
+    mode: string,
+    max: string,
+    channel: string,
+  ): Promise<number>;
   isDelete(hash: string, rev: string, id: string, channel: string): Promise<number>;
   isReseal(hash: string, rev: string, id: string, expected: string, value: string, channel: string): Promise<number>;
 }
@@ -166,7 +181,11 @@ export class RedisRegistry implements EndpointRegistry {
     cmd.defineCommand('isDelete', { numberOfKeys: 2, lua: DELETE_SCRIPT });
     cmd.defineCommand('isReseal', { numberOfKeys: 2, lua: RESEAL_SCRIPT });
     try {
-      await withTimeout(Promise.all([cmd.connect(), sub.connect()]), connectTimeoutMs, `no connection to ${store} within ${connectTimeoutMs} ms`);
+      await withTimeout(
+        Promise.all([cmd.connect(), sub.connect()]),
+        connectTimeoutMs,
+        `no connection to ${store} within ${connectTimeoutMs} ms`,
+      );
       await registry.checkKey();
       sub.on('message', (channel: string, message: string) => {
         if (channel === registry.channel) registry.applyMessage(message);
@@ -188,7 +207,8 @@ export class RedisRegistry implements EndpointRegistry {
     sub.on('close', lost('subscription closed'));
     // ioredis resubscribes on reconnect; whatever was published meanwhile is read again from Redis
     const back = () => {
-      if (cmd.status === 'ready' && sub.status === 'ready' && registry.staleReason !== null) registry.reload(false).catch(() => undefined);
+      if (cmd.status === 'ready' && sub.status === 'ready' && registry.staleReason !== null)
+        registry.reload(false).catch(() => undefined);
     };
     cmd.on('ready', back);
     sub.on('ready', back);
@@ -232,7 +252,15 @@ export class RedisRegistry implements EndpointRegistry {
     const value = JSON.stringify(sealEndpoint(this.box, endpoint));
     let rev: number;
     try {
-      rev = await this.cmd.isPut(this.hash, this.revKey, id, value, mode, String(options.maxEndpoints ?? -1), this.channel);
+      rev = await this.cmd.isPut(
+        this.hash,
+        this.revKey,
+        id,
+        value,
+        mode,
+        String(options.maxEndpoints ?? -1),
+        this.channel,
+      );
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -308,7 +336,11 @@ export class RedisRegistry implements EndpointRegistry {
     try {
       this.apply(id, this.decode(message.slice(c + 1)), rev);
     } catch (err) {
-      this.onEvent({ event: 'registry_error', store: this.store, reason: `endpoint [${id}] could not be read: ${(err as Error).message}` });
+      this.onEvent({
+        event: 'registry_error',
+        store: this.store,
+        reason: `endpoint [${id}] could not be read: ${(err as Error).message}`,
+      });
     }
   }
 
@@ -325,7 +357,10 @@ export class RedisRegistry implements EndpointRegistry {
       try {
         const result = await this.cmd.multi().hgetall(this.hash).get(this.revKey).exec();
         if (!result) throw new Error('transaction aborted');
-        const [[e1, all], [e2, revText]] = result as [[Error | null, Record<string, string>], [Error | null, string | null]];
+        const [[e1, all], [e2, revText]] = result as [
+          [Error | null, Record<string, string>],
+          [Error | null, string | null],
+        ];
         if (e1 || e2) throw e1 ?? e2;
         const snapshotRev = Number(revText ?? 0);
         const next = new Map<string, Entry>();
@@ -334,12 +369,20 @@ export class RedisRegistry implements EndpointRegistry {
             next.set(id, { endpoint: this.decode(raw), rev: snapshotRev });
           } catch (err) {
             if (strict) throw err;
-            this.onEvent({ event: 'registry_error', store: this.store, reason: `endpoint [${id}] could not be read: ${(err as Error).message}` });
+            this.onEvent({
+              event: 'registry_error',
+              store: this.store,
+              reason: `endpoint [${id}] could not be read: ${(err as Error).message}`,
+            });
           }
         }
         if (snapshotRev < this.maxRev) {
           // the revision went back: Redis lost what it had; its content is the truth now
-          this.onEvent({ event: 'registry_error', store: this.store, reason: `revision went back from ${this.maxRev} to ${snapshotRev}: Redis lost data (no persistence?); the cache follows Redis` });
+          this.onEvent({
+            event: 'registry_error',
+            store: this.store,
+            reason: `revision went back from ${this.maxRev} to ${snapshotRev}: Redis lost data (no persistence?); the cache follows Redis`,
+          });
         } else {
           for (const [id, e] of this.cache) if (e.rev > snapshotRev) next.set(id, e);
         }
@@ -376,7 +419,10 @@ export class RedisRegistry implements EndpointRegistry {
       check = { $sealed: '' };
     }
     if (!isSealed(check)) throw registryOpenFailed(this.store, 'its key check is unreadable');
-    if (this.box === null) throw secretsKeyError(`The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`);
+    if (this.box === null)
+      throw secretsKeyError(
+        `The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`,
+      );
     this.box.verify(check, where);
   }
 
@@ -389,11 +435,19 @@ export class RedisRegistry implements EndpointRegistry {
     for (const [id, raw] of Object.entries(all)) {
       const opened = openEndpoint(box, JSON.parse(raw) as StoredEndpoint, `the endpoint registry ${this.store}`);
       if (!opened.stale) continue;
-      const rev = await this.cmd.isReseal(this.hash, this.revKey, id, raw, JSON.stringify(sealEndpoint(box, opened.endpoint)), this.channel);
+      const rev = await this.cmd.isReseal(
+        this.hash,
+        this.revKey,
+        id,
+        raw,
+        JSON.stringify(sealEndpoint(box, opened.endpoint)),
+        this.channel,
+      );
       if (rev > 0) resealed++;
     }
     const check = await this.cmd.get(this.keyCheckKey);
-    if (check !== null && box.isStale(JSON.parse(check) as SealedValue)) await this.cmd.set(this.keyCheckKey, JSON.stringify(box.keyCheck()));
+    if (check !== null && box.isStale(JSON.parse(check) as SealedValue))
+      await this.cmd.set(this.keyCheckKey, JSON.stringify(box.keyCheck()));
     if (resealed > 0) this.onEvent({ event: 'registry_resealed', store: this.store, endpoints: resealed });
   }
 }

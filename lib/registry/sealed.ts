@@ -18,7 +18,9 @@ export function parseKey(text: string, name: string): Buffer {
   const trimmed = text.trim();
   const key = Buffer.from(trimmed, 'base64');
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed) || key.length !== 32) {
-    throw secretsKeyError(`${name} must be 32 random bytes in base64 (for example the output of \`openssl rand -base64 32\`), got ${key.length} bytes`);
+    throw secretsKeyError(
+      `${name} must be 32 random bytes in base64 (for example the output of \`openssl rand -base64 32\`), got ${key.length} bytes`,
+    );
   }
   return key;
 }
@@ -46,7 +48,8 @@ export class SecretBox {
   static fromEnv(env: NodeJS.ProcessEnv = process.env): SecretBox | null {
     const current = env.INFERENCE_STREAM_SECRETS_KEY;
     if (current === undefined || current.trim() === '') {
-      if (env.INFERENCE_STREAM_SECRETS_KEY_PREVIOUS) throw secretsKeyError('INFERENCE_STREAM_SECRETS_KEY_PREVIOUS is set without INFERENCE_STREAM_SECRETS_KEY');
+      if (env.INFERENCE_STREAM_SECRETS_KEY_PREVIOUS)
+        throw secretsKeyError('INFERENCE_STREAM_SECRETS_KEY_PREVIOUS is set without INFERENCE_STREAM_SECRETS_KEY');
       return null;
     }
     const previous = (env.INFERENCE_STREAM_SECRETS_KEY_PREVIOUS ?? '')
@@ -79,10 +82,14 @@ export class SecretBox {
       const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+        'utf8',
+      );
       return JSON.parse(text);
     } catch {
-      throw secretsKeyError(`Cannot decrypt the secrets of [${context}]: the stored value does not authenticate with key [${keyId}] (tampered with, or written for another endpoint)`);
+      throw secretsKeyError(
+        `Cannot decrypt the secrets of [${context}]: the stored value does not authenticate with key [${keyId}] (tampered with, or written for another endpoint)`,
+      );
     }
   }
 
@@ -98,7 +105,7 @@ export class SecretBox {
 
   /** Throws a clear error when `check` was written with a key this box does not hold. */
   verify(check: SealedValue, where: string): void {
-    let ok = false;
+    let ok: boolean;
     try {
       ok = this.open(check, 'key-check') === CHECK_TEXT;
     } catch {
@@ -118,12 +125,9 @@ function keyIdOf(key: Buffer): string {
 }
 
 export function isSealed(v: unknown): v is SealedValue {
-  return typeof v === 'object' && v !== null && typeof (v as SealedValue).$sealed === 'string' && Object.keys(v).length === 1;
-}
-
-/** Whether any secret setting of the endpoint is sealed. */
-export function hasSealed(endpoint: StoredEndpoint): boolean {
-  return Object.entries(endpoint.service_settings).some(([k, v]) => isSecretSetting(k) && isSealed(v));
+  return (
+    typeof v === 'object' && v !== null && typeof (v as SealedValue).$sealed === 'string' && Object.keys(v).length === 1
+  );
 }
 
 /** The endpoint with every secret setting sealed (a copy); the endpoint itself when there is no box. */
@@ -141,7 +145,11 @@ export function sealEndpoint(box: SecretBox | null, endpoint: StoredEndpoint): S
  * with the current key (plain, or an older key): the caller writes it again, sealed anew.
  * Throws a clear error when sealed values are found and no key is configured.
  */
-export function openEndpoint(box: SecretBox | null, endpoint: StoredEndpoint, where: string): { endpoint: StoredEndpoint; stale: boolean } {
+export function openEndpoint(
+  box: SecretBox | null,
+  endpoint: StoredEndpoint,
+  where: string,
+): { endpoint: StoredEndpoint; stale: boolean } {
   let stale = false;
   let settings: Record<string, unknown> | null = null;
   for (const [k, v] of Object.entries(endpoint.service_settings)) {
@@ -151,7 +159,9 @@ export function openEndpoint(box: SecretBox | null, endpoint: StoredEndpoint, wh
       continue;
     }
     if (box === null) {
-      throw secretsKeyError(`The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`);
+      throw secretsKeyError(
+        `The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`,
+      );
     }
     settings ??= { ...endpoint.service_settings };
     settings[k] = box.open(v, `${endpoint.inference_id}/${k}`);

@@ -31,7 +31,10 @@ export interface FleetMetrics {
  * Creates the metrics. `activeStreams()` and `registry` are read at scrape time, so a request
  * pays nothing for those gauges.
  */
-export async function createMetrics(sources: { activeStreams: () => number; registry?: RegistryGaugeSource | undefined }): Promise<FleetMetrics> {
+export async function createMetrics(sources: {
+  activeStreams: () => number;
+  registry?: RegistryGaugeSource | undefined;
+}): Promise<FleetMetrics> {
   let prom: typeof import('prom-client');
   try {
     prom = await import('prom-client');
@@ -46,7 +49,12 @@ export async function createMetrics(sources: { activeStreams: () => number; regi
   const source = sources.registry;
   const metrics: FleetMetrics = {
     registry,
-    requests: new prom.Counter({ name: `${p}http_requests_total`, help: 'HTTP requests answered, by route and status', labelNames: ['route', 'status'], registers: [registry] }),
+    requests: new prom.Counter({
+      name: `${p}http_requests_total`,
+      help: 'HTTP requests answered, by route and status',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
     activeStreams: new prom.Gauge({
       name: `${p}active_streams`,
       help: 'Streams open now',
@@ -55,8 +63,17 @@ export async function createMetrics(sources: { activeStreams: () => number; regi
         this.set(sources.activeStreams());
       },
     }),
-    deltas: new prom.Counter({ name: `${p}deltas_total`, help: 'Delta objects sent to clients, by service', labelNames: ['service'], registers: [registry] }),
-    bytes: new prom.Counter({ name: `${p}response_bytes_total`, help: 'Bytes written to client connections', registers: [registry] }),
+    deltas: new prom.Counter({
+      name: `${p}deltas_total`,
+      help: 'Delta objects sent to clients, by service',
+      labelNames: ['service'],
+      registers: [registry],
+    }),
+    bytes: new prom.Counter({
+      name: `${p}response_bytes_total`,
+      help: 'Bytes written to client connections',
+      registers: [registry],
+    }),
     providerTtfb: new prom.Histogram({
       name: `${p}provider_ttfb_seconds`,
       help: "Time until a provider's response headers arrived, by service",
@@ -71,9 +88,24 @@ export async function createMetrics(sources: { activeStreams: () => number; regi
       buckets: durationBuckets,
       registers: [registry],
     }),
-    errors: new prom.Counter({ name: `${p}errors_total`, help: 'Errors answered, by Elasticsearch error type', labelNames: ['type'], registers: [registry] }),
-    retries: new prom.Counter({ name: `${p}provider_retries_total`, help: 'Provider calls tried again, by service', labelNames: ['service'], registers: [registry] }),
-    tokens: new prom.Counter({ name: `${p}tokens_total`, help: 'Tokens reported by providers, by endpoint and kind (prompt, completion)', labelNames: ['endpoint', 'kind'], registers: [registry] }),
+    errors: new prom.Counter({
+      name: `${p}errors_total`,
+      help: 'Errors answered, by Elasticsearch error type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    retries: new prom.Counter({
+      name: `${p}provider_retries_total`,
+      help: 'Provider calls tried again, by service',
+      labelNames: ['service'],
+      registers: [registry],
+    }),
+    tokens: new prom.Counter({
+      name: `${p}tokens_total`,
+      help: 'Tokens reported by providers, by endpoint and kind (prompt, completion)',
+      labelNames: ['endpoint', 'kind'],
+      registers: [registry],
+    }),
     registrySize: new prom.Gauge({
       name: `${p}registry_endpoints`,
       help: 'Inference endpoints known to this process',

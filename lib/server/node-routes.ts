@@ -86,7 +86,11 @@ export function createNodeRoutes(options: NodeRoutesOptions): (req: IncomingMess
     }
     if (isRoot) {
       if (method === 'HEAD') {
-        res.writeHead(200, { 'content-type': ctx.jsonType, 'content-length': String(Buffer.byteLength(rootText)), ...(ctx.productHeader ? { 'x-elastic-product': 'Elasticsearch' } : {}) });
+        res.writeHead(200, {
+          'content-type': ctx.jsonType,
+          'content-length': String(Buffer.byteLength(rootText)),
+          ...(ctx.productHeader ? { 'x-elastic-product': 'Elasticsearch' } : {}),
+        });
         res.end();
       } else {
         sendJson(res, ctx, 200, root);

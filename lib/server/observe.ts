@@ -72,8 +72,22 @@ export function tokensOf(usage: Record<string, unknown>): { prompt: number; comp
     }
     return 0;
   };
-  let prompt = num('prompt_tokens', 'input_tokens', 'inputTokens', 'promptTokenCount', 'prompt_eval_count', 'input_token_count');
-  let completion = num('completion_tokens', 'output_tokens', 'outputTokens', 'candidatesTokenCount', 'eval_count', 'generated_token_count');
+  let prompt = num(
+    'prompt_tokens',
+    'input_tokens',
+    'inputTokens',
+    'promptTokenCount',
+    'prompt_eval_count',
+    'input_token_count',
+  );
+  let completion = num(
+    'completion_tokens',
+    'output_tokens',
+    'outputTokens',
+    'candidatesTokenCount',
+    'eval_count',
+    'generated_token_count',
+  );
   const nested = (usage.tokens ?? usage.billed_units) as Record<string, unknown> | undefined;
   if (prompt === 0 && completion === 0 && nested && typeof nested === 'object') {
     const inner = tokensOf(nested);
@@ -148,7 +162,10 @@ export class RequestObserver {
   };
 
   /** The handler's `onDelta`: counts deltas and tokens of the request. */
-  readonly onDelta = (delta: DeltaObject, info: { inferenceId: string; service: string; response?: ServerResponse }): void => {
+  readonly onDelta = (
+    delta: DeltaObject,
+    info: { inferenceId: string; service: string; response?: ServerResponse },
+  ): void => {
     const record = (info.response as WithRecord | undefined)?.[RECORD];
     if (record === undefined) return;
     if (record.deltas++ === 0) {
@@ -183,7 +200,9 @@ export class RequestObserver {
     const original = client.call.bind(client);
     client.call = (async (...args: Parameters<ProviderClient['call']>) => {
       const endpoint = args[0];
-      const signal = args.find((a): a is { signal: AbortSignal } => typeof a === 'object' && a !== null && 'signal' in a)?.signal;
+      const signal = args.find(
+        (a): a is { signal: AbortSignal } => typeof a === 'object' && a !== null && 'signal' in a,
+      )?.signal;
       if (signal) {
         const n = calls.get(signal) ?? 0;
         calls.set(signal, n + 1);
@@ -248,7 +267,10 @@ export class RequestObserver {
     }
     if (record.errorType !== undefined) fields.error_type = escapeControl(record.errorType);
     // already free of credentials (the handler redacts before it reports); cut so that one line stays small
-    if (record.errorReason !== undefined) fields.error = escapeControl(record.errorReason.length > 1000 ? record.errorReason.slice(0, 1000) + '…' : record.errorReason);
+    if (record.errorReason !== undefined)
+      fields.error = escapeControl(
+        record.errorReason.length > 1000 ? record.errorReason.slice(0, 1000) + '…' : record.errorReason,
+      );
     if (this.registry?.stale) fields.registry_stale = true;
     if (status >= 500) this.log.error(fields, 'request');
     else if (status >= 400 || record.errorType !== undefined) this.log.warn(fields, 'request');
@@ -259,7 +281,10 @@ export class RequestObserver {
     const r = this.rejected;
     if (r.unauthorized === 0 && r.overLimit === 0) return;
     this.rejected = { unauthorized: 0, overLimit: 0, samples: [] };
-    this.log.warn({ unauthorized: r.unauthorized, over_limit: r.overLimit, sample_request_ids: r.samples }, 'requests rejected (401 / 429, aggregated)');
+    this.log.warn(
+      { unauthorized: r.unauthorized, over_limit: r.overLimit, sample_request_ids: r.samples },
+      'requests rejected (401 / 429, aggregated)',
+    );
   }
 }
 
@@ -277,6 +302,15 @@ function routeOf(path: string, method: string): { route: string; inferenceId: st
   if (r.action === 'list') return { route: 'list', inferenceId: undefined };
   if (r.action === 'stream') return { route: 'stream', inferenceId: r.inferenceId };
   const verb = method.toUpperCase();
-  const route = verb === 'POST' ? 'infer' : verb === 'PUT' ? 'put' : verb === 'DELETE' ? 'delete' : verb === 'GET' ? 'get' : 'other';
+  const route =
+    verb === 'POST'
+      ? 'infer'
+      : verb === 'PUT'
+        ? 'put'
+        : verb === 'DELETE'
+          ? 'delete'
+          : verb === 'GET'
+            ? 'get'
+            : 'other';
   return { route, inferenceId: r.inferenceId };
 }

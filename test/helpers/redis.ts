@@ -43,9 +43,27 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'is-redis-'));
   let child: ChildProcess | null = null;
   const start = async () => {
-    const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...extraArgs], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const c = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        ...extraArgs,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child = c;
     let out = '';
     await new Promise<void>((resolve, reject) => {
@@ -74,7 +92,11 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
 }
 
 /** Polls `check` until it returns true, every 10 ms, failing after `deadlineMs`. */
-export async function until(check: () => boolean | Promise<boolean>, deadlineMs: number, what: string): Promise<number> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  deadlineMs: number,
+  what: string,
+): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await check()) return Date.now() - started;

@@ -14,7 +14,13 @@ import { redisUnavailable, startRedis, until, type TestRedis } from '../helpers/
 const skip = redisUnavailable();
 
 function endpoint(id: string, key = 'sk-test-' + id): StoredEndpoint {
-  return { inference_id: id, task_type: 'completion', service: 'openai', service_settings: { model_id: 'm', api_key: key }, task_settings: {} };
+  return {
+    inference_id: id,
+    task_type: 'completion',
+    service: 'openai',
+    service_settings: { model_id: 'm', api_key: key },
+    task_settings: {},
+  };
 }
 
 describe('RedisRegistry', { skip }, () => {
@@ -58,7 +64,11 @@ describe('RedisRegistry', { skip }, () => {
         assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${results}`);
         const winner = results.indexOf(true);
         for (const r of regs) {
-          await until(async () => (await r.get(`race-${round}`))?.service_settings.api_key === `sk-${winner}-key`, 1000, 'winner everywhere');
+          await until(
+            async () => (await r.get(`race-${round}`))?.service_settings.api_key === `sk-${winner}-key`,
+            1000,
+            'winner everywhere',
+          );
         }
       }
     } finally {
@@ -71,7 +81,9 @@ describe('RedisRegistry', { skip }, () => {
     const a = await open();
     const b = await open();
     try {
-      const tries = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).put(endpoint(`n${i}`), { maxEndpoints: 4 })));
+      const tries = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).put(endpoint(`n${i}`), { maxEndpoints: 4 })),
+      );
       assert.equal(tries.filter((t) => t.status === 'fulfilled' && t.value === true).length, 4);
       const refused = tries.filter((t) => t.status === 'rejected') as PromiseRejectedResult[];
       assert.equal(refused.length, 6);
@@ -98,14 +110,21 @@ describe('RedisRegistry', { skip }, () => {
         const id = `upd-${i}`;
         assert.equal(await a.put(endpoint(id)), true);
         await until(async () => (await b.get(id)) !== undefined, 1000, 'seen');
-        const [deleted, updated] = await Promise.all([a.delete(id), b.put(endpoint(id, 'sk-updated'), { overwrite: true, replaceOnly: true })]);
+        const [deleted, updated] = await Promise.all([
+          a.delete(id),
+          b.put(endpoint(id, 'sk-updated'), { overwrite: true, replaceOnly: true }),
+        ]);
         assert.equal(deleted, true);
         const raw = new Redis(redis.url);
         const left = await raw.hget(`t${prefixN}:endpoints`, id);
         raw.disconnect();
         // either the update came first (then the delete removed it) or it found nothing to update
         assert.equal(left, null, `update ${updated ? 'before' : 'after'} the delete`);
-        await until(async () => (await b.get(id)) === undefined && (await a.get(id)) === undefined, 1000, 'gone everywhere');
+        await until(
+          async () => (await b.get(id)) === undefined && (await a.get(id)) === undefined,
+          1000,
+          'gone everywhere',
+        );
       }
     } finally {
       await a.close();
@@ -126,7 +145,10 @@ describe('RedisRegistry', { skip }, () => {
       const b = await open(undefined, new SecretBox(key));
       assert.equal((await b.get('sealed'))!.service_settings.api_key, 'sk-very-secret-value');
       await b.close();
-      await assert.rejects(open(undefined, new SecretBox(randomBytes(32))), /INFERENCE_STREAM_SECRETS_KEY is not the key/);
+      await assert.rejects(
+        open(undefined, new SecretBox(randomBytes(32))),
+        /INFERENCE_STREAM_SECRETS_KEY is not the key/,
+      );
       await assert.rejects(open(undefined, null), /are encrypted; set INFERENCE_STREAM_SECRETS_KEY/);
       // rotation: the new key with the old one as previous opens and seals everything anew
       const next = randomBytes(32);

@@ -76,18 +76,36 @@ describe('serve --workers', () => {
     const running = await serve(['--workers', '2']);
     try {
       assert.equal(running.stdout(), `listening on ${running.url}\n`);
-      const put = await http(running.url, 'PUT', '/_inference/completion/shared', openaiEndpoint('http://127.0.0.1:9/v1/chat/completions'));
+      const put = await http(
+        running.url,
+        'PUT',
+        '/_inference/completion/shared',
+        openaiEndpoint('http://127.0.0.1:9/v1/chat/completions'),
+      );
       assert.equal(put.status, 200, put.body);
       // every worker sees the endpoint at once (the primary sent the change before it answered)
       for (let i = 0; i < 8; i++) {
         const got = await http(running.url, 'GET', '/_inference/shared', undefined, { 'x-opaque-id': `get-${i}` });
         assert.equal(got.status, 200, got.body);
       }
-      const again = await http(running.url, 'PUT', '/_inference/completion/shared', openaiEndpoint('http://127.0.0.1:9/v1/chat/completions'));
+      const again = await http(
+        running.url,
+        'PUT',
+        '/_inference/completion/shared',
+        openaiEndpoint('http://127.0.0.1:9/v1/chat/completions'),
+      );
       assert.equal(again.status, 400);
       assert.match(again.body, /already exists/);
       const streams = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => http(running.url, 'POST', '/_inference/completion/demo/_stream', { input: 'hi' }, { 'x-opaque-id': `stream-${i}` })),
+        Array.from({ length: 6 }, (_, i) =>
+          http(
+            running.url,
+            'POST',
+            '/_inference/completion/demo/_stream',
+            { input: 'hi' },
+            { 'x-opaque-id': `stream-${i}` },
+          ),
+        ),
       );
       let deltas = 0;
       for (const s of streams) {
@@ -101,7 +119,11 @@ describe('serve --workers', () => {
       deltas = Number(/inference_stream_deltas_total\{service="openai"\} (\d+)/.exec(metrics.body)?.[1]);
       assert.ok(deltas >= 6 * 40, `deltas ${deltas}`);
       const lines = logLines(running);
-      const servedBy = new Set(lines.filter((l) => typeof l.request_id === 'string' && String(l.request_id).startsWith('get-')).map((l) => l.pid));
+      const servedBy = new Set(
+        lines
+          .filter((l) => typeof l.request_id === 'string' && String(l.request_id).startsWith('get-'))
+          .map((l) => l.pid),
+      );
       const streamedBy = new Set(lines.filter((l) => String(l.request_id).startsWith('stream-')).map((l) => l.pid));
       assert.equal(new Set([...servedBy, ...streamedBy]).size, 2, 'requests were served by two processes');
     } finally {
@@ -109,7 +131,11 @@ describe('serve --workers', () => {
     }
     const lines = logLines(running);
     assert.ok(lines.some((l) => l.event === 'stopped' && l.role === 'primary'));
-    assert.equal(lines.filter((l) => l.event === 'stopped' && l.worker !== undefined).length, 2, 'both workers drained');
+    assert.equal(
+      lines.filter((l) => l.event === 'stopped' && l.worker !== undefined).length,
+      2,
+      'both workers drained',
+    );
     for (const l of lines.filter((l) => l.msg === 'request')) assert.equal(typeof l.request_id, 'string');
   });
 
@@ -127,7 +153,11 @@ describe('serve: node root, logs', () => {
     provider = await fakeProvider((_req, res) => {
       // a hostile provider: its error message tries to forge a log line
       res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: 'bad request\n{"level":"info","msg":"forged","forged":true}\r\n\u0085\u2028end' } }));
+      res.end(
+        JSON.stringify({
+          error: { message: 'bad request\n{"level":"info","msg":"forged","forged":true}\r\n\u0085\u2028end' },
+        }),
+      );
     });
   });
   after(async () => {
@@ -155,7 +185,13 @@ describe('serve: node root, logs', () => {
 
       const put = await http(running.url, 'PUT', '/_inference/completion/hostile', openaiEndpoint(provider.url));
       assert.equal(put.status, 200, put.body);
-      const res = await http(running.url, 'POST', '/_inference/completion/hostile/_stream', { input: 'x' }, { 'x-opaque-id': 'evil\tid' });
+      const res = await http(
+        running.url,
+        'POST',
+        '/_inference/completion/hostile/_stream',
+        { input: 'x' },
+        { 'x-opaque-id': 'evil\tid' },
+      );
       assert.equal(res.status, 400);
       await http(running.url, 'PUT', '/_inference/completion/bad%0Aid', { service: 'openai' });
     } finally {
@@ -175,7 +211,8 @@ describe('serve: node root, logs', () => {
       for (const k of ['time', 'level', 'pid']) assert.ok(k in l, `${k} in ${JSON.stringify(l)}`);
     }
     for (const l of lines.filter((l) => l.msg === 'request')) {
-      for (const k of ['request_id', 'method', 'route', 'status', 'duration_ms']) assert.ok(k in l, `${k} in ${JSON.stringify(l)}`);
+      for (const k of ['request_id', 'method', 'route', 'status', 'duration_ms'])
+        assert.ok(k in l, `${k} in ${JSON.stringify(l)}`);
     }
     const stream = lines.find((l) => l.route === 'stream');
     assert.ok(stream && 'inference_id' in stream);
@@ -188,7 +225,9 @@ describe('serve: node root, logs', () => {
         const r = await http(running.url, 'GET', '/_inference/_all', undefined, { authorization: `ApiKey guess-${i}` });
         assert.equal(r.status, 401);
       }
-      const ok = await http(running.url, 'GET', '/_inference/_all', undefined, { authorization: 'ApiKey fleet-test-api-key-0123456789' });
+      const ok = await http(running.url, 'GET', '/_inference/_all', undefined, {
+        authorization: 'ApiKey fleet-test-api-key-0123456789',
+      });
       assert.equal(ok.status, 200);
       const metrics = await http(running.url, 'GET', '/_prometheus/metrics');
       assert.equal(metrics.status, 401, 'metrics need a key');
@@ -198,7 +237,10 @@ describe('serve: node root, logs', () => {
     const lines = logLines(running);
     assert.equal(lines.filter((l) => l.status === 401).length, 0);
     const aggregated = lines.filter((l) => typeof l.unauthorized === 'number');
-    assert.equal(aggregated.reduce((n, l) => n + (l.unauthorized as number), 0), 26);
+    assert.equal(
+      aggregated.reduce((n, l) => n + (l.unauthorized as number), 0),
+      26,
+    );
     assert.ok(aggregated.length <= 2, `${aggregated.length} aggregated lines`);
     assert.ok(!running.stderr().includes('guess-'), 'guessed keys are never logged');
   });
@@ -222,15 +264,27 @@ describe('serve with a shared Redis registry', { skip: skipRedis }, () => {
     const url = `redis://127.0.0.1:${redis.port}/0`;
     const [a, b] = await Promise.all([serve(['--endpoints', url]), serve(['--endpoints', url])]);
     try {
-      assert.equal((await http(a.url, 'PUT', '/_inference/completion/fleet-one', openaiEndpoint(demo.url))).status, 200);
-      const seenIn = await until(async () => (await http(b.url, 'GET', '/_inference/fleet-one')).status === 200, 1000, 'PUT seen by b');
+      assert.equal(
+        (await http(a.url, 'PUT', '/_inference/completion/fleet-one', openaiEndpoint(demo.url))).status,
+        200,
+      );
+      const seenIn = await until(
+        async () => (await http(b.url, 'GET', '/_inference/fleet-one')).status === 200,
+        1000,
+        'PUT seen by b',
+      );
       assert.ok(seenIn <= 1000);
       const streamed = await http(b.url, 'POST', '/_inference/completion/fleet-one/_stream', { input: 'hello' });
       assert.equal(streamed.status, 200);
       assert.equal(readStream(streamed.body).done, true);
 
       assert.equal((await http(b.url, 'DELETE', '/_inference/fleet-one')).status, 200);
-      await until(async () => (await http(a.url, 'POST', '/_inference/completion/fleet-one/_stream', { input: 'x' })).status === 404, 1000, 'DELETE seen by a');
+      await until(
+        async () =>
+          (await http(a.url, 'POST', '/_inference/completion/fleet-one/_stream', { input: 'x' })).status === 404,
+        1000,
+        'DELETE seen by a',
+      );
 
       const [r1, r2] = await Promise.all([
         http(a.url, 'PUT', '/_inference/completion/fleet-race', openaiEndpoint(demo.url, 'sk-a-key-000')),
@@ -239,7 +293,11 @@ describe('serve with a shared Redis registry', { skip: skipRedis }, () => {
       assert.deepEqual([r1.status, r2.status].sort(), [200, 400]);
       assert.match((r1.status === 400 ? r1 : r2).body, /already exists/);
 
-      await until(async () => (await http(a.url, 'GET', '/_inference/fleet-race')).status === 200, 1000, 'race winner seen by a');
+      await until(
+        async () => (await http(a.url, 'GET', '/_inference/fleet-race')).status === 200,
+        1000,
+        'race winner seen by a',
+      );
       await redis.stop();
       const cached = await http(a.url, 'POST', '/_inference/completion/fleet-race/_stream', { input: 'still here' });
       assert.equal(cached.status, 200);
@@ -251,16 +309,31 @@ describe('serve with a shared Redis registry', { skip: skipRedis }, () => {
       assert.equal(body.error.root_cause[0].type, body.error.type);
       assert.equal((await http(b.url, 'DELETE', '/_inference/fleet-race')).status, 503);
       await redis.start();
-      await until(async () => (await http(a.url, 'PUT', '/_inference/completion/fleet-two', openaiEndpoint(demo.url))).status === 200, 5000, 'changes accepted again');
-      await until(async () => (await http(b.url, 'GET', '/_inference/fleet-two')).status === 200, 1000, 'and seen by b');
+      await until(
+        async () =>
+          (await http(a.url, 'PUT', '/_inference/completion/fleet-two', openaiEndpoint(demo.url))).status === 200,
+        5000,
+        'changes accepted again',
+      );
+      await until(
+        async () => (await http(b.url, 'GET', '/_inference/fleet-two')).status === 200,
+        1000,
+        'and seen by b',
+      );
       assert.equal((await http(b.url, 'GET', '/_inference/fleet-race')).status, 200, 'nothing lost');
     } finally {
       assert.equal(await stop(a), 0);
       assert.equal(await stop(b), 0);
     }
     const lines = logLines(a);
-    assert.ok(lines.some((l) => l.event === 'registry_stale'), 'the stale registry is logged');
-    assert.ok(lines.some((l) => l.registry_stale === true && l.route === 'stream'), 'requests served from the stale cache say so');
+    assert.ok(
+      lines.some((l) => l.event === 'registry_stale'),
+      'the stale registry is logged',
+    );
+    assert.ok(
+      lines.some((l) => l.registry_stale === true && l.route === 'stream'),
+      'requests served from the stale cache say so',
+    );
     // a URL with a password: the password shows nowhere, not even when Redis refuses it
     const withPassword = await serve(['--endpoints', env.INFERENCE_STREAM_ENDPOINTS]).then(
       async (r) => {
