@@ -4,7 +4,7 @@ import { parseEventJson, str } from './common.js';
 import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
 import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeError } from './dialects/dashscope.js';
-import { isDone, openAiChunk } from './dialects/openai-chat.js';
+import { OpenAiChatState, isDone, openAiChunk } from './dialects/openai-chat.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
 const ID = 'alibabacloud';
@@ -16,6 +16,7 @@ const ID = 'alibabacloud';
  * `event:error` with `{"code","message","request_id"}`, possibly in an HTTP 200 stream.
  */
 class AlibabaCloudNormalizer implements EventNormalizer {
+  private readonly state = new OpenAiChatState();
   private readonly native = new DashScopeNativeReader();
   private ended = false;
 
@@ -32,7 +33,7 @@ class AlibabaCloudNormalizer implements EventNormalizer {
     if (isObject(output)) {
       if (this.native.read(json, output, out)) this.ended = true;
     } else {
-      openAiChunk(json, out);
+      openAiChunk(json, out, this.state);
     }
   }
 

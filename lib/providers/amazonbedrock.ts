@@ -3,9 +3,10 @@ import type { Frame } from '../framing/frame.js';
 import { describe, parseEventJson } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
+import { AnthropicState, anthropicEvent } from './dialects/anthropic-messages.js';
 import { bedrockException, converseEvent } from './dialects/bedrock-converse.js';
 import { ShapeCache } from './shape-cache.js';
+import { ToolCalls } from './tool-calls.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
 const ID = 'amazonbedrock';
@@ -19,7 +20,8 @@ const ID = 'amazonbedrock';
 class BedrockNormalizer implements EventNormalizer {
   private invoke = false;
   private converseDone = false;
-  private readonly anthropic = { done: false };
+  private readonly anthropic = new AnthropicState();
+  private readonly tools = new ToolCalls();
   /** contentBlockDelta payloads repeat their envelope but for the text and the random padding `p`. */
   private readonly shape = new ShapeCache('"text":', '"p":');
 
@@ -36,7 +38,7 @@ class BedrockNormalizer implements EventNormalizer {
       return;
     }
     const before = out.length;
-    if (converseEvent(frame.event, json, out)) this.converseDone = true;
+    if (converseEvent(frame.event, json, out, this.tools)) this.converseDone = true;
     else this.shape.observe(frame, out, before);
   }
 

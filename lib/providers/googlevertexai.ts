@@ -3,7 +3,7 @@ import type { Frame } from '../framing/frame.js';
 import { parseEventJson } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
+import { AnthropicState, anthropicEvent } from './dialects/anthropic-messages.js';
 import { GeminiStream, geminiError } from './dialects/gemini.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
@@ -18,7 +18,7 @@ const ID = 'googlevertexai';
 class VertexNormalizer implements EventNormalizer {
   private shape: 'gemini' | 'anthropic' | undefined;
   private readonly gemini = new GeminiStream(ID);
-  private readonly anthropic = { done: false };
+  private readonly anthropic = new AnthropicState();
 
   frame(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);

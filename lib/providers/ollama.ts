@@ -3,6 +3,7 @@ import type { Frame } from '../framing/frame.js';
 import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
+import { ToolCalls } from './tool-calls.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
 const ID = 'ollama';
@@ -14,6 +15,8 @@ const ID = 'ollama';
  */
 class OllamaNormalizer implements EventNormalizer {
   private done = false;
+  private started = false;
+  private readonly tools = new ToolCalls();
 
   frame(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);
@@ -21,10 +24,23 @@ class OllamaNormalizer implements EventNormalizer {
     if (json.error !== undefined && json.error !== null) {
       throw providerStreamError(ID, str(json.error) ?? JSON.stringify(json.error));
     }
+    if (!this.started) {
+      this.started = true;
+      out.push(typeof json.model === 'string' && json.model.length > 0 ? { role: 'assistant', model: json.model } : { role: 'assistant' });
+    }
     const message = json.message;
     if (isObject(message)) {
       pushReasoning(out, message.thinking);
       pushText(out, message.content);
+      // each call arrives whole, its arguments an object
+      if (Array.isArray(message.tool_calls)) {
+        for (const call of message.tool_calls) {
+          const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
+          if (fn === undefined || typeof fn.name !== 'string') continue;
+          const args = typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {});
+          this.tools.whole(out, str((call as Record<string, unknown>).id), fn.name, args);
+        }
+      }
     } else {
       pushReasoning(out, json.thinking);
       pushText(out, json.response);

@@ -1,0 +1,141 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { toInferenceError, type InferenceError } from '../errors.js';
+import { ChatChunker, chatDoneEvent, chatErrorEvent, type ChatChunkOptions } from '../output/chat.js';
+import type { DeltaObject, Provider } from '../providers/types.js';
+import { BodyDecoder, type DecodeOptions } from './body-decoder.js';
+
+export interface ChatCompletionStreamOptions extends DecodeOptions, ChatChunkOptions {
+  /** Readable side high-water mark in bytes. Default 16 KiB. */
+  highWaterMark?: number;
+  /** Called with every delta object (role, tool calls, reasoning, finish_reason, usage included). */
+  onDelta?: (delta: DeltaObject) => void;
+  /** Rewrites the error the output ends with before it is written (e.g. to remove credentials a provider quoted). */
+  mapError?: (err: InferenceError) => InferenceError;
+}
+
+/** A BodyDecoder that hands over each provider event's deltas as soon as the event is read. */
+class GroupingDecoder extends BodyDecoder {
+  constructor(provider: string | Provider, options: DecodeOptions, onFrame: (out: DeltaObject[]) => void) {
+    super(provider, options);
+    this.afterFrame = onFrame;
+  }
+}
+
+/**
+ * Provider response bytes in, Elasticsearch `chat_completion` SSE bytes out: framing,
+ * normalizing and writing OpenAI `chat.completion.chunk` events (one per provider event
+ * that shows something: text, a tool-call piece, a refusal, the finish reason) in one
+ * Transform, then a usage chunk when the provider reported usage, then `[DONE]`.
+ * Never emits `'error'`: a failure becomes one `event: error` in the unified
+ * (OpenAI-style) shape after everything decoded before it, and nothing follows it.
+ */
+export class ChatCompletionStream extends Transform {
+  private readonly decoder: GroupingDecoder | null;
+  private readonly chunker: ChatChunker;
+  private readonly bom: boolean;
+  private readonly onDelta: ((delta: DeltaObject) => void) | undefined;
+  private readonly mapError: ((err: InferenceError) => InferenceError) | undefined;
+  private readonly scratch: DeltaObject[] = [];
+  private ended = false;
+  private startError: unknown = null;
+  private failure: InferenceError | null = null;
+  private readonly onFrame = (out: DeltaObject[]): void => this.emitGroup(out);
+
+  constructor(provider: string | Provider, options: ChatCompletionStreamOptions = {}) {
+    super({ readableHighWaterMark: options.highWaterMark ?? 16 * 1024 });
+    this.bom = options.bom ?? false;
+    this.onDelta = options.onDelta;
+    this.mapError = options.mapError;
+    this.chunker = new ChatChunker(options);
+    let decoder: GroupingDecoder | null = null;
+    try {
+      decoder = new GroupingDecoder(provider, options, this.onFrame);
+    } catch (err) {
+      this.startError = err; // e.g. an unknown provider: reported on the stream, not thrown at the caller
+    }
+    this.decoder = decoder;
+  }
+
+  override _transform(chunk: Buffer | string, _enc: BufferEncoding, callback: TransformCallback): void {
+    if (this.ended) return callback();
+    if (this.decoder === null) {
+      this.finishWithError(this.startError);
+      return callback();
+    }
+    const out = this.scratch;
+    try {
+      this.decoder.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, out);
+    } catch (err) {
+      this.emitGroup(out); // what the failing event decoded before the failure
+      this.finishWithError(err ?? new Error('unknown failure'));
+    }
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.ended) return callback();
+    if (this.decoder === null) {
+      this.finishWithError(this.startError);
+      return callback();
+    }
+    const out = this.scratch;
+    try {
+      this.decoder.end(out);
+    } catch (err) {
+      this.emitGroup(out);
+      this.finishWithError(err ?? new Error('unknown failure'));
+      return callback();
+    }
+    this.emitGroup(out); // what the end itself produced (held finish reasons, usage)
+    this.ended = true;
+    const usage = this.chunker.end();
+    if (usage !== '') this.push(usage);
+    this.push(chatDoneEvent(this.bom));
+    callback();
+  }
+
+  /** The error the output ended with, if it ended with one. */
+  get endedWithError(): InferenceError | null {
+    return this.failure;
+  }
+
+  /** Ends the output with an error event now (e.g. the upstream request failed). */
+  fail(err: unknown): void {
+    if (!this.ended) this.finishWithError(err);
+  }
+
+  private emitGroup(out: DeltaObject[]): void {
+    if (out.length === 0) return;
+    if (this.onDelta !== undefined) {
+      try {
+        for (let i = 0; i < out.length; i++) this.onDelta(out[i]!);
+      } catch (err) {
+        out.length = 0;
+        throw err;
+      }
+    }
+    const event = this.chunker.group(out, 0);
+    out.length = 0;
+    if (event !== '') this.push(event);
+  }
+
+  private finishWithError(err: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    const e = toInferenceError(err);
+    this.failure = this.mapError ? this.mapError(e) : e;
+    this.push(chatErrorEvent(this.failure, this.bom));
+    this.push(null);
+  }
+}
+
+/**
+ * Provider response bytes in, Elasticsearch `chat_completion` SSE bytes out, for one
+ * provider: `provider body → chatCompletionStream('openai') → res`.
+ */
+export function chatCompletionStream(
+  provider: string | Provider,
+  options?: ChatCompletionStreamOptions,
+): ChatCompletionStream {
+  return new ChatCompletionStream(provider, options);
+}
