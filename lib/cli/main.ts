@@ -4,7 +4,7 @@ import through2 from 'through2';
 import { toInferenceError } from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
-import { getProvider, listProviders, providerIds } from '../providers/index.js';
+import { isProviderId, listProviders, providerIds } from '../providers/index.js';
 
 const USAGE = `usage:
   inference-stream deltas  --provider ID [--content-type T] [--status N] < body   NDJSON of delta objects
@@ -79,11 +79,7 @@ function decodeOptions(args: string[]) {
   const values = parse(args, decodeFlags);
   const provider = values.provider;
   if (typeof provider !== 'string') throw new UsageError('--provider is required');
-  try {
-    getProvider(provider);
-  } catch {
-    throw new UsageError(`unknown provider [${provider}]`);
-  }
+  if (!isProviderId(provider)) throw new UsageError(`unknown provider [${provider}]`);
   let status = 200;
   if (values.status !== undefined) {
     status = Number(values.status);

@@ -2,7 +2,8 @@ import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
 import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
 import { isObject } from '../../json.js';
-import type { DeltaObject, EventNormalizer } from '../types.js';
+import { mapSettings } from '../settings.js';
+import type { DeltaObject, EventNormalizer, RequestInput } from '../types.js';
 
 /**
  * Gemini `streamGenerateContent` responses (Google AI Studio and Vertex AI), from any
@@ -90,4 +91,20 @@ export function geminiError(provider: string, error: unknown) {
   if (!isObject(error)) return providerStreamError(provider, JSON.stringify(error));
   const message = str(error.message) || str(error.status) || JSON.stringify(error);
   return providerStreamError(provider, message, statusForErrorWord(error.code, statusForErrorWord(error.status)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Request half
+
+/** Gemini's `generateContent` body for one user message. */
+export function geminiBody(input: RequestInput): string {
+  const generationConfig = mapSettings(input.taskSettings, {
+    max_tokens: 'maxOutputTokens',
+    temperature: 'temperature',
+    top_p: 'topP',
+    top_k: 'topK',
+    stop: 'stopSequences',
+  });
+  generationConfig.candidateCount = 1;
+  return JSON.stringify({ contents: [{ role: 'user', parts: [{ text: input.input }] }], generationConfig });
 }
