@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { getProvider, providerIds } from '../../lib/stages.js';
-import { call, startProxy, stream, SECRET, type Proxy } from './harness.js';
+import { call, startProxy, stream, SECRET, type Proxy } from '../server/harness.js';
 import type { Fault } from '../helpers/bad-provider.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
