@@ -33,7 +33,12 @@ export class BodyDecoder {
   private errorBody: Buffer[] | null = null;
   private errorBodyBytes = 0;
   private readonly maxErrorBodyBytes: number;
-  private readonly onFrame = (frame: Frame): void => this.normalizer.frame(frame, this.out);
+  /** Called after each frame's deltas were appended (the chat output makes one chunk per provider event). */
+  protected afterFrame: ((out: DeltaObject[]) => void) | null = null;
+  private readonly onFrame = (frame: Frame): void => {
+    this.normalizer.frame(frame, this.out);
+    if (this.afterFrame !== null) this.afterFrame(this.out);
+  };
 
   /** Throws for an unknown provider id, naming the known ones. */
   constructor(provider: ProviderId | ResponseReader, options: DecodeOptions = {}) {

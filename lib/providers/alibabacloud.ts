@@ -4,7 +4,7 @@ import { parseEventJson, str } from './common.js';
 import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
 import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeError } from './dialects/dashscope.js';
-import { chatBody, isDone, openAiChunk } from './dialects/openai-chat.js';
+import { chatBody, isDone, openAiChunk, OpenAiChatState } from './dialects/openai-chat.js';
 import { mapSettings, modelOf, need, resolveUrl } from './settings.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
 
@@ -17,6 +17,7 @@ const ID = 'alibabacloud';
  * `event:error` with `{"code","message","request_id"}`, possibly in an HTTP 200 stream.
  */
 class AlibabaCloudNormalizer implements EventNormalizer {
+  private readonly state = new OpenAiChatState();
   private readonly native = new DashScopeNativeReader();
   private ended = false;
 
@@ -33,7 +34,7 @@ class AlibabaCloudNormalizer implements EventNormalizer {
     if (isObject(output)) {
       if (this.native.read(json, output, out)) this.ended = true;
     } else {
-      openAiChunk(json, out);
+      openAiChunk(json, out, this.state);
     }
   }
 

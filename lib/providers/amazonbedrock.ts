@@ -4,11 +4,12 @@ import type { Frame } from '../framing/frame.js';
 import { describe, parseEventJson } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
+import { AnthropicState, anthropicEvent } from './dialects/anthropic-messages.js';
 import { bedrockException, converseEvent } from './dialects/bedrock-converse.js';
 import { ShapeCache } from './shape-cache.js';
 import { mapSettings, modelOf, need, resolveUrl, text } from './settings.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
+import { ToolCalls } from './tool-calls.js';
 
 const ID = 'amazonbedrock';
 
@@ -21,7 +22,8 @@ const ID = 'amazonbedrock';
 class BedrockNormalizer implements EventNormalizer {
   private invoke = false;
   private converseDone = false;
-  private readonly anthropic = { done: false };
+  private readonly anthropic = new AnthropicState();
+  private readonly tools = new ToolCalls();
   /** contentBlockDelta payloads repeat their envelope but for the text and the random padding `p`. */
   private readonly shape = new ShapeCache('"text":', '"p":');
 
@@ -38,7 +40,7 @@ class BedrockNormalizer implements EventNormalizer {
       return;
     }
     const before = out.length;
-    if (converseEvent(frame.event, json, out)) this.converseDone = true;
+    if (converseEvent(frame.event, json, out, this.tools)) this.converseDone = true;
     else this.shape.observe(frame, out, before);
   }
 

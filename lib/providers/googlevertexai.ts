@@ -4,7 +4,7 @@ import type { Frame } from '../framing/frame.js';
 import { parseEventJson } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
+import { anthropicEvent, AnthropicState } from './dialects/anthropic-messages.js';
 import { geminiBody, GeminiStream, geminiError } from './dialects/gemini.js';
 import { jsonHeaders, keyOf, modelOf, need, resolveUrl, text } from './settings.js';
 import type { StoredEndpoint } from '../registry/types.js';
@@ -21,7 +21,7 @@ const ID = 'googlevertexai';
 class VertexNormalizer implements EventNormalizer {
   private shape: 'gemini' | 'anthropic' | undefined;
   private readonly gemini = new GeminiStream(ID);
-  private readonly anthropic = { done: false };
+  private readonly anthropic = new AnthropicState();
 
   frame(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);

@@ -5,6 +5,7 @@ import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
 import { mapSettings, modelOf, resolveUrl } from './settings.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
+import { ToolCalls } from './tool-calls.js';
 
 const ID = 'ollama';
 
@@ -15,6 +16,8 @@ const ID = 'ollama';
  */
 class OllamaNormalizer implements EventNormalizer {
   private done = false;
+  private started = false;
+  private readonly tools = new ToolCalls();
 
   frame(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);
@@ -22,10 +25,23 @@ class OllamaNormalizer implements EventNormalizer {
     if (json.error !== undefined && json.error !== null) {
       throw providerStreamError(ID, str(json.error) ?? JSON.stringify(json.error));
     }
+    if (!this.started) {
+      this.started = true;
+      out.push(typeof json.model === 'string' && json.model.length > 0 ? { role: 'assistant', model: json.model } : { role: 'assistant' });
+    }
     const message = json.message;
     if (isObject(message)) {
       pushReasoning(out, message.thinking);
       pushText(out, message.content);
+      // each call arrives whole, its arguments an object
+      if (Array.isArray(message.tool_calls)) {
+        for (const call of message.tool_calls) {
+          const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
+          if (fn === undefined || typeof fn.name !== 'string') continue;
+          const args = typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {});
+          this.tools.whole(out, str((call as Record<string, unknown>).id), fn.name, args);
+        }
+      }
     } else {
       pushReasoning(out, json.thinking);
       pushText(out, json.response);

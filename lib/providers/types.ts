@@ -18,8 +18,30 @@ export interface FinishDelta {
 export interface UsageDelta {
   usage: Record<string, unknown>;
 }
+/**
+ * The start of the assistant's message, with the provider's response id and model when it
+ * names them. Only the `chat_completion` output reads it.
+ */
+export interface RoleDelta {
+  role: 'assistant';
+  id?: string;
+  model?: string;
+}
+/**
+ * A piece of a tool call, already in OpenAI's streaming form: `index` counts the calls of
+ * the answer from 0; the first piece of a call carries `id` and `name` (and only it); the
+ * `arguments` pieces of one index, concatenated, are the call's JSON arguments. Only the
+ * `chat_completion` output reads it.
+ */
+export interface ToolCallDelta {
+  tool_call: { index: number; id?: string; name?: string; arguments?: string };
+}
+/** Refusal text (OpenAI `delta.refusal`): not answer text. Only the `chat_completion` output reads it. */
+export interface RefusalDelta {
+  refusal: string;
+}
 /** One decoded piece of a provider's answer. */
-export type DeltaObject = TextDelta | ReasoningDelta | FinishDelta | UsageDelta;
+export type DeltaObject = TextDelta | ReasoningDelta | FinishDelta | UsageDelta | RoleDelta | ToolCallDelta | RefusalDelta;
 
 /** Per-stream state that turns one provider's frames into delta objects. */
 export interface EventNormalizer {

@@ -3,7 +3,7 @@ import type { Frame } from '../framing/frame.js';
 import { parseEventJson, statusForErrorWord, str } from './common.js';
 import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
-import { chatBody, isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
+import { chatBody, isDone, openAiChunk, openAiStreamError, OpenAiChatState } from './dialects/openai-chat.js';
 import { jsonHeaders, keyOf, need, resolveUrl, text } from './settings.js';
 import { isWatsonxGeneration, watsonxGenerationEvent } from './dialects/watsonx-generation.js';
 import { undici } from './undici.js';
@@ -20,6 +20,7 @@ const ID = 'watsonxai';
  * EOF before it is an incomplete stream.
  */
 class WatsonxNormalizer implements EventNormalizer {
+  private readonly state = new OpenAiChatState();
   private finished = false;
 
   frame(frame: Frame, out: DeltaObject[]): void {
@@ -34,7 +35,7 @@ class WatsonxNormalizer implements EventNormalizer {
     if (isObject(json.error)) throw openAiStreamError(ID, json.error);
     if (isWatsonxGeneration(json)) {
       if (watsonxGenerationEvent(ID, json, out)) this.finished = true;
-    } else if (openAiChunk(json, out) !== undefined) {
+    } else if (openAiChunk(json, out, this.state) !== undefined) {
       this.finished = true;
     }
   }

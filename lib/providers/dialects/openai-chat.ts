@@ -5,6 +5,13 @@ import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
 import { jsonHeaders, mapSettings, modelOf, resolveUrl, text } from '../settings.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from '../types.js';
+import { ToolCalls } from '../tool-calls.js';
+
+/** Per-stream state of OpenAI-style chunks: whether the message start was reported, and the tool calls. */
+export class OpenAiChatState {
+  started = false;
+  readonly tools = new ToolCalls();
+}
 
 export interface OpenAiChatOptions {
   /** Provider id for error messages. */
@@ -25,6 +32,7 @@ export class OpenAiChatNormalizer implements EventNormalizer {
   private done = false;
   private readonly requireDone: boolean;
   private readonly shape = new ShapeCache('"content":', '"obfuscation":');
+  private readonly state = new OpenAiChatState();
 
   constructor(private readonly options: OpenAiChatOptions) {
     this.requireDone = options.requireDone ?? true;
@@ -42,7 +50,7 @@ export class OpenAiChatNormalizer implements EventNormalizer {
     // vLLM / Mistral style: the error object in place of the chunk.
     if (frame.event === 'error' || json.object === 'error') throw openAiStreamError(this.options.provider, json);
     const before = out.length;
-    const finish = openAiChunk(json, out);
+    const finish = openAiChunk(json, out, this.state);
     this.shape.observe(frame, out, before);
     if (finish !== undefined && finish === this.options.errorFinishReason) {
       throw providerStreamError(this.options.provider, `generation stopped with finish_reason [${finish}]`);
@@ -63,11 +71,19 @@ export function isDone(data: string): boolean {
 
 /**
  * Delta objects of one chat-completion chunk; only the first choice is the answer.
- * Returns the chunk's finish_reason, if it has one.
+ * Returns the chunk's finish_reason, if it has one. The first chunk with an id (or a
+ * role) starts the message; `delta.tool_calls` pieces go through the stream's tool-call
+ * state (parallel calls keep their own indexes); `delta.refusal` is a refusal delta.
  */
-export function openAiChunk(json: Json, out: DeltaObject[]): string | undefined {
+export function openAiChunk(json: Json, out: DeltaObject[], state: OpenAiChatState): string | undefined {
   let finish: string | undefined;
   const choices = json.choices;
+  if (!state.started && typeof json.id === 'string' && json.id.length > 0) {
+    state.started = true;
+    const role: { role: 'assistant'; id?: string; model?: string } = { role: 'assistant', id: json.id };
+    if (typeof json.model === 'string' && json.model.length > 0) role.model = json.model;
+    out.push(role);
+  }
   if (Array.isArray(choices)) {
     for (let i = 0; i < choices.length; i++) {
       const choice = choices[i];
@@ -75,9 +91,15 @@ export function openAiChunk(json: Json, out: DeltaObject[]): string | undefined 
       if (choice.index !== undefined && choice.index !== 0) continue;
       const delta = choice.delta ?? choice.message;
       if (isObject(delta)) {
+        if (!state.started && delta.role !== undefined) {
+          state.started = true;
+          out.push(typeof json.model === 'string' && json.model.length > 0 ? { role: 'assistant', model: json.model } : { role: 'assistant' });
+        }
         pushReasoning(out, delta.reasoning_content);
         pushReasoning(out, delta.reasoning);
         content(delta.content, out);
+        if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out.push({ refusal: delta.refusal });
+        if (Array.isArray(delta.tool_calls)) toolCalls(delta.tool_calls, out, state);
       }
       pushFinish(out, choice.finish_reason);
       if (typeof choice.finish_reason === 'string' && choice.finish_reason.length > 0) finish = choice.finish_reason;
@@ -85,6 +107,16 @@ export function openAiChunk(json: Json, out: DeltaObject[]): string | undefined 
   }
   pushUsage(out, json.usage);
   return finish;
+}
+
+function toolCalls(calls: unknown[], out: DeltaObject[], state: OpenAiChatState): void {
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
+    if (!isObject(call)) continue;
+    const fn = isObject(call.function) ? call.function : undefined;
+    const args = fn === undefined ? undefined : typeof fn.arguments === 'string' ? fn.arguments : fn.arguments !== undefined && fn.arguments !== null ? JSON.stringify(fn.arguments) : undefined;
+    state.tools.piece(out, typeof call.index === 'number' ? call.index : i, str(call.id), str(fn?.name), args);
+  }
 }
 
 function content(value: unknown, out: DeltaObject[]): void {
