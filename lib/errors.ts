@@ -473,3 +473,24 @@ export function unauthorized(action: { name: string; privilege: string }, who: {
     403,
   );
 }
+
+// ---------------------------------------------------------------------------------------
+// chat_completion (the unified API)
+
+/** A provider cannot do what a chat request asks (a tool choice it lacks): 400 before the call. */
+export function unsupportedByProvider(service: string, what: string): InferenceError {
+  return badRequest(`The [${service}] service does not support ${what}`);
+}
+
+/** A `chat_completion` endpoint used through a `completion` route (Elasticsearch's ServiceUtils wording). */
+export function useChatCompletionUrl(inferenceId: string, supported: readonly string[]): InferenceError {
+  return badRequest(
+    `Inference entity [${inferenceId}] does not support task type [chat_completion] for inference, the task type must be one of [${supported.join(', ')}]. ` +
+      `The task type for the inference entity is chat_completion, please use the _inference/chat_completion/${inferenceId}/_stream URL.`,
+  );
+}
+
+/** The chat route used with another task type (TransportUnifiedCompletionInferenceAction). */
+export function incompatibleUnifiedTaskType(taskType: string): InferenceError {
+  return badRequest(`Incompatible task_type for unified API, the requested type [${taskType}] must be one of [chat_completion]`);
+}

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { ProviderClient } from '../providers/client/client.js';
+import { ProviderClient } from '../providers/transport.js';
 import { FileRegistry } from '../registry/file.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import { RegistryHost, WorkerRegistry, type IpcChannel } from '../registry/cluster.js';

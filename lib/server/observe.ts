@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { InferenceError } from '../errors.js';
-import type { ProviderClient } from '../providers/client/client.js';
+import type { ProviderClient } from '../providers/transport.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { EndpointRegistry } from '../registry/types.js';
 import { matchRoute } from './routes.js';
