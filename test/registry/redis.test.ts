@@ -93,6 +93,7 @@ describe('RedisRegistry', { skip }, () => {
         assert.match(r.reason.reason, /limit of \[4\] endpoints/);
       }
       // replacing one is not a new endpoint
+      await until(async () => (await a.list()).length === 4, 1000, 'a sees all four');
       const stored = (await a.list())[0]!;
       assert.equal(await b.put(stored, { overwrite: true, maxEndpoints: 4 }), true);
     } finally {
