@@ -6,7 +6,7 @@ import { toInferenceError } from '../errors.js';
 import { chatCompletionStream } from '../pipeline/chat-completion-stream.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
-import { getProvider, listProviders, providerIds } from '../providers/index.js';
+import { isProviderId, listProviders, providerIds } from '../providers/index.js';
 
 const USAGE = `usage: inference-stream <command> [options]
 
@@ -149,11 +149,7 @@ function decodeOptions(command: 'deltas' | 'convert', args: string[], io: CliIo)
     throw new UsageError(`--task must be completion or chat_completion, got [${String(task)}]`);
   const provider = values.provider;
   if (typeof provider !== 'string') throw new UsageError('--provider is required');
-  try {
-    getProvider(provider);
-  } catch {
-    throw new UsageError(`unknown provider [${provider}]`);
-  }
+  if (!isProviderId(provider)) throw new UsageError(`unknown provider [${provider}]`);
   let status = 200;
   if (values.status !== undefined) {
     if (!/^\d{3}$/.test(String(values.status)))

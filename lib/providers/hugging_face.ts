@@ -3,7 +3,7 @@ import type { Frame } from '../framing/frame.js';
 import { parseEventJson } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { OpenAiChatState, isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
+import { bearerChatRequest, isDone, openAiChunk, openAiStreamError, OpenAiChatState } from './dialects/openai-chat.js';
 import { isTgiEvent, tgiError, tgiEvent } from './dialects/tgi.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
@@ -42,8 +42,11 @@ class HuggingFaceNormalizer implements EventNormalizer {
   }
 }
 
+/** Hugging Face: the url is required (an Inference Endpoint or the router); OpenAI's chat request with a bearer key. */
 export const hugging_face = defineProvider({
   id: ID,
   description: 'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
+  required: ['api_key', 'url'],
+  request: (input) => bearerChatRequest(input, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }),
   createNormalizer: () => new HuggingFaceNormalizer(),
 });

@@ -1,4 +1,4 @@
-import { getService, serviceIds } from '../providers/client/services.js';
+import { getProvider, isProviderId, providerIds } from '../providers/index.js';
 import { badRequest, bodyRequired, endpointExists, endpointNotFound, invalidInferenceId, unknownTaskType, validationFailed } from '../errors.js';
 import { isObject } from '../json.js';
 import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
@@ -19,14 +19,14 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
   if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
-  if (typeof service !== 'string' || !getService(service)) {
-    throw badRequest(`Unknown service [${String(service)}]; known services: [${serviceIds().join(', ')}]`);
+  if (!isProviderId(service)) {
+    throw badRequest(`Unknown service [${String(service)}]; known services: [${providerIds().join(', ')}]`);
   }
   const serviceSettings = body.service_settings ?? {};
   const taskSettings = body.task_settings ?? {};
   if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
   if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
-  const definition = getService(service)!;
+  const definition = getProvider(service);
   const problems: string[] = [];
   for (const key of definition.required) {
     const v = serviceSettings[key];

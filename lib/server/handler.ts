@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProviderClient, type ProviderClientOptions } from '../providers/client/client.js';
+import { ProviderClient, type ProviderClientOptions } from '../providers/transport.js';
 import { bodyRequired, methodNotAllowed, noHandler, SecurityError, toInferenceError, unknownTaskType, type InferenceError } from '../errors.js';
 import type { DeltaObject } from '../providers/types.js';
 import { MemoryRegistry } from '../registry/memory.js';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ProviderClient, UpstreamResponse } from '../providers/client/client.js';
-import { answerTooLarge, badRequest, endpointNotFound, readFailed, shuttingDown, toInferenceError, type InferenceError } from '../errors.js';
+import type { ProviderClient, UpstreamResponse } from '../providers/transport.js';
+import { answerTooLarge, badRequest, endpointNotFound, hookFailed, readFailed, shuttingDown, toInferenceError, type InferenceError } from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
@@ -103,7 +103,15 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
   }
   const onDelta = options.onDelta;
   const info = { inferenceId: endpoint.inference_id, service: endpoint.service };
-  const deltaHook = onDelta ? (d: DeltaObject) => onDelta(d, info) : undefined;
+  const deltaHook = onDelta
+    ? (d: DeltaObject) => {
+        try {
+          onDelta(d, info);
+        } catch (err) {
+          throw hookFailed('onDelta', err);
+        }
+      }
+    : undefined;
   if (call.stream) streamAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
   else await collectAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
 }
@@ -125,7 +133,7 @@ function streamAnswer(
 ): void {
   const body = upstream.body as Readable;
   const ok = upstream.status >= 200 && upstream.status < 300;
-  const events = completionStream(endpoint.service, {
+  const events = completionStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
     inferenceId: endpoint.inference_id,
@@ -204,7 +212,7 @@ async function collectAnswer(
     if (!res.writableFinished) body.destroy();
   };
   res.once('close', onClose);
-  const deltas = deltaStream(endpoint.service, {
+  const deltas = deltaStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
     inferenceId: endpoint.inference_id,
