@@ -78,7 +78,8 @@ async function sent(
 ): Promise<CapturedRequest & { json: Record<string, unknown> }> {
   const before = provider.requests.length;
   const up = await client.callChat(endpoint(service, extra), req);
-  await up.body.dump();
+  up.body.resume();
+  await new Promise((resolve) => up.body.once('close', resolve));
   assert.equal(provider.requests.length, before + 1);
   const r = provider.requests[before]!;
   return { ...r, json: JSON.parse(r.body) as Record<string, unknown> };
