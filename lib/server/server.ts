@@ -14,7 +14,7 @@ export interface InferenceServerOptions extends InferenceHandlerOptions {
   host?: string;
   /** Default 9200; 0 picks a free port. */
   port?: number;
-  /** Add the `demo` endpoint backed by the embedded simulated provider. Default true. */
+  /** Add the `demo` (completion) and `demo-chat` (chat_completion) endpoints backed by the embedded simulated provider. Default true. */
   demo?: boolean | { tokensPerSecond?: number };
   /** On close: how long open streams may go on before they are ended with an error event. Default 10 s. */
   shutdownGraceMs?: number;
@@ -42,6 +42,17 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
       {
         inference_id: 'demo',
         task_type: 'completion',
+        service: 'openai',
+        service_settings: { model_id: 'demo-1', url: demo.url, api_key: 'demo' },
+        task_settings: {},
+      },
+      { overwrite: true },
+    );
+    // the same simulated model on the chat route (a task type per endpoint, as in Elasticsearch)
+    await registry.put(
+      {
+        inference_id: 'demo-chat',
+        task_type: 'chat_completion',
         service: 'openai',
         service_settings: { model_id: 'demo-1', url: demo.url, api_key: 'demo' },
         task_settings: {},
