@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { EventStreamCodec } from '@smithy/core/event-streams';
+import { createRequire } from 'node:module';
+import type { EventStreamCodec } from '@smithy/core/event-streams';
 import { brokenAwsFrame, incompleteStream } from '../errors.js';
 import { Carry } from './carry.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
@@ -7,10 +8,22 @@ import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type Framin
 const PRELUDE_BYTES = 12;
 const MIN_FRAME_BYTES = 16;
 
-const codec = new EventStreamCodec(
-  (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
-  (text: string) => Buffer.from(text, 'utf8'),
-);
+let sharedCodec: EventStreamCodec | null = null;
+
+/**
+ * Smithy's codec, loaded on the first AWS frame (synchronously: decoding runs inside a
+ * stream's write), so that importing the library never loads @smithy/*.
+ */
+function codec(): EventStreamCodec {
+  if (sharedCodec === null) {
+    const { EventStreamCodec } = createRequire(import.meta.url)('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
+    sharedCodec = new EventStreamCodec(
+      (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+      (text: string) => Buffer.from(text, 'utf8'),
+    );
+  }
+  return sharedCodec;
+}
 
 /**
  * AWS `application/vnd.amazon.eventstream` (Bedrock): length-prefixed binary frames.
@@ -91,7 +104,7 @@ export class EventStreamDecoder implements FrameDecoder {
   private decode(bytes: Buffer, sink: FrameSink): void {
     let message;
     try {
-      message = codec.decode(bytes);
+      message = codec().decode(bytes);
     } catch (err) {
       throw brokenAwsFrame((err as Error).message || 'undecodable frame', err);
     }

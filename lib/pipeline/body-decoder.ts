@@ -2,8 +2,8 @@ import { upstreamStatusError, type InferenceError } from '../errors.js';
 import { DetectingDecoder, type FramingName, createFrameDecoder } from '../framing/detect.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FramingOptions } from '../framing/frame.js';
 import { INCOMPLETE, type FrameSyntax, type ShapeCache } from '../providers/shape-cache.js';
-import { getProvider } from '../providers/index.js';
-import type { DeltaObject, EventNormalizer, Provider } from '../providers/types.js';
+import { resolveReader, type ProviderId } from '../providers/index.js';
+import type { DeltaObject, EventNormalizer, ResponseReader } from '../providers/types.js';
 
 export interface DecodeOptions extends FramingOptions {
   /** The upstream response's Content-Type; when absent the first bytes decide the framing. */
@@ -25,7 +25,7 @@ export interface DecodeOptions extends FramingOptions {
  * throw are still valid and must be delivered first.
  */
 export class BodyDecoder {
-  private readonly provider: Provider;
+  private readonly provider: ResponseReader;
   private readonly framer: FrameDecoder;
   private readonly normalizer: EventNormalizer;
   private readonly status: number;
@@ -49,8 +49,9 @@ export class BodyDecoder {
   private rest = 0;
   private nextRest = 16;
 
-  constructor(provider: string | Provider, options: DecodeOptions = {}) {
-    this.provider = getProvider(provider);
+  /** Throws for an unknown provider id, naming the known ones. */
+  constructor(provider: ProviderId | ResponseReader, options: DecodeOptions = {}) {
+    this.provider = resolveReader(provider);
     this.status = options.status ?? 200;
     this.inferenceId = options.inferenceId;
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
@@ -63,6 +64,7 @@ export class BodyDecoder {
     if (this.status < 200 || this.status > 299) this.errorBody = [];
   }
 
+  /** Decodes one read of the body, appending delta objects to `out`; throws an InferenceError. */
   write(chunk: Buffer, out: DeltaObject[]): void {
     if (this.errorBody !== null) {
       const room = this.maxErrorBodyBytes - this.errorBodyBytes;
@@ -138,6 +140,7 @@ export class BodyDecoder {
     return this.syntax;
   }
 
+  /** End of the body: what is left, or the provider's error for a non-2xx body; throws an InferenceError. */
   end(out: DeltaObject[]): void {
     if (this.errorBody !== null) throw this.statusError();
     this.out = out;

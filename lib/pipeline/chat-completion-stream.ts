@@ -1,21 +1,23 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { toInferenceError, type InferenceError } from '../errors.js';
+import { hookFailed, toInferenceError, type InferenceError } from '../errors.js';
 import { ChatChunker, chatDoneEvent, chatErrorEvent, type ChatChunkOptions } from '../output/chat.js';
-import type { DeltaObject, Provider } from '../providers/types.js';
+import type { ProviderId } from '../providers/index.js';
+import type { DeltaObject, ResponseReader } from '../providers/types.js';
 import { BodyDecoder, type DecodeOptions } from './body-decoder.js';
 
+/** Options of {@link chatCompletionStream}: decoding and chunk options, and two hooks. */
 export interface ChatCompletionStreamOptions extends DecodeOptions, ChatChunkOptions {
   /** Readable side high-water mark in bytes. Default 16 KiB. */
   highWaterMark?: number;
-  /** Called with every delta object (role, tool calls, reasoning, finish_reason, usage included). */
+  /** Called with every delta object (role, tool calls, reasoning, finish_reason, usage included). If it throws, the stream ends with an error naming the hook. */
   onDelta?: (delta: DeltaObject) => void;
-  /** Rewrites the error the output ends with before it is written (e.g. to remove credentials a provider quoted). */
+  /** Rewrites the error the output ends with before it is written (e.g. to remove credentials a provider quoted). If it throws, the error names the hook instead. */
   mapError?: (err: InferenceError) => InferenceError;
 }
 
 /** A BodyDecoder that hands over each provider event's deltas as soon as the event is read. */
 class GroupingDecoder extends BodyDecoder {
-  constructor(provider: string | Provider, options: DecodeOptions, onFrame: (out: DeltaObject[]) => void) {
+  constructor(provider: ProviderId | ResponseReader, options: DecodeOptions, onFrame: (out: DeltaObject[]) => void) {
     super(provider, options);
     this.afterFrame = onFrame;
   }
@@ -30,63 +32,48 @@ class GroupingDecoder extends BodyDecoder {
  * (OpenAI-style) shape after everything decoded before it, and nothing follows it.
  */
 export class ChatCompletionStream extends Transform {
-  private readonly decoder: GroupingDecoder | null;
+  private readonly decoder: GroupingDecoder;
   private readonly chunker: ChatChunker;
   private readonly bom: boolean;
   private readonly onDelta: ((delta: DeltaObject) => void) | undefined;
   private readonly mapError: ((err: InferenceError) => InferenceError) | undefined;
   private readonly scratch: DeltaObject[] = [];
   private ended = false;
-  private startError: unknown = null;
   private failure: InferenceError | null = null;
   private readonly onFrame = (out: DeltaObject[]): void => this.emitGroup(out);
 
-  constructor(provider: string | Provider, options: ChatCompletionStreamOptions = {}) {
+  /** Throws for an unknown provider id, naming the known ones. */
+  constructor(provider: ProviderId | ResponseReader, options: ChatCompletionStreamOptions = {}) {
     super({ readableHighWaterMark: options.highWaterMark ?? 16 * 1024 });
     this.bom = options.bom ?? false;
     this.onDelta = options.onDelta;
     this.mapError = options.mapError;
     this.chunker = new ChatChunker(options);
-    let decoder: GroupingDecoder | null = null;
-    try {
-      decoder = new GroupingDecoder(provider, options, this.onFrame);
-    } catch (err) {
-      this.startError = err; // e.g. an unknown provider: reported on the stream, not thrown at the caller
-    }
-    this.decoder = decoder;
+    this.decoder = new GroupingDecoder(provider, options, this.onFrame);
   }
 
   override _transform(chunk: Buffer | string, _enc: BufferEncoding, callback: TransformCallback): void {
     if (this.ended) return callback();
-    if (this.decoder === null) {
-      this.finishWithError(this.startError);
-      return callback();
-    }
     const out = this.scratch;
     try {
       this.decoder.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, out);
     } catch (err) {
-      this.emitGroup(out); // what the failing event decoded before the failure
-      this.finishWithError(err ?? new Error('unknown failure'));
+      // what the failing event decoded before the failure goes first (unless the hook failed on it)
+      this.finishWithError(this.emitRest(out) ?? err ?? new Error('unknown failure'));
     }
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
     if (this.ended) return callback();
-    if (this.decoder === null) {
-      this.finishWithError(this.startError);
-      return callback();
-    }
     const out = this.scratch;
     try {
       this.decoder.end(out);
+      this.emitGroup(out); // what the end itself produced (held finish reasons, usage)
     } catch (err) {
-      this.emitGroup(out);
-      this.finishWithError(err ?? new Error('unknown failure'));
+      this.finishWithError(this.emitRest(out) ?? err ?? new Error('unknown failure'));
       return callback();
     }
-    this.emitGroup(out); // what the end itself produced (held finish reasons, usage)
     this.ended = true;
     const usage = this.chunker.end();
     if (usage !== '') this.push(usage);
@@ -111,7 +98,7 @@ export class ChatCompletionStream extends Transform {
         for (let i = 0; i < out.length; i++) this.onDelta(out[i]!);
       } catch (err) {
         out.length = 0;
-        throw err;
+        throw hookFailed('onDelta', err);
       }
     }
     const event = this.chunker.group(out, 0);
@@ -119,11 +106,29 @@ export class ChatCompletionStream extends Transform {
     if (event !== '') this.push(event);
   }
 
+  /** Emits what is left after a failure; returns the hook's error if onDelta failed on it. */
+  private emitRest(out: DeltaObject[]): unknown {
+    try {
+      this.emitGroup(out);
+      return null;
+    } catch (err) {
+      return err;
+    }
+  }
+
   private finishWithError(err: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    const e = toInferenceError(err);
-    this.failure = this.mapError ? this.mapError(e) : e;
+    let e = toInferenceError(err);
+    if (this.mapError !== undefined) {
+      try {
+        e = toInferenceError(this.mapError(e));
+      } catch (hookErr) {
+        // the original error may hold what mapError was meant to remove: it is not written
+        e = hookFailed('mapError', hookErr);
+      }
+    }
+    this.failure = e;
     this.push(chatErrorEvent(this.failure, this.bom));
     this.push(null);
   }
@@ -134,7 +139,7 @@ export class ChatCompletionStream extends Transform {
  * provider: `provider body → chatCompletionStream('openai') → res`.
  */
 export function chatCompletionStream(
-  provider: string | Provider,
+  provider: ProviderId | ResponseReader,
   options?: ChatCompletionStreamOptions,
 ): ChatCompletionStream {
   return new ChatCompletionStream(provider, options);

@@ -4,8 +4,13 @@ import { parseEventJson, str } from './common.js';
 import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
 import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeError } from './dialects/dashscope.js';
-import { OpenAiChatState, isDone, openAiChunk } from './dialects/openai-chat.js';
-import type { DeltaObject, EventNormalizer } from './types.js';
+import { chatBody, isDone, openAiChunk, OpenAiChatState } from './dialects/openai-chat.js';
+import { mapSettings, modelOf, need, resolveUrl } from './settings.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { openAiChatBody } from './chat/openai.js';
+import { dashscopeChatBody } from './chat/dashscope.js';
+import type { StoredEndpoint } from '../registry/types.js';
 
 const ID = 'alibabacloud';
 
@@ -48,8 +53,44 @@ function compatError(error: Json) {
   return providerStreamError(ID, str(error.message) ?? JSON.stringify(error), dashScopeStatus(code));
 }
 
+/**
+ * The native protocol with incremental output; a `url` ending in `/chat/completions`
+ * (compatible mode) gets OpenAI's body instead.
+ */
+function isCompatibleMode(endpoint: StoredEndpoint): boolean {
+  return new URL(resolveUrl(endpoint, NATIVE_URL)).pathname.endsWith('/chat/completions');
+}
+const NATIVE_URL = 'https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation/generation';
+
+function request(input: RequestInput): ProviderRequest {
+  const { endpoint } = input;
+  const url = resolveUrl(endpoint, NATIVE_URL);
+  const model = modelOf(endpoint);
+  const headers = {
+    authorization: `Bearer ${need(endpoint, 'api_key')}`,
+    'content-type': 'application/json',
+    accept: 'text/event-stream',
+    'x-dashscope-sse': 'enable',
+  };
+  if (new URL(url).pathname.endsWith('/chat/completions')) {
+    return { url, headers, body: JSON.stringify(chatBody(input, { model, usage: true })) };
+  }
+  const parameters = mapSettings(input.taskSettings, { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'top_p', top_k: 'top_k' });
+  parameters.result_format = 'message';
+  parameters.incremental_output = true;
+  return { url, headers, body: JSON.stringify({ model, input: { messages: [{ role: 'user', content: input.input }] }, parameters }) };
+}
+
+/** Alibaba Cloud Model Studio (DashScope): bearer key. */
 export const alibabacloud = defineProvider({
   id: ID,
   description: 'Alibaba Cloud DashScope SSE (native output.choices / output.text, incremental or cumulative) or compatible mode (data: [DONE])',
+  required: ['api_key', 'model_id'],
+  request,
+  // the url says which protocol, as for completion
+  chat: (input, context) =>
+    chatVia(request, input, context, (t, endpoint) =>
+      isCompatibleMode(endpoint) ? openAiChatBody(input.request, t, { includeUsage: true }) : dashscopeChatBody(input.request, t),
+    ),
   createNormalizer: () => new AlibabaCloudNormalizer(),
 });

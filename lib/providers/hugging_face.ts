@@ -3,9 +3,11 @@ import type { Frame } from '../framing/frame.js';
 import { parseEventJson } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { OpenAiChatState, isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
+import { bearerChatRequest, isDone, openAiChunk, openAiStreamError, OpenAiChatState } from './dialects/openai-chat.js';
 import { isTgiEvent, tgiError, tgiEvent } from './dialects/tgi.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
+import { chatVia } from './chat/target.js';
+import { openAiChatBody } from './chat/openai.js';
 
 const ID = 'hugging_face';
 
@@ -42,8 +44,16 @@ class HuggingFaceNormalizer implements EventNormalizer {
   }
 }
 
+/** Hugging Face: the url is required (an Inference Endpoint or the router); OpenAI's chat request with a bearer key. */
 export const hugging_face = defineProvider({
   id: ID,
   description: 'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
+  required: ['api_key', 'url'],
+  request: (input) => bearerChatRequest(input, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }),
+  // TGI's Messages API: `max_tokens`, `stream_options.include_usage`
+  chat: (input, context) =>
+    chatVia((i) => bearerChatRequest(i, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }), input, context, (t) =>
+      openAiChatBody(input.request, t, { includeUsage: true }),
+    ),
   createNormalizer: () => new HuggingFaceNormalizer(),
 });

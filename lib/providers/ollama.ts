@@ -4,8 +4,11 @@ import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } f
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
 import { ShapeCache } from './shape-cache.js';
+import { mapSettings, modelOf, resolveUrl } from './settings.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
 import { ToolCalls } from './tool-calls.js';
-import type { DeltaObject, EventNormalizer } from './types.js';
+import { chatVia } from './chat/target.js';
+import { ollamaChatBody } from './chat/ollama.js';
 
 const ID = 'ollama';
 
@@ -74,8 +77,22 @@ class OllamaNormalizer implements EventNormalizer {
   }
 }
 
+/** Ollama's native `/api/chat` (NDJSON answer); no key, local by default. */
+function request(input: RequestInput): ProviderRequest {
+  const { endpoint } = input;
+  const options = mapSettings(input.taskSettings, { max_tokens: 'num_predict', temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop' });
+  const body: Record<string, unknown> = { model: modelOf(endpoint), messages: [{ role: 'user', content: input.input }], stream: true };
+  if (Object.keys(options).length > 0) body.options = options;
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/x-ndjson' };
+  return { url: resolveUrl(endpoint, 'http://localhost:11434/api/chat'), headers, body: JSON.stringify(body) };
+}
+
+/** Ollama, local: no key. */
 export const ollama = defineProvider({
   id: ID,
   description: 'Ollama NDJSON from /api/chat or /api/generate (ends with "done": true)',
+  required: ['model_id'],
+  request,
+  chat: (input, context) => chatVia(request, input, context, (t) => ollamaChatBody(input.request, t)),
   createNormalizer: () => new OllamaNormalizer(),
 });

@@ -11,8 +11,6 @@ export const ACTIONS = {
 
 export type Action = (typeof ACTIONS)[keyof typeof ACTIONS];
 
-export { SecurityError, WWW_AUTHENTICATE, missingCredentials, invalidCredentials, unauthorized } from '../errors.js';
-
 /** The action a request method stands for on `/_inference` (POST: inference, streaming or not). Unknown methods need the most. */
 export function actionFor(method: string): Action {
   switch (method.toUpperCase()) {

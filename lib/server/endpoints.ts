@@ -1,14 +1,20 @@
-import { getService, serviceIds } from '../providers/client/services.js';
+import { getProvider, isProviderId, providerIds } from '../providers/index.js';
 import { badRequest, bodyRequired, endpointExists, endpointNotFound, invalidInferenceId, unknownTaskType, validationFailed } from '../errors.js';
 import { isObject } from '../json.js';
-import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
+import { publicEndpoint, type EndpointRegistry, type PutOptions, type StoredEndpoint } from '../registry/types.js';
 import { TASK_TYPES } from './routes.js';
 
 const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. */
-export async function putEndpoint(registry: EndpointRegistry, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<Record<string, unknown>> {
+export async function putEndpoint(
+  registry: EndpointRegistry,
+  urlTaskType: string | null,
+  inferenceId: string,
+  body: unknown,
+  putOptions: PutOptions = {},
+): Promise<Record<string, unknown>> {
   if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
     if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
@@ -19,14 +25,14 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
   if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
-  if (typeof service !== 'string' || !getService(service)) {
-    throw badRequest(`Unknown service [${String(service)}]; known services: [${serviceIds().join(', ')}]`);
+  if (!isProviderId(service)) {
+    throw badRequest(`Unknown service [${String(service)}]; known services: [${providerIds().join(', ')}]`);
   }
   const serviceSettings = body.service_settings ?? {};
   const taskSettings = body.task_settings ?? {};
   if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
   if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
-  const definition = getService(service)!;
+  const definition = getProvider(service);
   const problems: string[] = [];
   for (const key of definition.required) {
     const v = serviceSettings[key];
@@ -52,7 +58,7 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
     service_settings: { ...serviceSettings },
     task_settings: { ...taskSettings },
   };
-  if (!(await registry.put(endpoint))) {
+  if (!(await registry.put(endpoint, putOptions))) {
     throw endpointExists(inferenceId);
   }
   return publicEndpoint(endpoint);

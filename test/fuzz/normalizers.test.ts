@@ -4,7 +4,8 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { getProvider, InferenceError, providerIds, type DeltaObject, type Frame } from '../../lib/index.js';
+import { InferenceError, type DeltaObject, type Frame } from '../../lib/index.js';
+import { getProvider, providerIds } from '../../lib/stages.js';
 import { DetectingDecoder } from '../../lib/framing/detect.js';
 import { bodyBytes, fuzzParams, loadFixtureCases, watchUnhandledRejections } from '../helpers/fuzz.js';
 import { validDelta } from '../helpers/deltas.js';

@@ -5,16 +5,17 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { getProvider } from '../../lib/providers/index.js';
-import type { DeltaObject, Provider } from '../../lib/providers/types.js';
+import { getProvider, type ProviderId } from '../../lib/providers/index.js';
+import type { DeltaObject, ResponseReader } from '../../lib/providers/types.js';
 import { cutAt, runCompletion, runDeltas } from '../helpers/streams.js';
 import { fuzzParams } from '../helpers/fuzz.js';
 
 /** The provider with its envelope cache resting for ever: every event takes the plain path. */
-function uncached(id: string): Provider {
+function uncached(id: ProviderId): ResponseReader {
   const p = getProvider(id);
   return {
-    ...p,
+    id: p.id,
+    errorMessage: (body) => p.errorMessage(body),
     createNormalizer() {
       const n = p.createNormalizer();
       assert.ok(n.envelopeCache, `${id} has an envelope cache`);
@@ -167,7 +168,7 @@ const anthropicEvent: fc.Arbitrary<Buffer> = fc.oneof(
   },
 );
 
-function property(provider: string, event: fc.Arbitrary<Buffer>, ending: string, first: string) {
+function property(provider: ProviderId, event: fc.Arbitrary<Buffer>, ending: string, first: string) {
   return fc.asyncProperty(
     fc.array(event, { minLength: 1, maxLength: 40 }),
     fc.array(fc.nat(4000), { maxLength: 12 }),
@@ -236,8 +237,9 @@ describe('byte-level fast path', () => {
     // Count the events that reach the normalizer: those the fast path did not read.
     let framed = 0;
     const p = getProvider('openai');
-    const counting: Provider = {
-      ...p,
+    const counting: ResponseReader = {
+      id: p.id,
+      errorMessage: (body) => p.errorMessage(body),
       createNormalizer() {
         const n = p.createNormalizer();
         const frame = n.frame.bind(n);

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { providerIds } from '../../lib/index.js';
+import { providerIds } from '../../lib/stages.js';
 import { bodyBytes, fuzzBody, fuzzParams, fuzzRuns, loadFixtureCases } from '../helpers/fuzz.js';
 import { cutAt, parseEsEvents, runCompletion, runDeltas } from '../helpers/streams.js';
 import { validDelta } from '../helpers/deltas.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cutEvery, runDeltas } from '../helpers/streams.js';
 
 test('an empty 200 body is incomplete for both Gemini providers (EOF is only a clean end after a chunk)', async () => {
-  for (const provider of ['googleaistudio', 'googlevertexai']) {
+  for (const provider of ['googleaistudio', 'googlevertexai'] as const) {
     for (const contentType of ['text/event-stream', undefined]) {
       const got = await runDeltas(provider, [Buffer.alloc(0)], { contentType });
       assert.deepEqual(got.deltas, []);

@@ -3,9 +3,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { getProvider, type DeltaObject, type Frame } from '../../lib/index.js';
-import { OpenAiChatState, openAiChunk } from '../../lib/providers/dialects/openai-chat.js';
-import { AnthropicState, anthropicEvent } from '../../lib/providers/dialects/anthropic-messages.js';
+import { type DeltaObject, type Frame, type ProviderId } from '../../lib/index.js';
+import { getProvider } from '../../lib/stages.js';
+import { openAiChunk, OpenAiChatState } from '../../lib/providers/dialects/openai-chat.js';
+import { anthropicEvent, AnthropicState } from '../../lib/providers/dialects/anthropic-messages.js';
 import { ShapeCache } from '../../lib/providers/shape-cache.js';
 
 /** What one frame yields through a fresh normalizer step with no cache: the reference. */
@@ -22,7 +23,7 @@ function referenceOpenAi(data: string, state: OpenAiChatState): DeltaObject[] | 
   }
 }
 
-function throughNormalizer(provider: string, frames: Frame[]): (DeltaObject[] | 'error')[] {
+function throughNormalizer(provider: ProviderId, frames: Frame[]): (DeltaObject[] | 'error')[] {
   const n = getProvider(provider).createNormalizer();
   return frames.map((f) => {
     const out: DeltaObject[] = [];

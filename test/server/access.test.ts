@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/server/api-keys.js';
-import { SecurityError, actionFor, checkAccess, securityErrorBody } from '../../lib/server/access.js';
+import { actionFor, checkAccess, securityErrorBody } from '../../lib/server/access.js';
+import { SecurityError } from '../../lib/errors.js';
 import { assertSafeBinding, isLoopbackHost } from '../../lib/server/bind.js';
 
 const MONITOR = 'monitor-key-0123456789';

@@ -2,8 +2,9 @@ import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
 import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
 import { isObject, type Json } from '../../json.js';
+import { mapSettings } from '../settings.js';
+import type { DeltaObject, EventNormalizer, RequestInput } from '../types.js';
 import { ToolCalls } from '../tool-calls.js';
-import type { DeltaObject, EventNormalizer } from '../types.js';
 
 /**
  * Gemini `streamGenerateContent` responses (Google AI Studio and Vertex AI), from any
@@ -105,4 +106,20 @@ export function geminiError(provider: string, error: unknown) {
   if (!isObject(error)) return providerStreamError(provider, JSON.stringify(error));
   const message = str(error.message) || str(error.status) || JSON.stringify(error);
   return providerStreamError(provider, message, statusForErrorWord(error.code, statusForErrorWord(error.status)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Request half
+
+/** Gemini's `generateContent` body for one user message. */
+export function geminiBody(input: RequestInput): string {
+  const generationConfig = mapSettings(input.taskSettings, {
+    max_tokens: 'maxOutputTokens',
+    temperature: 'temperature',
+    top_p: 'topP',
+    top_k: 'topK',
+    stop: 'stopSequences',
+  });
+  generationConfig.candidateCount = 1;
+  return JSON.stringify({ contents: [{ role: 'user', parts: [{ text: input.input }] }], generationConfig });
 }

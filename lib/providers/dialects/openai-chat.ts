@@ -12,8 +12,9 @@ import {
 } from '../common.js';
 import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
+import { jsonHeaders, mapSettings, modelOf, resolveUrl, text } from '../settings.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from '../types.js';
 import { ToolCalls } from '../tool-calls.js';
-import type { DeltaObject, EventNormalizer } from '../types.js';
 
 /** Per-stream state of OpenAI-style chunks: whether the message start was reported, and the tool calls. */
 export class OpenAiChatState {
@@ -170,4 +171,48 @@ export function openAiStreamError(provider: string, error: unknown) {
         ? error.status
         : statusForErrorWord(error.code, statusForErrorWord(error.type));
   return providerStreamError(provider, message, status);
+}
+
+// ---------------------------------------------------------------------------------------
+// Request half
+
+/** OpenAI's chat-completions body for one user message, with the usual sampling settings. */
+export function chatBody(input: RequestInput, options: { model?: string | undefined; maxTokensAs?: string; usage?: boolean | undefined } = {}): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (options.model !== undefined) body.model = options.model;
+  body.messages = [{ role: 'user', content: input.input }];
+  body.n = 1;
+  body.stream = true;
+  if (options.usage) body.stream_options = { include_usage: true };
+  mapSettings(
+    input.taskSettings,
+    { max_tokens: options.maxTokensAs ?? 'max_tokens', temperature: 'temperature', top_p: 'top_p', stop: 'stop', user: 'user' },
+    body,
+  );
+  return body;
+}
+
+/** How a service that speaks OpenAI's chat completions with a bearer key differs from OpenAI. */
+export interface BearerChatOptions {
+  /** The public endpoint, used when `service_settings.url` is not given. */
+  defaultUrl: string;
+  /** Ask for a final usage chunk (`stream_options.include_usage`). */
+  usage?: boolean;
+  /** The body field `max_tokens` goes to (OpenAI: `max_completion_tokens`). */
+  maxTokensAs?: string;
+}
+
+/** The request of a service that speaks OpenAI's chat completions with a bearer key (optional: no header without one). */
+export function bearerChatRequest(input: RequestInput, options: BearerChatOptions): ProviderRequest {
+  const { endpoint } = input;
+  const headers = jsonHeaders();
+  const key = text(endpoint.service_settings, 'api_key');
+  if (key) headers.authorization = `Bearer ${key}`;
+  const org = text(endpoint.service_settings, 'organization_id');
+  if (org) headers['openai-organization'] = org;
+  return {
+    url: resolveUrl(endpoint, options.defaultUrl),
+    headers,
+    body: JSON.stringify(chatBody(input, { model: modelOf(endpoint), usage: options.usage, maxTokensAs: options.maxTokensAs ?? 'max_tokens' })),
+  };
 }

@@ -1,5 +1,6 @@
-import { invalidUrl, missingSetting } from '../../errors.js';
-import type { StoredEndpoint } from '../../registry/types.js';
+import { createHash } from 'node:crypto';
+import { invalidUrl, missingSetting } from '../errors.js';
+import type { StoredEndpoint } from '../registry/types.js';
 
 export type Settings = Record<string, unknown>;
 
@@ -49,4 +50,14 @@ export function mapSettings(task: Settings, names: Record<string, string>, into:
     if (v !== undefined && v !== null) into[names[from]!] = v;
   }
   return into;
+}
+
+/** A cache key for a credential: a hash, never the secret itself. */
+export function keyOf(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** The JSON request headers most providers take, with the given accept type. */
+export function jsonHeaders(accept = 'text/event-stream'): Record<string, string> {
+  return { 'content-type': 'application/json', accept };
 }
