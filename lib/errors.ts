@@ -42,10 +42,10 @@ export function incompleteStream(reason: string): InferenceError {
   return new InferenceError(ErrorType.incompleteStream, reason, 500);
 }
 
-/** A provider event whose payload is not the JSON it should be. */
+/** A provider event whose payload is not the JSON it should be (Elasticsearch: `x_content_parse_exception`). */
 export function malformedEvent(what: string, cause?: unknown): InferenceError {
   return new InferenceError(
-    ErrorType.parse,
+    ErrorType.xContentParse,
     `Failed to parse event from inference provider: ${what}`,
     500,
     { cause },

@@ -33,16 +33,18 @@ export class BodyDecoder {
   private errorBody: Buffer[] | null = null;
   private errorBodyBytes = 0;
   private readonly maxErrorBodyBytes: number;
-  private readonly onFrame = (frame: Frame): void => this.normalizer.frame(frame, this.out);
+  private readonly onFrame = (frame: Frame): void => {
+    // Nothing after the provider's end marker may change the outcome.
+    if (!this.finished()) this.normalizer.frame(frame, this.out);
+  };
 
   constructor(provider: string | Provider, options: DecodeOptions = {}) {
     this.provider = getProvider(provider);
     this.status = options.status ?? 200;
     this.inferenceId = options.inferenceId;
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
-    this.framer = options.framing
-      ? createFrameDecoder(options.framing, options)
-      : new DetectingDecoder(options.contentType, options);
+    const framing = this.provider.rawJson === true && options.rawJson === undefined ? { ...options, rawJson: true } : options;
+    this.framer = options.framing ? createFrameDecoder(options.framing, framing) : new DetectingDecoder(options.contentType, framing);
     this.normalizer = this.provider.createNormalizer();
     if (this.status < 200 || this.status > 299) this.errorBody = [];
   }
@@ -57,15 +59,29 @@ export class BodyDecoder {
       }
       return;
     }
+    if (this.finished()) return; // the rest of the body is not read
     this.out = out;
-    this.framer.write(chunk, this.onFrame);
+    try {
+      this.framer.write(chunk, this.onFrame);
+    } catch (err) {
+      // A broken frame after the end marker (a partial line too long, a bad AWS frame) changes nothing either.
+      if (!this.finished()) throw err;
+    }
   }
 
   end(out: DeltaObject[]): void {
     if (this.errorBody !== null) throw this.statusError();
     this.out = out;
-    this.framer.end(this.onFrame);
-    this.normalizer.end(out);
+    if (this.finished()) {
+      this.normalizer.end(out, false);
+      return;
+    }
+    const truncated = this.framer.end(this.onFrame);
+    this.normalizer.end(out, truncated);
+  }
+
+  private finished(): boolean {
+    return this.normalizer.finished === true;
   }
 
   private statusError(): InferenceError {

@@ -11,6 +11,38 @@ export function parseEventJson(frame: Frame): unknown {
   }
 }
 
+/** Several JSON values from one SSE event, one complete value on each of its `data:` lines. */
+export class JsonLines {
+  constructor(readonly values: unknown[]) {}
+}
+
+/**
+ * JSON.parse for one event's payload, where a provider may put one complete JSON value
+ * on each of several `data:` lines of one event (Anthropic, Gemini, Vertex AI, as
+ * Elasticsearch reads them): when the whole does not parse but every line does, the
+ * values come back as JsonLines, in order. Anything else malformed is a typed error.
+ */
+export function parseEventJsonLines(frame: Frame): unknown {
+  const data = frame.data;
+  try {
+    return JSON.parse(data);
+  } catch (err) {
+    if (data.indexOf('\n') !== -1) {
+      const values: unknown[] = [];
+      for (const line of data.split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          values.push(JSON.parse(line));
+        } catch {
+          throw malformedEvent(describe(data), err);
+        }
+      }
+      if (values.length > 0) return new JsonLines(values);
+    }
+    throw malformedEvent(describe(data), err);
+  }
+}
+
 /** A short, safe excerpt of bad input for an error message. */
 export function describe(text: string): string {
   const max = 120;
@@ -45,14 +77,22 @@ export function pushUsage(out: DeltaObject[], usage: unknown): void {
   if (isObject(usage)) out.push({ usage });
 }
 
-/** An error the provider reported inside a 200 stream. */
+/**
+ * An error the provider reported inside a 200 stream. The reason is the provider's own
+ * message alone, as Elasticsearch reports it (`provider` is kept for callers' context).
+ */
 export function providerStreamError(provider: string, message: string, status = 500): InferenceError {
   return new InferenceError(
     ErrorType.status,
-    `Received an error response from the [${provider}] inference provider mid-stream. Error message: [${message}]`,
+    message || `The [${provider}] inference provider reported an error without a message`,
     // the status comes from the provider's payload: only an HTTP error status may become ours
     Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500,
   );
+}
+
+/** The reason for an error event whose payload carries no message (`null`, a number, `{}`). */
+export function noMessage(provider: string, data: string): string {
+  return `The [${provider}] inference provider sent an error event without a message: ${describe(data)}`;
 }
 
 /** HTTP status for a provider's error type or code word (rate_limit_error, invalid_request_error, …). */

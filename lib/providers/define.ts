@@ -5,6 +5,8 @@ export interface ProviderDefinition {
   id: string;
   description: string;
   createNormalizer(): EventNormalizer;
+  /** The provider writes bare JSON into its SSE streams (Vertex AI's mid-stream error). */
+  rawJson?: boolean;
   /** Only for a body shape the generic reader does not know. */
   errorMessage?(body: unknown): string | undefined;
 }
@@ -14,6 +16,7 @@ export function defineProvider(def: ProviderDefinition): Provider {
     id: def.id,
     description: def.description,
     createNormalizer: def.createNormalizer,
+    ...(def.rawJson ? { rawJson: true } : {}),
     errorMessage: def.errorMessage ?? genericErrorMessage,
   };
 }

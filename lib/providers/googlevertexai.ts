@@ -1,8 +1,8 @@
 import { incompleteStream } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson } from './common.js';
+import { isObject, JsonLines, parseEventJsonLines } from './common.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
+import { anthropicError, anthropicEvent } from './dialects/anthropic-messages.js';
 import { GeminiStream, geminiError } from './dialects/gemini.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
@@ -20,7 +20,16 @@ class VertexNormalizer implements EventNormalizer {
   private readonly anthropic = { done: false };
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    const json = parseEventJson(frame);
+    const json = parseEventJsonLines(frame);
+    if (json instanceof JsonLines) {
+      for (const value of json.values) this.value(frame, value, out);
+      return;
+    }
+    this.value(frame, json, out);
+  }
+
+  private value(frame: Frame, json: unknown, out: DeltaObject[]): void {
+    if (frame.event === 'error' && !isObject(json)) throw anthropicError(ID, json, frame.data); // whatever its payload
     this.shape ??= shapeOf(json);
     if (this.shape === 'gemini') {
       this.gemini.value(json, out);
@@ -31,12 +40,12 @@ class VertexNormalizer implements EventNormalizer {
     }
   }
 
-  end(out: DeltaObject[]): void {
+  end(out: DeltaObject[], truncated?: boolean): void {
     if (this.shape === 'anthropic') {
       if (!this.anthropic.done) throw incompleteStream(`The [${ID}] stream ended before its message_stop event`);
       return;
     }
-    this.gemini.end(out);
+    this.gemini.end(out, truncated);
   }
 }
 
@@ -54,4 +63,5 @@ export const googlevertexai = defineProvider({
   id: ID,
   description: 'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
   createNormalizer: () => new VertexNormalizer(),
+  rawJson: true,
 });

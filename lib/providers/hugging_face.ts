@@ -14,11 +14,12 @@ const ID = 'hugging_face';
  * TGI's final event (the one with `details` / `generated_text`) or chat's `[DONE]`.
  */
 class HuggingFaceNormalizer implements EventNormalizer {
-  private ended = false;
+  /** TGI's final event or chat's `[DONE]` was read: the rest of the body is not. */
+  finished = false;
 
   frame(frame: Frame, out: DeltaObject[]): void {
     if (isDone(frame.data)) {
-      this.ended = true;
+      this.finished = true;
       return;
     }
     const json = parseEventJson(frame);
@@ -29,14 +30,14 @@ class HuggingFaceNormalizer implements EventNormalizer {
       throw isObject(error) ? openAiStreamError(ID, error) : tgiError(ID, json);
     }
     if (isTgiEvent(json)) {
-      if (tgiEvent(json, out)) this.ended = true;
+      if (tgiEvent(json, out)) this.finished = true;
     } else {
       openAiChunk(json, out);
     }
   }
 
   end(_out: DeltaObject[]): void {
-    if (!this.ended) throw incompleteStream(`The [${ID}] stream ended before its final event`);
+    if (!this.finished) throw incompleteStream(`The [${ID}] stream ended before its final event`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { incompleteStream } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import { isObject, JsonLines, parseEventJsonLines, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
 import type { DeltaObject, EventNormalizer } from '../types.js';
 
 /**
@@ -60,8 +60,15 @@ export class GeminiStream {
     if (isObject(json.usageMetadata)) this.usage = json.usageMetadata;
   }
 
-  end(out: DeltaObject[]): void {
+  /**
+   * Gemini has no end marker: the end of input is the end, unless it came inside an SSE
+   * event before any candidate said `finishReason`, which is a stream cut short.
+   */
+  end(out: DeltaObject[], truncated = false): void {
     if (this.chunks === 0) throw incompleteStream(`The [${this.provider}] stream ended before any response chunk`);
+    if (truncated && this.finishReason === undefined) {
+      throw incompleteStream(`The [${this.provider}] stream ended inside an unterminated event, before a finishReason`);
+    }
     pushFinish(out, this.finishReason);
     pushUsage(out, this.usage);
   }
@@ -75,11 +82,12 @@ export class GeminiNormalizer implements EventNormalizer {
   }
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    this.stream.value(parseEventJson(frame), out);
+    const json = parseEventJsonLines(frame);
+    this.stream.value(json instanceof JsonLines ? json.values : json, out);
   }
 
-  end(out: DeltaObject[]): void {
-    this.stream.end(out);
+  end(out: DeltaObject[], truncated?: boolean): void {
+    this.stream.end(out, truncated);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Frame } from '../../framing/frame.js';
 import {
   genericErrorMessage,
   isObject,
+  noMessage,
   parseEventJson,
   providerStreamError,
   pushFinish,
@@ -32,7 +33,8 @@ export interface OpenAiChatOptions {
  * `content: null`, `choices: []` usage chunks, and an `error` object in place of a chunk.
  */
 export class OpenAiChatNormalizer implements EventNormalizer {
-  private done = false;
+  /** `[DONE]` was read: the rest of the body is not. */
+  finished = false;
   private readonly requireDone: boolean;
   private readonly shape = new ShapeCache('"content":', '"obfuscation":');
 
@@ -43,14 +45,16 @@ export class OpenAiChatNormalizer implements EventNormalizer {
   frame(frame: Frame, out: DeltaObject[]): void {
     if (this.shape.take(frame, out)) return;
     if (isDone(frame.data)) {
-      this.done = true;
+      this.finished = true;
       return;
     }
     const json = parseEventJson(frame);
+    // `event: error` is an error whatever its payload: an object, a string, null, a number.
+    if (frame.event === 'error') throw openAiStreamError(this.options.provider, isObject(json) && isObject(json.error) ? json.error : json, frame.data);
     if (!isObject(json)) return;
-    if (json.error !== undefined && json.error !== null) throw openAiStreamError(this.options.provider, json.error);
+    if (json.error !== undefined && json.error !== null) throw openAiStreamError(this.options.provider, json.error, frame.data);
     // vLLM / Mistral style: the error object in place of the chunk.
-    if (frame.event === 'error' || json.object === 'error') throw openAiStreamError(this.options.provider, json);
+    if (json.object === 'error') throw openAiStreamError(this.options.provider, json, frame.data);
     const before = out.length;
     const finish = openAiChunk(json, out);
     this.shape.observe(frame, out, before);
@@ -60,29 +64,36 @@ export class OpenAiChatNormalizer implements EventNormalizer {
   }
 
   end(_out: DeltaObject[]): void {
-    if (this.requireDone && !this.done) {
+    if (this.requireDone && !this.finished) {
       throw incompleteStream(`The [${this.options.provider}] stream ended before its [DONE] event`);
     }
   }
 }
 
-/** `[DONE]`, compared on the field value (so `data:[DONE]` works too), as openai-node does. */
+/**
+ * The event's whole data is `[DONE]`, compared without case as Elasticsearch does
+ * (`[done]` ends too). `[DONE]x`, `[DONE] ` or `[DONE]` followed by another data line is
+ * not the end marker: it is read as JSON, and fails as such.
+ */
 export function isDone(data: string): boolean {
-  return data.length >= 6 && data.charCodeAt(0) === 0x5b && data.startsWith('[DONE]');
+  if (data.length !== 6 || data.charCodeAt(0) !== 0x5b || data.charCodeAt(5) !== 0x5d) return false;
+  return data === '[DONE]' || data.toUpperCase() === '[DONE]';
 }
 
 /**
- * Delta objects of one chat-completion chunk; only the first choice is the answer.
- * Returns the chunk's finish_reason, if it has one.
+ * Delta objects of one chat-completion chunk; the answer is choice 0, or the only choice
+ * whatever its `index` (some servers number it 1). Returns the chunk's finish_reason, if
+ * it has one.
  */
 export function openAiChunk(json: Json, out: DeltaObject[]): string | undefined {
   let finish: string | undefined;
   const choices = json.choices;
   if (Array.isArray(choices)) {
+    const only = choices.length === 1;
     for (let i = 0; i < choices.length; i++) {
       const choice = choices[i];
       if (!isObject(choice)) continue;
-      if (choice.index !== undefined && choice.index !== 0) continue;
+      if (!only && choice.index !== undefined && choice.index !== 0) continue;
       const delta = choice.delta ?? choice.message;
       if (isObject(delta)) {
         pushReasoning(out, delta.reasoning_content);
@@ -115,12 +126,15 @@ function content(value: unknown, out: DeltaObject[]): void {
   }
 }
 
-/** `{"error":{message,type,code}}`, `{"error":{message,http_status_code}}` or `{"error":"…"}` inside a 200 stream. */
-export function openAiStreamError(provider: string, error: unknown) {
+/**
+ * `{"error":{message,type,code}}`, `{"error":{message,http_status_code}}` or `{"error":"…"}`
+ * inside a 200 stream; `data` is the event's text, quoted when the payload holds no message.
+ */
+export function openAiStreamError(provider: string, error: unknown, data?: string) {
   if (typeof error === 'string') return providerStreamError(provider, error);
-  if (!isObject(error)) return providerStreamError(provider, String(error));
+  if (!isObject(error)) return providerStreamError(provider, noMessage(provider, data ?? String(error)));
   // Mistral puts a validation object in `message`: {"detail":[{"msg"}]}.
-  const message = str(error.message) ?? genericErrorMessage(error.message) ?? JSON.stringify(error);
+  const message = str(error.message) ?? genericErrorMessage(error.message) ?? noMessage(provider, data ?? JSON.stringify(error));
   const status =
     typeof error.http_status_code === 'number'
       ? error.http_status_code
@@ -129,3 +143,4 @@ export function openAiStreamError(provider: string, error: unknown) {
         : statusForErrorWord(error.code, statusForErrorWord(error.type));
   return providerStreamError(provider, message, status);
 }
+
