@@ -23,7 +23,7 @@ const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints F
 `;
 
 function usage(io: CliIo, message: string): number {
-  io.stderr.write(`inference-stream serve: ${message}\n${HELP}`);
+  io.stderr.write(`inference-stream: ${message}\n\n${HELP}`);
   return 2;
 }
 
@@ -84,7 +84,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   try {
     apiKeys = await ApiKeys.load({ file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE });
   } catch (err) {
-    io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+    io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
     return 1;
   }
 
@@ -93,7 +93,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     try {
       registry = await FileRegistry.open(endpointsFile);
     } catch (err) {
-      io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+      io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
       return 1;
     }
   }
@@ -114,7 +114,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       onError: (err, info) => io.stderr.write(`inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`),
     });
   } catch (err) {
-    io.stderr.write(`inference-stream serve: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
+    io.stderr.write(`inference-stream: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
     return 1;
   }
   io.stdout.write(`listening on ${server.url}\n`);

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { incompleteStream, jsonValueTooLarge, malformedEvent, type InferenceError } from '../errors.js';
 import { Carry } from './carry.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
@@ -207,12 +207,12 @@ export class JsonValuesDecoder implements FrameDecoder {
   }
 
   private tooLarge(): InferenceError {
-    return new InferenceError(ErrorType.frame, `Inference provider sent a JSON value larger than the limit of ${this.maxValueBytes} bytes`, 500);
+    return jsonValueTooLarge(this.maxValueBytes);
   }
 }
 
 function parseError(what: string): InferenceError {
-  return new InferenceError(ErrorType.xContentParse, `Failed to parse event from inference provider: ${what}`, 500);
+  return malformedEvent(what);
 }
 
 /** A byte for an error message: printable ASCII as itself, anything else as its code. */

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { eventTooLarge } from '../errors.js';
 import { LineSplitter, utf8Length } from './lines.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
@@ -162,7 +162,7 @@ export class SseDecoder implements FrameDecoder {
     }
     if (this.eventSize > this.maxEventBytes) {
       this.reset();
-      throw new InferenceError(ErrorType.frame, `Inference provider sent an event larger than the limit of ${this.maxEventBytes} bytes`, 500);
+      throw eventTooLarge(this.maxEventBytes);
     }
   }
 

@@ -1,4 +1,5 @@
-import { ErrorType, InferenceError, malformedEvent } from '../errors.js';
+import { errorEventWithoutMessage, malformedEvent } from '../errors.js';
+import { isObject } from '../json.js';
 import type { Frame } from '../framing/frame.js';
 import type { DeltaObject } from './types.js';
 
@@ -50,12 +51,6 @@ export function describe(text: string): string {
   return `[${cut}]`;
 }
 
-export type Json = Record<string, unknown>;
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -77,22 +72,9 @@ export function pushUsage(out: DeltaObject[], usage: unknown): void {
   if (isObject(usage)) out.push({ usage });
 }
 
-/**
- * An error the provider reported inside a 200 stream. The reason is the provider's own
- * message alone, as Elasticsearch reports it (`provider` is kept for callers' context).
- */
-export function providerStreamError(provider: string, message: string, status = 500): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    message || `The [${provider}] inference provider reported an error without a message`,
-    // the status comes from the provider's payload: only an HTTP error status may become ours
-    Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500,
-  );
-}
-
 /** The reason for an error event whose payload carries no message (`null`, a number, `{}`). */
 export function noMessage(provider: string, data: string): string {
-  return `The [${provider}] inference provider sent an error event without a message: ${describe(data)}`;
+  return errorEventWithoutMessage(provider, describe(data));
 }
 
 /** HTTP status for a provider's error type or code word (rate_limit_error, invalid_request_error, …). */

@@ -1,17 +1,18 @@
 import type { Frame } from '../framing/frame.js';
 import { FramingStream } from '../framing/transforms.js';
 import { OrderedErrorTransform } from '../streams/ordered-error-transform.js';
-import { getProvider } from './index.js';
-import type { DeltaObject, EventNormalizer, Provider } from './types.js';
+import { resolveReader, type ProviderId } from './index.js';
+import type { DeltaObject, EventNormalizer, ResponseReader } from './types.js';
 
 /** Frames in (from any framing stage), delta objects out, for one provider. */
 export class NormalizeStream extends OrderedErrorTransform<Frame, DeltaObject> {
   private readonly normalizer: EventNormalizer;
   private framing: FramingStream | null = null;
 
-  constructor(provider: string | Provider, options: { highWaterMark?: number } = {}) {
+  /** Throws for an unknown provider id, naming the known ones. */
+  constructor(provider: ProviderId | ResponseReader, options: { highWaterMark?: number } = {}) {
     super({ objectMode: true, highWaterMark: options.highWaterMark ?? 16 });
-    this.normalizer = getProvider(provider).createNormalizer();
+    this.normalizer = resolveReader(provider).createNormalizer();
     // Piped from a framing stage: its end-of-input truncation report reaches the provider.
     this.on('pipe', (source: unknown) => {
       if (source instanceof FramingStream) this.framing = source;
@@ -28,6 +29,7 @@ export class NormalizeStream extends OrderedErrorTransform<Frame, DeltaObject> {
   }
 }
 
-export function normalize(provider: string | Provider, options?: { highWaterMark?: number }): NormalizeStream {
+/** Frames in, delta objects out: `new NormalizeStream(provider, options)`. */
+export function normalize(provider: ProviderId | ResponseReader, options?: { highWaterMark?: number }): NormalizeStream {
   return new NormalizeStream(provider, options);
 }

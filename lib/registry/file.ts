@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { ErrorType, InferenceError } from '../errors.js';
+import { endpointFileUnreadable, endpointFileUnwritable, invalidEndpointFile } from '../errors.js';
+import { isObject } from '../json.js';
 import { MemoryRegistry } from './memory.js';
 import type { StoredEndpoint } from './types.js';
 
@@ -31,7 +32,7 @@ export class FileRegistry extends MemoryRegistry {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, []);
-      throw new InferenceError(ErrorType.illegalState, `Cannot read endpoint file [${path}]: ${(err as Error).message}`, 500);
+      throw endpointFileUnreadable(path, err);
     }
     return new FileRegistry(path, parseEndpointFile(path, text));
   }
@@ -56,7 +57,7 @@ export class FileRegistry extends MemoryRegistry {
       await this.save();
     } catch (err) {
       undo();
-      throw new InferenceError(ErrorType.illegalState, `Cannot write endpoint file [${this.path}]: ${(err as Error).message}`, 500, { cause: err });
+      throw endpointFileUnwritable(this.path, err);
     }
   }
 
@@ -75,8 +76,7 @@ export class FileRegistry extends MemoryRegistry {
 }
 
 function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
-  const fail = (why: string) =>
-    new InferenceError(ErrorType.illegalState, `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`, 500);
+  const fail = (why: string) => invalidEndpointFile(path, why);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -94,10 +94,6 @@ function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
     }
   }
   return file.endpoints;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ErrorType, InferenceError } from '../errors.js';
+import { bodyTooLarge, contentParseError, unsupportedMediaType } from '../errors.js';
 
 const JSON_TYPE = /^application\/(?:json|vnd\.elasticsearch\+json)\s*(?:;|$)/i;
 
@@ -18,13 +18,13 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     size += chunk.length;
     if (size > maxBytes) {
       req.resume();
-      throw new InferenceError('content_too_long_exception', `Request body is too large: more than [${maxBytes}] bytes`, 413);
+      throw bodyTooLarge(maxBytes);
     }
     chunks.push(chunk);
   }
   if (size === 0) return undefined;
   if (type !== undefined && !JSON_TYPE.test(type)) {
-    throw new InferenceError('media_type_header_exception', `Content-Type header [${type}] is not supported`, 406);
+    throw unsupportedMediaType(type);
   }
   return parseJson(Buffer.concat(chunks, size).toString('utf8'));
 }
@@ -34,10 +34,6 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InferenceError(ErrorType.xContentParse, `Failed to parse request body: ${(err as Error).message}`, 400);
+    throw contentParseError(`Failed to parse request body: ${(err as Error).message}`);
   }
-}
-
-export function bodyRequired(): InferenceError {
-  return new InferenceError(ErrorType.parse, 'request body is required', 400);
 }

@@ -1,50 +1,32 @@
-import { getService, serviceIds } from '../providers/client/services.js';
-import { ErrorType, InferenceError } from '../errors.js';
+import { getProvider, isProviderId, providerIds } from '../providers/index.js';
+import { badRequest, bodyRequired, endpointExists, endpointNotFound, invalidInferenceId, unknownTaskType, validationFailed } from '../errors.js';
+import { isObject } from '../json.js';
 import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
 import { TASK_TYPES } from './routes.js';
 
 const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 
-function badRequest(reason: string, type: string = ErrorType.status): InferenceError {
-  return new InferenceError(type, reason, 400);
-}
-
-export function notFound(id: string): InferenceError {
-  return new InferenceError(ErrorType.notFound, `Inference endpoint not found [${id}]`, 404);
-}
-
-export function unknownTaskType(taskType: string): InferenceError {
-  return badRequest(`Unknown task_type [${taskType}]`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. */
 export async function putEndpoint(registry: EndpointRegistry, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<Record<string, unknown>> {
-  if (!isObject(body)) throw badRequest('request body is required', ErrorType.parse);
+  if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
     if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
   }
   if (!VALID_ID.test(inferenceId)) {
-    throw badRequest(
-      `Validation Failed: 1: Invalid inference_id; '${inferenceId}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;`,
-      ErrorType.validation,
-    );
+    throw invalidInferenceId(inferenceId);
   }
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
   if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
-  if (typeof service !== 'string' || !getService(service)) {
-    throw badRequest(`Unknown service [${String(service)}]; known services: [${serviceIds().join(', ')}]`);
+  if (!isProviderId(service)) {
+    throw badRequest(`Unknown service [${String(service)}]; known services: [${providerIds().join(', ')}]`);
   }
   const serviceSettings = body.service_settings ?? {};
   const taskSettings = body.task_settings ?? {};
   if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
   if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
-  const definition = getService(service)!;
+  const definition = getProvider(service);
   const problems: string[] = [];
   for (const key of definition.required) {
     const v = serviceSettings[key];
@@ -61,7 +43,7 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
     }
   }
   if (problems.length > 0) {
-    throw badRequest(`Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`, ErrorType.validation);
+    throw validationFailed(problems);
   }
   const endpoint: StoredEndpoint = {
     inference_id: inferenceId,
@@ -71,7 +53,7 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
     task_settings: { ...taskSettings },
   };
   if (!(await registry.put(endpoint))) {
-    throw new InferenceError(ErrorType.alreadyExists, `Inference endpoint [${inferenceId}] already exists`, 400);
+    throw endpointExists(inferenceId);
   }
   return publicEndpoint(endpoint);
 }
@@ -104,15 +86,15 @@ export async function getEndpoints(registry: EndpointRegistry, taskType: string 
     return { endpoints: matching.map(publicEndpoint) };
   }
   const endpoint = await registry.get(inferenceId);
-  if (!endpoint) throw notFound(inferenceId);
+  if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);
   return { endpoints: [publicEndpoint(endpoint)] };
 }
 
 export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string): Promise<unknown> {
   const endpoint = await registry.get(inferenceId);
-  if (!endpoint) throw notFound(inferenceId);
+  if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);
-  if (!(await registry.delete(inferenceId))) throw notFound(inferenceId);
+  if (!(await registry.delete(inferenceId))) throw endpointNotFound(inferenceId);
   return { acknowledged: true, pipelines: [], indexes: [] };
 }

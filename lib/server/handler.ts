@@ -1,19 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProviderClient, type ProviderClientOptions } from '../providers/client/client.js';
-import { InferenceError, toInferenceError } from '../errors.js';
+import { ProviderClient, type ProviderClientOptions } from '../providers/transport.js';
+import { bodyRequired, methodNotAllowed, noHandler, SecurityError, toInferenceError, unknownTaskType, type InferenceError } from '../errors.js';
 import type { DeltaObject } from '../providers/types.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import type { EndpointRegistry } from '../registry/types.js';
-import { bodyRequired, readJsonBody } from './body.js';
-import { deleteEndpoint, getEndpoints, putEndpoint, unknownTaskType } from './endpoints.js';
+import { readJsonBody } from './body.js';
+import { deleteEndpoint, getEndpoints, putEndpoint } from './endpoints.js';
 import { runInference } from './inference.js';
 import { parseInferenceBody } from './inference-request.js';
 import { jsonTypeFor, sendJson, sendJsonError, type ResponseContext } from './respond.js';
 import { matchRoute, TASK_TYPES, type Route } from './routes.js';
 import { parseTimeValue } from './time.js';
-import { checkAccess, SecurityError, securityErrorBody, securityHeaders } from './access.js';
+import { checkAccess, securityErrorBody, securityHeaders } from './access.js';
 import { type ApiKeys } from './api-keys.js';
-import { newEndpointError, resolveLimits, type Limits } from './limits.js';
+import { checkNewEndpoint, resolveLimits, type Limits } from './limits.js';
 import { StreamSlots } from './slots.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { StreamTracker } from './shutdown.js';
@@ -84,22 +84,24 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     const ctx: ResponseContext = { productHeader, jsonType: jsonTypeFor(req), bom };
     const method = (req.method ?? 'GET').toUpperCase();
     // Authentication comes first, as in Elasticsearch: nothing else is revealed or done without a key.
-    const access = checkAccess(apiKeys, req.headers.authorization, method, raw);
-    if (access instanceof SecurityError) {
+    try {
+      checkAccess(apiKeys, req.headers.authorization, method, raw);
+    } catch (err) {
+      if (!(err instanceof SecurityError)) throw err;
       req.resume();
-      options.onError?.(access, {});
-      return sendJson(res, ctx, access.status, securityErrorBody(access), securityHeaders(access));
+      options.onError?.(err, {});
+      return sendJson(res, ctx, err.status, securityErrorBody(err), securityHeaders(err));
     }
     if (matched === null || matched === 'not_found') {
       req.resume();
-      return sendJsonError(res, ctx, new InferenceError('no_handler_found_exception', `no handler found for uri [${url.pathname}] and method [${method}]`, 404));
+      return sendJsonError(res, ctx, noHandler(url.pathname, method));
     }
     if (!matched.allowed.includes(method)) {
       req.resume();
       return sendJsonError(
         res,
         ctx,
-        new InferenceError('method_not_allowed_exception', `Incorrect HTTP method for uri [${url.pathname}] and method [${method}], allowed: [${matched.allowed.join(', ')}]`, 405),
+        methodNotAllowed(url.pathname, method, matched.allowed),
         { allow: matched.allowed.join(', ') },
       );
     }
@@ -132,8 +134,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
       const body = await readJsonBody(req, maxBodyBytes);
       if (body === undefined) throw bodyRequired();
       const exists = (await registry.get(route.inferenceId)) !== undefined;
-      const refused = newEndpointError(route.inferenceId, exists, exists ? 0 : (await registry.list()).length, limits);
-      if (refused) throw refused;
+      checkNewEndpoint(route.inferenceId, exists, exists ? 0 : (await registry.list()).length, limits);
       return sendJson(res, ctx, 200, await putEndpoint(registry, route.taskType, route.inferenceId, body));
     }
     // POST: inference, streaming or not. Parse errors are plain JSON, as in Elasticsearch.

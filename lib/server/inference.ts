@@ -1,21 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ProviderClient, UpstreamResponse } from '../providers/client/client.js';
-import { ErrorType, InferenceError, toInferenceError } from '../errors.js';
+import type { ProviderClient, UpstreamResponse } from '../providers/transport.js';
+import { answerTooLarge, badRequest, endpointNotFound, hookFailed, readFailed, shuttingDown, toInferenceError, type InferenceError } from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { EndpointRegistry, StoredEndpoint } from '../registry/types.js';
-import { safeMessage } from '../providers/client/auth.js';
-import { notFound } from './endpoints.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
 import { sendEventStream, sendJson, sendJsonError, sendSseError, startEventStream, type ResponseContext } from './respond.js';
 import type { Limits } from './limits.js';
 import type { StreamSlots } from './slots.js';
-import { answerTooLarge } from './limits.js';
 import { watchUpstream } from './watchdog.js';
 import { callUpstream, guardStream } from './upstream.js';
-import { shuttingDown, type StreamTracker } from './shutdown.js';
+import type { StreamTracker } from './shutdown.js';
 import { type RetryPolicy } from './retry.js';
 import { redactError, secretsOf } from './redact.js';
 
@@ -47,23 +44,15 @@ export interface InferenceCall {
 async function prepare(options: InferenceRunOptions, call: InferenceCall): Promise<{ endpoint: StoredEndpoint; input: string }> {
   const inputs = validateInput(call.body.input);
   const endpoint = await options.registry.get(call.inferenceId);
-  if (!endpoint) throw notFound(call.inferenceId);
+  if (!endpoint) throw endpointNotFound(call.inferenceId);
   if (call.taskType !== null && call.taskType !== 'any' && call.taskType !== endpoint.task_type) {
-    throw new InferenceError(
-      ErrorType.status,
-      `Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`,
-      400,
-    );
+    throw badRequest(`Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`);
   }
   if (endpoint.task_type !== 'completion') {
     if (call.stream) {
-      throw new InferenceError(
-        ErrorType.status,
-        `Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`,
-        405,
-      );
+      throw badRequest(`Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`, 405);
     }
-    throw new InferenceError(ErrorType.status, `Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`, 400);
+    throw badRequest(`Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`);
   }
   return { endpoint, input: singleInput(inputs, endpoint.task_type) };
 }
@@ -114,18 +103,17 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
   }
   const onDelta = options.onDelta;
   const info = { inferenceId: endpoint.inference_id, service: endpoint.service };
-  const deltaHook = onDelta ? (d: DeltaObject) => onDelta(d, info) : undefined;
+  const deltaHook = onDelta
+    ? (d: DeltaObject) => {
+        try {
+          onDelta(d, info);
+        } catch (err) {
+          throw hookFailed('onDelta', err);
+        }
+      }
+    : undefined;
   if (call.stream) streamAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
   else await collectAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
-}
-
-function upstreamReadError(endpoint: StoredEndpoint, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Failed to read the response from inference entity id [${endpoint.inference_id}]: ${safeMessage(err)}`,
-    500,
-    { cause: err },
-  );
 }
 
 /**
@@ -145,7 +133,7 @@ function streamAnswer(
 ): void {
   const body = upstream.body as Readable;
   const ok = upstream.status >= 200 && upstream.status < 300;
-  const events = completionStream(endpoint.service, {
+  const events = completionStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
     inferenceId: endpoint.inference_id,
@@ -159,7 +147,7 @@ function streamAnswer(
   res.once('close', untrack);
   let clientGone = false;
   body.on('error', (err) => {
-    if (!clientGone) events.fail(upstreamReadError(endpoint, err));
+    if (!clientGone) events.fail(readFailed(endpoint.inference_id, err));
   });
   body.pipe(events);
   // provider timeouts end the stream; a client that stopped reading is let go after the idle timeout
@@ -224,7 +212,7 @@ async function collectAnswer(
     if (!res.writableFinished) body.destroy();
   };
   res.once('close', onClose);
-  const deltas = deltaStream(endpoint.service, {
+  const deltas = deltaStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
     inferenceId: endpoint.inference_id,
@@ -233,7 +221,7 @@ async function collectAnswer(
   let result = '';
   let readFailure: InferenceError | null = null;
   body.on('error', (err) => {
-    readFailure ??= upstreamReadError(endpoint, err);
+    readFailure ??= readFailed(endpoint.inference_id, err);
     deltas.destroy(readFailure);
   });
   body.pipe(deltas);

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { errorBody, headersTooLarge, inferenceIdTooLong, invalidInferenceId, invalidOption, tooManyEndpoints, unparsableHttp } from '../errors.js';
 
 /** Every limit the server enforces. All sizes in bytes, all times in milliseconds; 0 means no limit for times. */
 export interface Limits {
@@ -42,92 +42,33 @@ export function resolveLimits(given: Partial<Limits> = {}): Limits {
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(given) as [keyof Limits, unknown][]) {
     if (value === undefined) continue;
-    if (!(key in DEFAULT_LIMITS)) throw new InferenceError(ErrorType.illegalArgument, `Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`, 400);
+    if (!(key in DEFAULT_LIMITS)) throw invalidOption(`Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`);
     const isTime = key.endsWith('Ms');
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!isTime && value === 0)) {
-      throw new InferenceError(ErrorType.illegalArgument, `Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`, 400);
+      throw invalidOption(`Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`);
     }
     limits[key] = value;
   }
   return limits;
 }
 
-/** `30s`, `1.5s`, `250ms`, `10m`: how Elasticsearch prints a time value. */
-export function formatDuration(ms: number): string {
-  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
-export function bodyTooLarge(maxBytes: number): InferenceError {
-  return new InferenceError('content_too_long_exception', `Request body is too large: more than [${maxBytes}] bytes`, 413);
-}
-
-export function headersTooLarge(maxBytes: number): InferenceError {
-  return new InferenceError('too_long_http_header_exception', `HTTP header is larger than [${maxBytes}] bytes`, 431);
-}
-
-export function tooManyStreams(max: number): InferenceError {
-  return new InferenceError(
-    ErrorType.tooManyRequests,
-    `rejected execution of inference stream: [${max}] streams are already open, the most this server allows at once; retry later`,
-    429,
-  );
-}
-
-export function firstByteTimeout(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `Timed out after [${formatDuration(ms)}] waiting for the first byte of the inference provider's response body`, 408);
-}
-
-export function idleTimeout(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `The inference provider sent nothing for [${formatDuration(ms)}]; the stream was ended`, 408);
-}
-
-export function streamTooLong(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `The stream reached its maximum duration of [${formatDuration(ms)}] and was ended`, 408);
-}
-
-export function answerTooLarge(inferenceId: string, max: number): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `The answer from inference entity id [${inferenceId}] is longer than [${max}] characters, the most a non-streaming request collects; use _stream`,
-    500,
-  );
-}
-
-export function tooManyEndpoints(max: number): InferenceError {
-  return new InferenceError(ErrorType.status, `Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`, 400);
-}
-
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 
-/** Elasticsearch's inference id rules (MlStrings) with the length limit; null when the id is fine. */
-export function inferenceIdError(id: string, maxLength: number): InferenceError | null {
-  if (id.length > maxLength) {
-    return new InferenceError(ErrorType.validation, `Validation Failed: 1: Invalid inference_id; '${id.slice(0, maxLength)}…' cannot contain more than ${maxLength} characters.;`, 400);
-  }
-  if (!VALID_ID.test(id)) {
-    return new InferenceError(
-      ErrorType.validation,
-      `Validation Failed: 1: Invalid inference_id; '${id}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;`,
-      400,
-    );
-  }
-  return null;
+/** Elasticsearch's inference id rules (MlStrings) with the length limit; throws when the id breaks them. */
+export function checkInferenceId(id: string, maxLength: number): void {
+  if (id.length > maxLength) throw inferenceIdTooLong(id, maxLength);
+  if (!VALID_ID.test(id)) throw invalidInferenceId(id);
 }
 
-/** Whether one more endpoint may be stored; null when it may. */
-export function endpointCountError(current: number, max: number): InferenceError | null {
-  return current >= max ? tooManyEndpoints(max) : null;
+/** Throws when no more endpoint may be stored. */
+export function checkEndpointCount(current: number, max: number): void {
+  if (current >= max) throw tooManyEndpoints(max);
 }
 
 /** The raw HTTP answer to a request Node refused to parse (oversized head: 431, else 400), in Elasticsearch's JSON. */
 export function clientErrorResponse(code: string | undefined, maxHeaderBytes: number): string {
-  const err =
-    code === 'HPE_HEADER_OVERFLOW'
-      ? headersTooLarge(maxHeaderBytes)
-      : new InferenceError('illegal_argument_exception', 'The request could not be parsed as HTTP', 400);
-  const body = JSON.stringify({ error: { root_cause: [{ type: err.type, reason: err.reason }], type: err.type, reason: err.reason }, status: err.status });
+  const err = code === 'HPE_HEADER_OVERFLOW' ? headersTooLarge(maxHeaderBytes) : unparsableHttp();
+  const body = JSON.stringify(errorBody(err));
   const phrase = err.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
   return (
     `HTTP/1.1 ${err.status} ${phrase}\r\nContent-Type: application/json\r\nX-Elastic-Product: Elasticsearch\r\n` +
@@ -135,8 +76,8 @@ export function clientErrorResponse(code: string | undefined, maxHeaderBytes: nu
   );
 }
 
-/** Whether endpoint `id` may be stored in a registry that holds `count` endpoints (replacing one is always allowed). */
-export function newEndpointError(id: string, exists: boolean, count: number, limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>): InferenceError | null {
-  if (id.length > limits.maxIdLength) return inferenceIdError(id, limits.maxIdLength);
-  return exists ? null : endpointCountError(count, limits.maxEndpoints);
+/** Throws unless endpoint `id` may be stored in a registry that holds `count` endpoints (replacing one is always allowed). */
+export function checkNewEndpoint(id: string, exists: boolean, count: number, limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>): void {
+  if (id.length > limits.maxIdLength) throw inferenceIdTooLong(id, limits.maxIdLength);
+  if (!exists) checkEndpointCount(count, limits.maxEndpoints);
 }

@@ -1,4 +1,4 @@
-import { InferenceError } from '../errors.js';
+import type { InferenceError } from '../errors.js';
 import { isSecretSetting, type StoredEndpoint } from '../registry/types.js';
 
 const SHORTEST_SECRET = 6; // shorter values would redact ordinary words
@@ -44,6 +44,5 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 /** The error with secrets removed from its reason (a new error, or the same one when clean). */
 export function redactError(err: InferenceError, secrets: readonly string[]): InferenceError {
-  const reason = redact(err.reason, secrets);
-  return reason === err.reason ? err : new InferenceError(err.type, reason, err.status);
+  return err.withReason(redact(err.reason, secrets));
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeSharedAgent } from '../providers/client/agent.js';
+import { closeSharedAgent } from '../providers/transport.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import type { EndpointRegistry } from '../registry/types.js';
 import { startDemoProvider, type DemoProvider } from './demo-provider.js';

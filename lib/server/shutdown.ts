@@ -1,13 +1,9 @@
 import type { Server } from 'node:http';
-import { InferenceError } from '../errors.js';
+import { shuttingDown, type InferenceError } from '../errors.js';
 
 /** How an open stream is ended from outside: with an `event: error` carrying `err`. */
 export interface OpenStream {
   end(err: InferenceError): void;
-}
-
-export function shuttingDown(): InferenceError {
-  return new InferenceError('node_closed_exception', 'The server is shutting down; the stream was ended before the provider finished', 503);
 }
 
 /**

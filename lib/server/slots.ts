@@ -1,9 +1,8 @@
-import { tooManyStreams } from './limits.js';
-import type { InferenceError } from '../errors.js';
+import { tooManyStreams } from '../errors.js';
 
 /**
- * Counts open streams. `acquire` either returns a release function (idempotent: calling it
- * twice frees one slot only) or the 429 to answer with before any provider is called.
+ * Counts open streams. `acquire` returns a release function (idempotent: calling it twice
+ * frees one slot only), or throws the 429 to answer with before any provider is called.
  */
 export class StreamSlots {
   private open = 0;
@@ -13,8 +12,8 @@ export class StreamSlots {
     return this.open;
   }
 
-  acquire(): (() => void) | InferenceError {
-    if (this.open >= this.max) return tooManyStreams(this.max);
+  acquire(): () => void {
+    if (this.open >= this.max) throw tooManyStreams(this.max);
     this.open++;
     let released = false;
     return () => {

@@ -23,7 +23,6 @@ export async function callUpstream<T extends UpstreamLike>(
   options: { slots?: StreamSlots | undefined; retry?: RetryPolicy | undefined; signal?: AbortSignal; deadline?: number },
 ): Promise<{ upstream: T; release: () => void }> {
   const release = options.slots ? options.slots.acquire() : () => {};
-  if (typeof release !== 'function') throw release;
   try {
     const upstream = await withRetry(
       async () => {

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LIMITS, clientErrorResponse, endpointCountError, formatDuration, inferenceIdError, resolveLimits, tooManyStreams, bodyTooLarge } from '../../lib/server/limits.js';
+import { DEFAULT_LIMITS, checkEndpointCount, checkInferenceId, clientErrorResponse, resolveLimits } from '../../lib/server/limits.js';
+import { bodyTooLarge, formatDuration, InferenceError, tooManyStreams } from '../../lib/errors.js';
 import { StreamSlots } from '../../lib/server/slots.js';
 
 describe('limits', () => {
@@ -24,17 +25,21 @@ describe('limits', () => {
   });
 
   test('inference ids: syntax and length', () => {
-    assert.equal(inferenceIdError('my-endpoint_1', 64), null);
-    assert.equal(inferenceIdError('a'.repeat(64), 64), null);
-    const long = inferenceIdError('a'.repeat(65), 64);
-    assert.ok(long && long.status === 400 && /cannot contain more than 64 characters/.test(long.reason));
-    assert.ok(long.reason.length < 200, 'a huge id is not echoed whole');
-    for (const bad of ['-a', 'a-', 'A', 'a b', '', 'é', '_all']) assert.equal(inferenceIdError(bad, 64)?.type, 'action_request_validation_exception', bad);
+    checkInferenceId('my-endpoint_1', 64);
+    checkInferenceId('a'.repeat(64), 64);
+    assert.throws(
+      () => checkInferenceId('a'.repeat(65), 64),
+      (long: InferenceError) => long.status === 400 && /cannot contain more than 64 characters/.test(long.reason) && long.reason.length < 200,
+      'a huge id is refused and not echoed whole',
+    );
+    for (const bad of ['-a', 'a-', 'A', 'a b', '', 'é', '_all']) {
+      assert.throws(() => checkInferenceId(bad, 64), { type: 'action_request_validation_exception' }, bad);
+    }
   });
 
   test('endpoint count', () => {
-    assert.equal(endpointCountError(9, 10), null);
-    assert.match(endpointCountError(10, 10)!.reason, /limit of \[10\] endpoints/);
+    checkEndpointCount(9, 10);
+    assert.throws(() => checkEndpointCount(10, 10), /limit of \[10\] endpoints/);
   });
 
   test('stream slots: 429 when full, release is idempotent', () => {
@@ -43,10 +48,9 @@ describe('limits', () => {
     const b = slots.acquire();
     assert.equal(typeof a, 'function');
     assert.equal(typeof b, 'function');
-    const c = slots.acquire();
-    assert.ok(typeof c !== 'function' && c.status === 429);
-    (a as () => void)();
-    (a as () => void)();
+    assert.throws(() => slots.acquire(), { status: 429 });
+    a();
+    a();
     assert.equal(slots.inUse, 1);
     assert.equal(typeof slots.acquire(), 'function');
     assert.equal(slots.inUse, 2);

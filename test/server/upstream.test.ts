@@ -13,7 +13,7 @@ describe('callUpstream', () => {
     let calls = 0;
     await assert.rejects(callUpstream(async () => (calls++, answer(200)), { slots }), (err: { status: number; type: string }) => err.status === 429 && err.type === 'es_rejected_execution_exception');
     assert.equal(calls, 0);
-    (held as () => void)();
+    held();
     const { release } = await callUpstream(async () => (calls++, answer(200)), { slots });
     assert.equal(slots.inUse, 1, 'the slot is held for the whole answer');
     release();

@@ -1,0 +1,133 @@
+import type { Readable } from 'node:stream';
+import type { Agent, Dispatcher } from 'undici';
+import { InferenceError, providerTimeout, requestCancelled, sendFailed, unknownProvider } from '../errors.js';
+import type { StoredEndpoint } from '../registry/types.js';
+import { getProvider, isProviderId, providerIds, type ProviderId } from './index.js';
+import type { Provider, ProviderRequest, RequestContext } from './types.js';
+import { undici } from './undici.js';
+
+let shared: Agent | null = null;
+
+/**
+ * Each open stream holds one provider connection for its whole length, so the per-origin
+ * connection cap is the number of streams a provider can serve at once: at 128 the
+ * 1,000-stream load benchmark queued most streams for seconds. The concurrent-stream limit
+ * is what bounds load; this only has to stay above it.
+ */
+const CONNECTIONS_PER_ORIGIN = 4096;
+
+/** The one keep-alive undici Agent every provider call goes through (created on first use). */
+export function sharedAgent(): Dispatcher {
+  shared ??= new (undici().Agent)({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
+  return shared;
+}
+
+/** Closes the shared Agent (e.g. on shutdown); a later call creates a new one. */
+export async function closeSharedAgent(): Promise<void> {
+  const agent = shared;
+  shared = null;
+  if (agent) await agent.close();
+}
+
+/** The provider's answer once its headers are in; the body is not read yet. */
+export interface UpstreamResponse {
+  /** The provider that was called: its reader decodes the body. */
+  provider: Provider<ProviderId>;
+  status: number;
+  contentType: string | undefined;
+  /** undici's body stream: destroying it closes the provider connection. */
+  body: Readable;
+  /** The provider's `Retry-After`, for the retry policy. */
+  retryAfter?: string | undefined;
+}
+
+/** Per-call options of {@link ProviderClient.call}. */
+export interface ProviderCallOptions {
+  /** Aborts the call at any point (a client that went away). */
+  signal?: AbortSignal;
+  /** Most milliseconds to wait for the provider's response headers. Default 30 s. */
+  headersTimeoutMs?: number;
+  /** Most milliseconds between two body reads once streaming. Default 300 s. */
+  bodyTimeoutMs?: number;
+}
+
+/** Options of a {@link ProviderClient}: the dispatcher and credential overrides. */
+export interface ProviderClientOptions extends Partial<Omit<RequestContext, 'dispatcher' | 'cache'>> {
+  /** Default: one shared keep-alive undici Agent. */
+  dispatcher?: Dispatcher;
+}
+
+/**
+ * Sends the request Elasticsearch would send for a `completion` on an endpoint, through
+ * undici, and hands back status, content type and the unread body. Credentials made per
+ * request (Google tokens, IBM IAM tokens) are cached for the client's life.
+ */
+export class ProviderClient {
+  readonly dispatcher: Dispatcher;
+  private readonly context: RequestContext;
+
+  constructor(options: ProviderClientOptions = {}) {
+    this.dispatcher = options.dispatcher ?? sharedAgent();
+    this.context = { ...options, dispatcher: this.dispatcher, cache: new Map() };
+  }
+
+  /** The provider of an endpoint's `service`; throws naming the known ids for any other. */
+  static providerFor(endpoint: StoredEndpoint): Provider<ProviderId> {
+    if (!isProviderId(endpoint.service)) throw unknownProvider(endpoint.service, providerIds());
+    return getProvider(endpoint.service);
+  }
+
+  /** The provider request for one input (URL, headers with credentials, body). */
+  async build(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}): Promise<ProviderRequest> {
+    const provider = ProviderClient.providerFor(endpoint);
+    return provider.request({ endpoint, input, taskSettings: { ...endpoint.task_settings, ...taskSettings } }, this.context);
+  }
+
+  /** Sends the request; resolves once the provider's headers are in. Throws an InferenceError when it cannot. */
+  async call(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}, options: ProviderCallOptions = {}): Promise<UpstreamResponse> {
+    const provider = ProviderClient.providerFor(endpoint);
+    const timeoutMs = options.headersTimeoutMs ?? 30_000;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    // setTimeout cannot wait longer than ~24.8 days: anything longer (or -1 → Infinity) is no limit.
+    const timer =
+      timeoutMs <= 2_147_483_647
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort(providerTimeout(timeoutMs));
+          }, timeoutMs)
+        : undefined;
+    try {
+      const req = await this.build(endpoint, input, taskSettings);
+      const res = await undici().request(req.url, {
+        dispatcher: this.dispatcher,
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+        signal: controller.signal,
+        bodyTimeout: options.bodyTimeoutMs ?? 300_000,
+        headersTimeout: 0, // bounded by the timer above, which also covers connecting
+      });
+      const type = res.headers['content-type'];
+      const retryAfter = res.headers['retry-after'];
+      return {
+        provider,
+        status: res.statusCode,
+        contentType: Array.isArray(type) ? type[0] : type,
+        body: res.body,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      };
+    } catch (err) {
+      if (timedOut) throw providerTimeout(timeoutMs);
+      if (err instanceof InferenceError) throw err;
+      if (controller.signal.aborted) throw requestCancelled();
+      throw sendFailed(endpoint.inference_id, err);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
