@@ -42,4 +42,5 @@ export interface FramingOptions {
   rawJson?: boolean;
 }
 
+/** The default largest event, line, JSON value or AWS frame a framing accepts (32 MiB). */
 export const DEFAULT_MAX_FRAME_BYTES = 32 * 1024 * 1024;

@@ -137,6 +137,7 @@ function startInput(input: unknown): string | undefined {
   return JSON.stringify(input);
 }
 
+/** An Anthropic `error` event (`{type, message}`, or any other payload) as an error, with the status Elasticsearch gives its type. */
 export function anthropicError(provider: string, error: unknown, data?: string) {
   if (typeof error === 'string') return providerStreamError(provider, error);
   if (!isObject(error)) return providerStreamError(provider, noMessage(provider, data ?? String(error)));
