@@ -1,8 +1,11 @@
 import type { Logger } from '../server/observe.js';
 import { escapeControl } from '../server/observe.js';
 
+/** `--log-level` values, pino's levels plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `--log-format`: JSON lines, or a terminal rendering of them. */
 export type LogFormat = 'json' | 'pretty';
 
 /** A pino logger as the server uses it, plus a synchronous flush for the last lines before exit. */
