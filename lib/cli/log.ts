@@ -40,7 +40,7 @@ export function prettyLine(line: string): string {
   const parts = [t, levelName.padEnd(5), escapeControl(String(msg ?? ''))];
   for (const [k, v] of Object.entries(rest)) {
     const text = typeof v === 'string' ? v : JSON.stringify(v);
-    parts.push(`${escapeControl(k)}=${/\s/.test(text) || text === '' ? JSON.stringify(text) : escapeControl(text)}`);
+    parts.push(`${escapeControl(k)}=${escapeControl(/\s/.test(text) || text === '' ? JSON.stringify(text) : text)}`);
   }
   return parts.join(' ') + '\n';
 }
