@@ -72,7 +72,17 @@ export async function createLogger(options: {
       level: options.level,
       base: { pid: process.pid, ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label: string) => ({ level: label }) },
+      formatters: {
+        level: (label: string) => ({ level: label }),
+        // JSON escapes C0 controls; DEL, C1 and U+2028/2029 it leaves raw: every top-level string value gets them escaped too
+        log: (fields: Record<string, unknown>) => {
+          for (const k of Object.keys(fields)) {
+            const v = fields[k];
+            if (typeof v === 'string') fields[k] = escapeControl(v);
+          }
+          return fields;
+        },
+      },
     },
     destination as never,
   );
