@@ -1,12 +1,6 @@
 import { incompleteStream } from '../errors.js';
 import { LineSplitter } from './lines.js';
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  type FrameDecoder,
-  type FrameSink,
-  type FrameTemplate,
-  type FramingOptions,
-} from './frame.js';
+import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FrameTemplate, type FramingOptions } from './frame.js';
 
 const LINE: FrameTemplate = { head: '', end: '\n' };
 
@@ -45,13 +39,14 @@ export class NdjsonDecoder implements FrameDecoder {
     return i === -1 ? -1 : i + 1;
   }
 
-  end(sink: FrameSink): void {
+  end(sink: FrameSink): boolean {
     this.sink = sink;
     const last = this.lines.end();
-    if (last === undefined || isBlank(last, 0, last.length)) return;
+    if (last === undefined || isBlank(last, 0, last.length)) return false;
     // A last line without newline counts when it is whole; cut off inside, it is truncation, not bad JSON.
     if (!isJson(last)) throw incompleteStream('The inference provider stream ended inside an unterminated line');
     this.onLine(last, 0, last.length);
+    return false;
   }
 }
 

@@ -37,6 +37,8 @@ export class BodyDecoder {
   /** Called after each frame's deltas were appended (the chat output makes one chunk per provider event). */
   protected afterFrame: ((out: DeltaObject[]) => void) | null = null;
   private readonly onFrame = (frame: Frame): void => {
+    // Nothing after the provider's end marker may change the outcome.
+    if (this.finished()) return;
     this.normalizer.frame(frame, this.out);
     if (this.afterFrame !== null) this.afterFrame(this.out);
   };
@@ -55,9 +57,8 @@ export class BodyDecoder {
     this.status = options.status ?? 200;
     this.inferenceId = options.inferenceId;
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
-    this.framer = options.framing
-      ? createFrameDecoder(options.framing, options)
-      : new DetectingDecoder(options.contentType, options);
+    const framing = this.provider.rawJson === true && options.rawJson === undefined ? { ...options, rawJson: true } : options;
+    this.framer = options.framing ? createFrameDecoder(options.framing, framing) : new DetectingDecoder(options.contentType, framing);
     this.normalizer = this.provider.createNormalizer();
     this.cache = this.normalizer.envelopeCache;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -75,14 +76,32 @@ export class BodyDecoder {
       }
       return;
     }
+    if (this.finished()) return; // the rest of the body is not read
     this.out = out;
-    const cache = this.cache;
-    if (cache === undefined || this.rest > 0) {
-      if (this.rest > 0) this.rest--;
-      this.framer.write(chunk, this.onFrame);
+    try {
+      const cache = this.cache;
+      if (cache === undefined || this.rest > 0) {
+        if (this.rest > 0) this.rest--;
+        this.framer.write(chunk, this.onFrame);
+      } else {
+        this.fast(chunk, cache, out);
+      }
+    } catch (err) {
+      // A broken frame after the end marker (a partial line too long, a bad AWS frame) changes nothing either.
+      if (!this.finished()) throw err;
+    }
+  }
+
+  /** End of the body: what is left, or the provider's error for a non-2xx body; throws an InferenceError. */
+  end(out: DeltaObject[]): void {
+    if (this.errorBody !== null) throw this.statusError();
+    this.out = out;
+    if (this.finished()) {
+      this.normalizer.end(out, false);
       return;
     }
-    this.fast(chunk, cache, out);
+    const truncated = this.framer.end(this.onFrame);
+    this.normalizer.end(out, truncated);
   }
 
   /**
@@ -124,6 +143,8 @@ export class BodyDecoder {
       const to = e === -1 ? n : e;
       framer.write(p === 0 && to === n ? chunk : chunk.subarray(p, to), this.onFrame);
       p = to;
+      // The end marker was read: the rest of the body is not.
+      if (this.finished()) return;
     }
     if (p < n) framer.write(p === 0 ? chunk : chunk.subarray(p), this.onFrame);
   }
@@ -140,12 +161,8 @@ export class BodyDecoder {
     return this.syntax;
   }
 
-  /** End of the body: what is left, or the provider's error for a non-2xx body; throws an InferenceError. */
-  end(out: DeltaObject[]): void {
-    if (this.errorBody !== null) throw this.statusError();
-    this.out = out;
-    this.framer.end(this.onFrame);
-    this.normalizer.end(out);
+  private finished(): boolean {
+    return this.normalizer.finished === true;
   }
 
   private statusError(): InferenceError {

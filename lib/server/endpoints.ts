@@ -85,6 +85,7 @@ function checkTaskType(endpoint: StoredEndpoint, taskType: string | null): void 
   }
 }
 
+/** GET: one endpoint, or all of a task type, without their secrets. */
 export async function getEndpoints(registry: EndpointRegistry, taskType: string | null, inferenceId: string | null): Promise<{ endpoints: unknown[] }> {
   if (inferenceId === null) {
     const all = await registry.list();
@@ -97,6 +98,7 @@ export async function getEndpoints(registry: EndpointRegistry, taskType: string 
   return { endpoints: [publicEndpoint(endpoint)] };
 }
 
+/** DELETE: removes an endpoint; Elasticsearch's acknowledgement. */
 export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string): Promise<unknown> {
   const endpoint = await registry.get(inferenceId);
   if (!endpoint) throw endpointNotFound(inferenceId);

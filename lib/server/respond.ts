@@ -24,6 +24,7 @@ function baseHeaders(ctx: ResponseContext, contentType: string): Record<string, 
   return headers;
 }
 
+/** A JSON answer with the request's content type and the product header (nothing if a response already started). */
 export function sendJson(res: ServerResponse, ctx: ResponseContext, status: number, body: unknown, extra?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
@@ -31,6 +32,7 @@ export function sendJson(res: ServerResponse, ctx: ResponseContext, status: numb
   res.end(text);
 }
 
+/** Elasticsearch's JSON error body with the error's status. */
 export function sendJsonError(res: ServerResponse, ctx: ResponseContext, err: InferenceError, extra?: Record<string, string>): void {
   sendJson(res, ctx, err.status, errorBody(err), extra);
 }

@@ -17,6 +17,7 @@ export interface RetryPolicy {
   retryStatuses: readonly number[];
 }
 
+/** Elasticsearch-like retries: 3 tries, full-jitter backoff, Retry-After honoured up to a bound. */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxAttempts: 3,
   baseDelayMs: 250,
@@ -25,6 +26,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   retryStatuses: Object.freeze([429, 500, 502, 503, 504]),
 });
 
+/** One try only. */
 export const NO_RETRY: Readonly<RetryPolicy> = Object.freeze({ ...DEFAULT_RETRY_POLICY, maxAttempts: 1 });
 
 /** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date. Null when absent or unreadable. */
