@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { ErrorType, InferenceError } from '../errors.js';
 import { MemoryRegistry } from './memory.js';
 import type { StoredEndpoint } from './types.js';
@@ -10,50 +11,69 @@ interface EndpointFile {
 }
 
 /**
- * The in-memory registry, persisted to a JSON file after every change. Writes are
- * atomic (a temp file with mode 0600, fsynced, renamed over the old one) and
- * serialized, so a crash leaves either the old or the new file. A file that cannot be
- * read as an endpoint file fails `open` and is left untouched.
+ * The in-memory registry, persisted to a JSON file after every change. Each change and
+ * its save are one operation, run one at a time: a change the file did not take is undone
+ * before the next one starts, so memory never holds (and a later save never writes) what
+ * was not acknowledged. Writes are atomic (a temp file with mode 0600, fsynced, renamed
+ * over the old one), so a crash leaves either the old or the new file; temp files a crashed
+ * process left behind are removed at `open`. A file that cannot be read as an endpoint
+ * file fails `open` and is left untouched.
  */
 export class FileRegistry extends MemoryRegistry {
   readonly path: string;
-  private writing: Promise<void> = Promise.resolve();
+  /** Temp files of crashed writers removed by `open` (they may hold API keys). */
+  readonly removedTempFiles: readonly string[];
+  private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(path: string, initial: StoredEndpoint[]) {
+  private constructor(path: string, initial: StoredEndpoint[], removed: string[]) {
     super(initial);
     this.path = path;
+    this.removedTempFiles = removed;
   }
 
-  /** Loads the file (a missing file is an empty registry). */
+  /** Loads the file (a missing file is an empty registry) and removes stale temp files next to it. */
   static async open(path: string): Promise<FileRegistry> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, []);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, [], await removeStaleTempFiles(path));
       throw new InferenceError(ErrorType.illegalState, `Cannot read endpoint file [${path}]: ${(err as Error).message}`, 500);
     }
-    return new FileRegistry(path, parseEndpointFile(path, text));
+    const endpoints = parseEndpointFile(path, text);
+    return new FileRegistry(path, endpoints, await removeStaleTempFiles(path));
   }
 
-  override async put(endpoint: StoredEndpoint, options?: { overwrite?: boolean }): Promise<boolean> {
-    const before = this.endpoints.get(endpoint.inference_id);
-    const stored = await super.put(endpoint, options);
-    if (stored) await this.saveOrUndo(() => this.restore(endpoint.inference_id, before));
-    return stored;
+  override put(endpoint: StoredEndpoint, options?: { overwrite?: boolean }): Promise<boolean> {
+    return this.serialized(async () => {
+      const before = this.endpoints.get(endpoint.inference_id);
+      const stored = await super.put(endpoint, options);
+      if (stored) await this.saveOrUndo(() => this.restore(endpoint.inference_id, before));
+      return stored;
+    });
   }
 
-  override async delete(inferenceId: string): Promise<boolean> {
-    const before = this.endpoints.get(inferenceId);
-    const deleted = await super.delete(inferenceId);
-    if (deleted) await this.saveOrUndo(() => this.restore(inferenceId, before));
-    return deleted;
+  override delete(inferenceId: string): Promise<boolean> {
+    return this.serialized(async () => {
+      const before = this.endpoints.get(inferenceId);
+      const deleted = await super.delete(inferenceId);
+      if (deleted) await this.saveOrUndo(() => this.restore(inferenceId, before));
+      return deleted;
+    });
+  }
+
+  /** Runs `op` after every operation queued before it (whatever their outcome). */
+  private serialized<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** A change the file did not take is taken back, so memory never claims what a restart would lose. */
   private async saveOrUndo(undo: () => void): Promise<void> {
     try {
-      await this.save();
+      const snapshot: EndpointFile = { version: 1, endpoints: [...this.endpoints.values()] };
+      await writeAtomically(this.path, JSON.stringify(snapshot, null, 2) + '\n');
     } catch (err) {
       undo();
       throw new InferenceError(ErrorType.illegalState, `Cannot write endpoint file [${this.path}]: ${(err as Error).message}`, 500, { cause: err });
@@ -64,14 +84,43 @@ export class FileRegistry extends MemoryRegistry {
     if (endpoint === undefined) this.endpoints.delete(inferenceId);
     else this.endpoints.set(inferenceId, endpoint);
   }
+}
 
-  /** Writes the current state; concurrent changes queue behind one another. */
-  private save(): Promise<void> {
-    const snapshot: EndpointFile = { version: 1, endpoints: [...this.endpoints.values()] };
-    const next = this.writing.then(() => writeAtomically(this.path, JSON.stringify(snapshot, null, 2) + '\n'));
-    this.writing = next.catch(() => undefined);
-    return next;
+/** Whether process `pid` is alive (a temp file of a live writer is not touched). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Removes `<file>.<pid>.<hex>.tmp` files of processes that are gone; returns their paths. */
+async function removeStaleTempFiles(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const prefix = basename(path) + '.';
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || alive(Number(m[1]))) continue;
+    const full = join(dir, name);
+    try {
+      await unlink(full);
+      removed.push(full);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
 }
 
 function parseEndpointFile(path: string, text: string): StoredEndpoint[] {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ErrorType, InferenceError } from '../errors.js';
 
 /** Elasticsearch's inference cluster privileges; `manage_inference` includes `monitor_inference`, as in Elasticsearch. */
@@ -99,6 +99,17 @@ export class ApiKeys {
     return new ApiKeys(keys);
   }
 
+  /**
+   * The keys an option gives: an ApiKeys, or the same entries the key file holds
+   * (`[{ id, key | key_sha256, privileges }]`). Null or absent: no access control.
+   */
+  static from(keys: ApiKeys | readonly ApiKeyConfig[] | null | undefined, source = 'apiKeys option'): ApiKeys | null {
+    if (keys === null || keys === undefined) return null;
+    if (keys instanceof ApiKeys) return keys.size > 0 ? keys : null;
+    if (!Array.isArray(keys)) throw configError(source, 'expected an array of {id, key | key_sha256, privileges}');
+    return keys.length === 0 ? null : ApiKeys.fromConfig({ api_keys: keys }, source);
+  }
+
   /** One key with both privileges, as `INFERENCE_STREAM_API_KEY` gives it. */
   static fromSingleKey(key: string, source = API_KEY_ENV): ApiKeys {
     return ApiKeys.fromConfig({ api_keys: [{ id: 'default', key, privileges: ['manage_inference', 'monitor_inference'] }] }, source);
@@ -108,7 +119,7 @@ export class ApiKeys {
    * The keys from a JSON file and/or the environment variable; null when neither is set.
    * A file that cannot be read or parsed stops the start with an error naming the file.
    */
-  static async load(options: { file?: string | undefined; env?: NodeJS.ProcessEnv }): Promise<ApiKeys | null> {
+  static async load(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; onWarning?: (message: string) => void }): Promise<ApiKeys | null> {
     const env = options.env ?? process.env;
     const single = env[API_KEY_ENV];
     const entries: unknown[] = [];
@@ -118,6 +129,13 @@ export class ApiKeys {
         text = await readFile(options.file, 'utf8');
       } catch (err) {
         throw configError(options.file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      // the file holds keys (or their hashes): other users of the machine should not read it
+      const mode = await stat(options.file).then((st) => st.mode & 0o777, () => null);
+      if (mode !== null && (mode & 0o077) !== 0 && process.platform !== 'win32') {
+        options.onWarning?.(
+          `API key file [${options.file}] is readable by other users (mode 0${mode.toString(8)}); restrict it with chmod 600`,
+        );
       }
       let parsed: unknown;
       try {

@@ -1,10 +1,21 @@
 import { getService, serviceIds } from '../providers/client/services.js';
 import { ErrorType, InferenceError } from '../errors.js';
 import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
+import { tooManyEndpoints, type Limits } from './limits.js';
 import { TASK_TYPES } from './routes.js';
+import { URL_SETTINGS } from './redact.js';
+import { urlProblem, type HostPolicy } from './url-policy.js';
 
 const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
+const UPDATE_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
+
+/** What endpoint management needs from the handler. */
+export interface EndpointContext {
+  registry: EndpointRegistry;
+  limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>;
+  hosts: HostPolicy;
+}
 
 function badRequest(reason: string, type: string = ErrorType.status): InferenceError {
   return new InferenceError(type, reason, 400);
@@ -22,18 +33,60 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** PUT: validates as Elasticsearch does (without calling the provider) and stores. */
-export async function putEndpoint(registry: EndpointRegistry, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<Record<string, unknown>> {
+/** Elasticsearch's inference id rule (MlStrings.isValidId) with this server's length limit; throws its 400. */
+export function validateInferenceId(id: string, maxLength: number): void {
+  if (id.length > maxLength) {
+    throw badRequest(`Validation Failed: 1: Invalid inference_id; '${id.slice(0, maxLength)}…' cannot contain more than ${maxLength} characters.;`, ErrorType.validation);
+  }
+  if (!VALID_ID.test(id)) {
+    throw badRequest(
+      `Validation Failed: 1: Invalid inference_id; '${id}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;`,
+      ErrorType.validation,
+    );
+  }
+}
+
+/** The service's required settings and every URL setting (scheme, host allow-list); throws Elasticsearch's validation 400. */
+function validateServiceSettings(service: string, settings: Record<string, unknown>, hosts: HostPolicy): void {
+  const definition = getService(service)!;
+  const problems: string[] = [];
+  for (const key of definition.required) {
+    const v = settings[key];
+    if (typeof v !== 'string' || v.length === 0) problems.push(`[service_settings] does not contain the required setting [${key}]`);
+  }
+  if (definition.oneOf && !definition.oneOf.some((k) => typeof settings[k] === 'string' && settings[k] !== '')) {
+    problems.push(`[service_settings] must contain one of [${definition.oneOf.join(', ')}]`);
+  }
+  for (const key of URL_SETTINGS) {
+    if (settings[key] === undefined) continue;
+    const problem = urlProblem(settings[key], key);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length > 0) {
+    throw badRequest(`Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`, ErrorType.validation);
+  }
+  for (const key of URL_SETTINGS) if (typeof settings[key] === 'string') hosts.check(settings[key] as string, key);
+}
+
+/**
+ * Stores an endpoint and returns the answer's JSON text. The answer is built before the
+ * endpoint is stored, so nothing is stored that the client is not told about.
+ */
+async function store(ctx: EndpointContext, endpoint: StoredEndpoint, overwrite: boolean): Promise<string> {
+  const answer = JSON.stringify(publicEndpoint(endpoint));
+  if (!(await ctx.registry.put(endpoint, { overwrite }))) {
+    throw new InferenceError(ErrorType.alreadyExists, `Inference endpoint [${endpoint.inference_id}] already exists`, 400);
+  }
+  return answer;
+}
+
+/** PUT: validates as Elasticsearch does (without calling the provider) and stores. Returns the answer's JSON text. */
+export async function putEndpoint(ctx: EndpointContext, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<string> {
   if (!isObject(body)) throw badRequest('request body is required', ErrorType.parse);
   for (const key of Object.keys(body)) {
     if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
   }
-  if (!VALID_ID.test(inferenceId)) {
-    throw badRequest(
-      `Validation Failed: 1: Invalid inference_id; '${inferenceId}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;`,
-      ErrorType.validation,
-    );
-  }
+  validateInferenceId(inferenceId, ctx.limits.maxIdLength);
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
   if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
@@ -44,36 +97,43 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
   const taskSettings = body.task_settings ?? {};
   if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
   if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
-  const definition = getService(service)!;
-  const problems: string[] = [];
-  for (const key of definition.required) {
-    const v = serviceSettings[key];
-    if (typeof v !== 'string' || v.length === 0) problems.push(`[service_settings] does not contain the required setting [${key}]`);
+  validateServiceSettings(service, serviceSettings, ctx.hosts);
+  if ((await ctx.registry.get(inferenceId)) === undefined && (await ctx.registry.list()).length >= ctx.limits.maxEndpoints) {
+    throw tooManyEndpoints(ctx.limits.maxEndpoints);
   }
-  if (definition.oneOf && !definition.oneOf.some((k) => typeof serviceSettings[k] === 'string' && serviceSettings[k] !== '')) {
-    problems.push(`[service_settings] must contain one of [${definition.oneOf.join(', ')}]`);
+  return store(ctx, { inference_id: inferenceId, task_type: taskType, service, service_settings: { ...serviceSettings }, task_settings: { ...taskSettings } }, false);
+}
+
+/**
+ * `PUT …/<id>/_update`: changes service settings (secrets included) and task settings of an
+ * existing endpoint, given keys replacing stored ones; `service` and `task_type` cannot
+ * change. Returns the updated endpoint's JSON text, secrets omitted.
+ */
+export async function updateEndpoint(ctx: EndpointContext, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<string> {
+  if (!isObject(body)) throw badRequest('request body is required', ErrorType.parse);
+  for (const key of Object.keys(body)) {
+    if (!UPDATE_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
   }
-  if (typeof serviceSettings.url === 'string') {
-    try {
-      new URL(serviceSettings.url);
-    } catch {
-      problems.push(`[service_settings] Invalid url [${serviceSettings.url}] received for field [url]`);
-    }
+  const current = await ctx.registry.get(inferenceId);
+  if (!current) throw notFound(inferenceId);
+  checkTaskType(current, urlTaskType);
+  if (body.service !== undefined && body.service !== current.service) {
+    throw badRequest(`The service of an inference endpoint cannot be updated: [${inferenceId}] uses [${current.service}], the request names [${String(body.service)}]`);
   }
-  if (problems.length > 0) {
-    throw badRequest(`Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`, ErrorType.validation);
+  if (body.task_type !== undefined && body.task_type !== current.task_type) {
+    throw badRequest(`The task_type of an inference endpoint cannot be updated: [${inferenceId}] is [${current.task_type}], the request names [${String(body.task_type)}]`);
   }
-  const endpoint: StoredEndpoint = {
-    inference_id: inferenceId,
-    task_type: taskType,
-    service,
-    service_settings: { ...serviceSettings },
-    task_settings: { ...taskSettings },
+  const serviceSettings = body.service_settings ?? {};
+  const taskSettings = body.task_settings ?? {};
+  if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
+  if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
+  const updated: StoredEndpoint = {
+    ...current,
+    service_settings: { ...current.service_settings, ...serviceSettings },
+    task_settings: { ...current.task_settings, ...taskSettings },
   };
-  if (!(await registry.put(endpoint))) {
-    throw new InferenceError(ErrorType.alreadyExists, `Inference endpoint [${inferenceId}] already exists`, 400);
-  }
-  return publicEndpoint(endpoint);
+  validateServiceSettings(current.service, updated.service_settings, ctx.hosts);
+  return store(ctx, updated, true);
 }
 
 /** URL and body task types, reconciled as ServiceUtils.resolveTaskType does. */
@@ -109,10 +169,15 @@ export async function getEndpoints(registry: EndpointRegistry, taskType: string 
   return { endpoints: [publicEndpoint(endpoint)] };
 }
 
-export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string): Promise<unknown> {
+/**
+ * DELETE. With `dryRun` nothing is deleted: the answer says so (`acknowledged: false`) and
+ * lists what would block the delete (nothing references endpoints here).
+ */
+export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string, dryRun = false): Promise<unknown> {
   const endpoint = await registry.get(inferenceId);
   if (!endpoint) throw notFound(inferenceId);
   checkTaskType(endpoint, taskType);
+  if (dryRun) return { acknowledged: false, pipelines: [], indexes: [] };
   if (!(await registry.delete(inferenceId))) throw notFound(inferenceId);
   return { acknowledged: true, pipelines: [], indexes: [] };
 }

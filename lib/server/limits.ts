@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { ErrorType, InferenceError, errorBody } from '../errors.js';
 
 /** Every limit the server enforces. All sizes in bytes, all times in milliseconds; 0 means no limit for times. */
 export interface Limits {
@@ -22,6 +22,12 @@ export interface Limits {
   maxIdLength: number;
   /** Largest answer the non-streaming route collects (characters); a streamed answer is never held. */
   maxAnswerChars: number;
+  /** Client connections open at once (Node's `server.maxConnections`); more are closed at once. */
+  maxConnections: number;
+  /** Longest a client may take to send the request head (Node's `headersTimeout`; 408). */
+  headersTimeoutMs: number;
+  /** With `onDisconnect: 'drain'`: longest a provider answer is still read after its client left. */
+  drainTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -35,20 +41,28 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxEndpoints: 1000,
   maxIdLength: 64,
   maxAnswerChars: 8 * 1024 * 1024,
+  maxConnections: 1024,
+  headersTimeoutMs: 60_000,
+  drainTimeoutMs: 60_000,
 });
+
+/** The limit names, for usage texts. */
+export const LIMIT_NAMES: readonly (keyof Limits)[] = Object.freeze(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]);
 
 /** Defaults overlaid with what is given; throws for a value that is not a non-negative integer (or positive, for sizes and counts). */
 export function resolveLimits(given: Partial<Limits> = {}): Limits {
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(given) as [keyof Limits, unknown][]) {
     if (value === undefined) continue;
-    if (!(key in DEFAULT_LIMITS)) throw new InferenceError(ErrorType.illegalArgument, `Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`, 400);
+    // own names only: `constructor` or `toString` are no limits
+    if (!Object.hasOwn(DEFAULT_LIMITS, key)) throw new InferenceError(ErrorType.illegalArgument, `Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`, 400);
     const isTime = key.endsWith('Ms');
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!isTime && value === 0)) {
       throw new InferenceError(ErrorType.illegalArgument, `Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`, 400);
     }
     limits[key] = value;
   }
+  if (limits.headersTimeoutMs === 0) limits.headersTimeoutMs = DEFAULT_LIMITS.headersTimeoutMs; // Node needs one
   return limits;
 }
 
@@ -99,44 +113,18 @@ export function tooManyEndpoints(max: number): InferenceError {
   return new InferenceError(ErrorType.status, `Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`, 400);
 }
 
-const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
-
-/** Elasticsearch's inference id rules (MlStrings) with the length limit; null when the id is fine. */
-export function inferenceIdError(id: string, maxLength: number): InferenceError | null {
-  if (id.length > maxLength) {
-    return new InferenceError(ErrorType.validation, `Validation Failed: 1: Invalid inference_id; '${id.slice(0, maxLength)}…' cannot contain more than ${maxLength} characters.;`, 400);
-  }
-  if (!VALID_ID.test(id)) {
-    return new InferenceError(
-      ErrorType.validation,
-      `Validation Failed: 1: Invalid inference_id; '${id}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;`,
-      400,
-    );
-  }
-  return null;
-}
-
-/** Whether one more endpoint may be stored; null when it may. */
-export function endpointCountError(current: number, max: number): InferenceError | null {
-  return current >= max ? tooManyEndpoints(max) : null;
-}
-
-/** The raw HTTP answer to a request Node refused to parse (oversized head: 431, else 400), in Elasticsearch's JSON. */
+/** The raw HTTP answer to a request Node refused (oversized head 431, slow head 408, else 400), in Elasticsearch's JSON. */
 export function clientErrorResponse(code: string | undefined, maxHeaderBytes: number): string {
   const err =
     code === 'HPE_HEADER_OVERFLOW'
       ? headersTooLarge(maxHeaderBytes)
-      : new InferenceError('illegal_argument_exception', 'The request could not be parsed as HTTP', 400);
-  const body = JSON.stringify({ error: { root_cause: [{ type: err.type, reason: err.reason }], type: err.type, reason: err.reason }, status: err.status });
-  const phrase = err.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new InferenceError(ErrorType.timeout, 'Timed out waiting for the request headers', 408)
+        : new InferenceError(ErrorType.illegalArgument, 'The request could not be parsed as HTTP', 400);
+  const body = JSON.stringify(errorBody(err));
+  const phrase = err.status === 431 ? 'Request Header Fields Too Large' : err.status === 408 ? 'Request Timeout' : 'Bad Request';
   return (
     `HTTP/1.1 ${err.status} ${phrase}\r\nContent-Type: application/json\r\nX-Elastic-Product: Elasticsearch\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
-}
-
-/** Whether endpoint `id` may be stored in a registry that holds `count` endpoints (replacing one is always allowed). */
-export function newEndpointError(id: string, exists: boolean, count: number, limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>): InferenceError | null {
-  if (id.length > limits.maxIdLength) return inferenceIdError(id, limits.maxIdLength);
-  return exists ? null : endpointCountError(count, limits.maxEndpoints);
 }

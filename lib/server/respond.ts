@@ -61,3 +61,24 @@ export function sendEventStream(res: ServerResponse, ctx: ResponseContext, statu
 export function sendSseError(res: ServerResponse, ctx: ResponseContext, err: InferenceError): void {
   sendEventStream(res, ctx, err.status, errorEvent(err, ctx.bom));
 }
+
+/** A response computed once and sent as is (the 429 of a full server must cost next to nothing). */
+export interface CannedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export function cannedError(ctx: ResponseContext, err: InferenceError, asEvent: boolean, extra: Record<string, string> = {}): CannedResponse {
+  const body = Buffer.from(asEvent ? errorEvent(err, ctx.bom) : JSON.stringify(errorBody(err)));
+  const headers = asEvent
+    ? { ...baseHeaders(ctx, 'text/event-stream'), 'cache-control': 'no-cache' }
+    : baseHeaders(ctx, ctx.jsonType);
+  return { status: err.status, headers: { ...headers, 'content-length': String(body.length), ...extra }, body };
+}
+
+export function sendCanned(res: ServerResponse, canned: CannedResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(canned.status, canned.headers);
+  res.end(canned.body);
+}

@@ -1,9 +1,7 @@
-import { tooManyStreams } from './limits.js';
-import type { InferenceError } from '../errors.js';
-
 /**
- * Counts open streams. `acquire` either returns a release function (idempotent: calling it
- * twice frees one slot only) or the 429 to answer with before any provider is called.
+ * Counts the inference requests in flight, from the moment one is accepted until its
+ * provider connection is closed (a drained answer included). `acquire` returns a release
+ * function (idempotent: calling it twice frees one slot only), or null when all are taken.
  */
 export class StreamSlots {
   private open = 0;
@@ -13,8 +11,8 @@ export class StreamSlots {
     return this.open;
   }
 
-  acquire(): (() => void) | InferenceError {
-    if (this.open >= this.max) return tooManyStreams(this.max);
+  acquire(): (() => void) | null {
+    if (this.open >= this.max) return null;
     this.open++;
     let released = false;
     return () => {

@@ -1,6 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LIMITS, clientErrorResponse, endpointCountError, formatDuration, inferenceIdError, resolveLimits, tooManyStreams, bodyTooLarge } from '../../lib/server/limits.js';
+import { DEFAULT_LIMITS, clientErrorResponse, formatDuration, resolveLimits, tooManyStreams, bodyTooLarge } from '../../lib/server/limits.js';
+import { validateInferenceId } from '../../lib/server/endpoints.js';
+import type { InferenceError } from '../../lib/errors.js';
 import { StreamSlots } from '../../lib/server/slots.js';
 
 describe('limits', () => {
@@ -12,6 +14,11 @@ describe('limits', () => {
     assert.throws(() => resolveLimits({ idleTimeoutMs: -1 }), /non-negative/);
     assert.throws(() => resolveLimits({ maxConcurrentStreams: 1.5 }), /positive integer/);
     assert.throws(() => resolveLimits({ nope: 1 } as never), /Unknown limit \[nope\]/);
+    // inherited names are no limits either
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assert.throws(() => resolveLimits(JSON.parse(`{"${name}":5}`)), /Unknown limit/, name);
+    }
+    assert.equal(DEFAULT_LIMITS.maxConnections > DEFAULT_LIMITS.maxConcurrentStreams, true, 'connections bounded, above the stream limit');
   });
 
   test('each error is Elasticsearch-shaped with its status', () => {
@@ -24,17 +31,20 @@ describe('limits', () => {
   });
 
   test('inference ids: syntax and length', () => {
-    assert.equal(inferenceIdError('my-endpoint_1', 64), null);
-    assert.equal(inferenceIdError('a'.repeat(64), 64), null);
-    const long = inferenceIdError('a'.repeat(65), 64);
+    const error = (id: string): InferenceError | null => {
+      try {
+        validateInferenceId(id, 64);
+        return null;
+      } catch (err) {
+        return err as InferenceError;
+      }
+    };
+    assert.equal(error('my-endpoint_1'), null);
+    assert.equal(error('a'.repeat(64)), null);
+    const long = error('a'.repeat(65));
     assert.ok(long && long.status === 400 && /cannot contain more than 64 characters/.test(long.reason));
     assert.ok(long.reason.length < 200, 'a huge id is not echoed whole');
-    for (const bad of ['-a', 'a-', 'A', 'a b', '', 'é', '_all']) assert.equal(inferenceIdError(bad, 64)?.type, 'action_request_validation_exception', bad);
-  });
-
-  test('endpoint count', () => {
-    assert.equal(endpointCountError(9, 10), null);
-    assert.match(endpointCountError(10, 10)!.reason, /limit of \[10\] endpoints/);
+    for (const bad of ['-a', 'a-', 'A', 'a b', '', 'é', '_all']) assert.equal(error(bad)?.type, 'action_request_validation_exception', bad);
   });
 
   test('stream slots: 429 when full, release is idempotent', () => {
@@ -43,8 +53,7 @@ describe('limits', () => {
     const b = slots.acquire();
     assert.equal(typeof a, 'function');
     assert.equal(typeof b, 'function');
-    const c = slots.acquire();
-    assert.ok(typeof c !== 'function' && c.status === 429);
+    assert.equal(slots.acquire(), null, 'full');
     (a as () => void)();
     (a as () => void)();
     assert.equal(slots.inUse, 1);
@@ -60,5 +69,6 @@ describe('limits', () => {
     assert.equal(Number(/Content-Length: (\d+)/.exec(head!)![1]), Buffer.byteLength(body!));
     assert.deepEqual(JSON.parse(body!).error.type, 'too_long_http_header_exception');
     assert.match(clientErrorResponse('HPE_INVALID_METHOD', 1), /^HTTP\/1\.1 400 Bad Request/);
+    assert.match(clientErrorResponse('ERR_HTTP_REQUEST_TIMEOUT', 1), /^HTTP\/1\.1 408 Request Timeout[^]*"timeout_exception"/);
   });
 });

@@ -10,9 +10,14 @@ let shared: Agent | null = null;
  */
 const CONNECTIONS_PER_ORIGIN = 4096;
 
-/** The one keep-alive Agent every provider call goes through (created on first use). */
+/** A keep-alive Agent for provider calls, owned by the caller (who closes it). */
+export function createAgent(): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
+}
+
+/** The one keep-alive Agent provider calls share by default (created on first use). */
 export function sharedAgent(): Dispatcher {
-  shared ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
+  shared ??= createAgent();
   return shared;
 }
 

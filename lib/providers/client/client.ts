@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { request, type Dispatcher } from 'undici';
 import { ErrorType, InferenceError } from '../../errors.js';
 import type { StoredEndpoint } from '../../registry/types.js';
@@ -24,6 +25,11 @@ export interface ProviderCallOptions {
   headersTimeoutMs?: number;
   /** Most milliseconds between two body reads once streaming. Default 300 s. */
   bodyTimeoutMs?: number;
+  /**
+   * Sees the built request (URL, headers with the credentials built for it) before it is
+   * sent, e.g. to learn every credential to redact or to refuse a host; a throw stops the call.
+   */
+  onRequest?: (request: ProviderRequest) => void;
 }
 
 export interface ProviderClientOptions extends Partial<Omit<AuthOptions, 'dispatcher'>> {
@@ -67,6 +73,7 @@ export class ProviderClient {
       : undefined;
     try {
       const req = await this.build(endpoint, input, taskSettings);
+      options.onRequest?.(req);
       const res = await request(req.url, {
         dispatcher: this.dispatcher,
         method: 'POST',
@@ -78,7 +85,12 @@ export class ProviderClient {
       });
       const type = res.headers['content-type'];
       const retryAfter = res.headers['retry-after'];
-      return { status: res.statusCode, contentType: Array.isArray(type) ? type[0] : type, body: res.body, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
+      return {
+        status: res.statusCode,
+        contentType: Array.isArray(type) ? type[0] : type,
+        body: decodeContent(endpoint, res.headers['content-encoding'], res.body),
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      };
     } catch (err) {
       if (timedOut) throw timeoutError(timeoutMs);
       if (err instanceof InferenceError) throw err;
@@ -89,6 +101,26 @@ export class ProviderClient {
       options.signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/**
+ * The body with its `content-encoding` (gzip, deflate, br) undone; destroying the result
+ * closes the provider connection. An encoding this client cannot read is a clear error
+ * rather than binary quoted as text.
+ */
+function decodeContent(endpoint: StoredEndpoint, header: string | string[] | undefined, body: Readable): Readable {
+  const encoding = (Array.isArray(header) ? header.join(',') : header ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return body;
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
+  if (decoder === null) {
+    body.on('error', () => {}).destroy();
+    throw new InferenceError(
+      ErrorType.status,
+      `Failed to read the response from inference entity id [${endpoint.inference_id}]: content-encoding [${encoding.slice(0, 40)}] is not supported (gzip, deflate and br are)`,
+      502,
+    );
+  }
+  return pipeline(body, decoder, () => {});
 }
 
 function timeoutError(ms: number): InferenceError {
