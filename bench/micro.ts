@@ -1,6 +1,7 @@
 import { Bench } from 'tinybench';
 import { createParser } from 'eventsource-parser';
-import { BodyDecoder, SseDecoder, completionEvent, type DeltaObject, type Frame } from '../lib/index.js';
+import { type DeltaObject, type Frame } from '../lib/index.js';
+import { BodyDecoder, SseDecoder, completionEvent } from '../lib/stages.js';
 import { getProvider } from '../lib/providers/index.js';
 import { openAiSse, tokens } from './lib/data.js';
 

@@ -5,6 +5,7 @@
  * Contenders: completion, delta, passthrough, floor (any provider below); handwritten, aisdk (openai only).
  * Providers: openai (default, with the obfuscation field), openai-compat (without it), anthropic, cohere, ollama, googleaistudio, amazonbedrock.
  */
+import type { ProviderId } from '../lib/index.js';
 import { anthropicSse, bedrockEventStream, cohereNdjson, geminiJsonArray, ollamaNdjson, openAiSse, rechunk, tokens } from './lib/data.js';
 import { aiSdk, floor, handWrittenSse, openAiText, oursCompletion, oursDeltas, passThrough } from './lib/pipelines.js';
 
@@ -13,7 +14,7 @@ const generators = { openai: openAiSse, 'openai-compat': (t: string[]) => openAi
 const generate = generators[provider as keyof typeof generators];
 if (!generate) throw new Error(`unknown provider ${provider}`);
 const s = generate(tokens(20000));
-const providerId = provider === 'openai-compat' ? 'openai' : provider;
+const providerId = provider === 'openai-compat' ? 'openai' : (provider as keyof typeof generators & ProviderId);
 const chunks = chunking === 'event' ? s.events : rechunk(s.events, chunking === '16k' ? 16384 : 1);
 const runs: Record<string, () => unknown> = {
   completion: () => oursCompletion(providerId, s.contentType, chunks),

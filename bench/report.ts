@@ -22,11 +22,6 @@ const p = (s = '') => out.push(s);
 const stamp = (m: { cpu: string; cores: number; ramGiB: number; node: string; commit: string; dirty: boolean; date: string }, quick: boolean) =>
   `_${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu} (${m.cores} cores, ${m.ramGiB} GiB), Node ${m.node}, commit \`${m.commit}\`${m.dirty ? ' with uncommitted lib/ changes' : ''}${quick ? ', --quick' : ''}._`;
 
-const short = (n: string) =>
-  n
-    .replace('hand-written: eventsource-parser + JSON.parse/stringify + Transform', 'hand-written (eventsource-parser + JSON.parse/stringify + Transform)')
-    .replace('hand-written: split2(JSON.parse) + Transform', 'hand-written (split2(JSON.parse) + Transform)');
-
 const tp = load<{ groups: GroupResult[]; targets: Record<string, number> }>('throughput');
 if (tp) {
   p('### Throughput');

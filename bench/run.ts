@@ -12,7 +12,7 @@ import { fmt, kib, mib } from './lib/stats.js';
 import { table } from './lib/table.js';
 import { writeChart, type BarGroup } from './lib/svg.js';
 import { hasGc } from './lib/timing.js';
-import { AI_SDK, AI_SDK_ZOD, CHUNKINGS, FLOOR, OURS_COMPLETION, OURS_DELTAS, PASS, runThroughput, type GroupResult } from './throughput.js';
+import { AI_SDK, AI_SDK_ZOD, CHUNKINGS, FLOOR, OURS_COMPLETION, OURS_DELTAS, PASS, runThroughput } from './throughput.js';
 import { runWorstCase, type WorstRow } from './worst-case.js';
 import { runMemory, type MemoryRow } from './memory.js';
 import { runLatency, type LatencyRow } from './latency.js';

@@ -1,4 +1,4 @@
-import { providerIds } from '../lib/index.js';
+import { isProviderId, providerIds, type ProviderId } from '../lib/stages.js';
 import {
   anthropicSse,
   bedrockEventStream,
@@ -43,7 +43,7 @@ export const CHUNKINGS: { id: Chunking; label: string }[] = [
 
 interface Framing {
   id: string;
-  provider: string | null;
+  provider: ProviderId | null;
   generate: (texts: string[]) => GeneratedStream;
   handWritten?: (chunks: Buffer[], keep?: boolean) => Promise<RunResult>;
   handWrittenName?: string;
@@ -52,8 +52,8 @@ interface Framing {
 }
 
 function framings(): Framing[] {
-  const known = new Set(providerIds());
-  const has = (id: string) => (known.has(id) ? id : null);
+  const known = new Set<string>(providerIds());
+  const has = (id: string): ProviderId | null => (known.has(id) && isProviderId(id) ? id : null);
   const list: Framing[] = [
     {
       id: 'openai-sse',
@@ -115,7 +115,7 @@ export interface ContenderResult {
 export interface GroupResult {
   framing: string;
   framingName: string;
-  provider: string | null;
+  provider: ProviderId | null;
   chunking: Chunking;
   inputBytes: number;
   reads: number;

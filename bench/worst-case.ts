@@ -1,7 +1,8 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import split2 from 'split2';
-import { completionStream, ndjsonParser, sseParser } from '../lib/index.js';
+import { completionStream } from '../lib/index.js';
+import { ndjsonParser, sseParser } from '../lib/stages.js';
 
 /**
  * The framing worst case: one huge event arriving in tiny reads. A splitter that re-scans

@@ -3,7 +3,7 @@ import { createEventSourceResponseHandler, jsonSchema } from '@ai-sdk/provider-u
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import split2 from 'split2';
 import { z } from 'zod';
-import { completionStream, deltaStream } from '../../lib/index.js';
+import { completionStream, deltaStream, type ProviderId } from '../../lib/index.js';
 
 /** What one pass over a generated stream produced, to check every contender did the same work. */
 export interface RunResult {
@@ -65,12 +65,12 @@ export function countCompletionDeltas(sse: string): number {
 
 // ---------------------------------------------------------------- ours
 
-export function oursCompletion(provider: string, contentType: string, chunks: readonly Buffer[], keep = false): Promise<RunResult> {
+export function oursCompletion(provider: ProviderId, contentType: string, chunks: readonly Buffer[], keep = false): Promise<RunResult> {
   const out = nodeSource(chunks).pipe(completionStream(provider, { contentType }));
   return drainBytes(out, keep);
 }
 
-export function oursDeltas(provider: string, contentType: string, chunks: readonly Buffer[]): Promise<RunResult> {
+export function oursDeltas(provider: ProviderId, contentType: string, chunks: readonly Buffer[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     let deltas = 0;
     const out = nodeSource(chunks).pipe(deltaStream(provider, { contentType }));

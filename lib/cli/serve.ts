@@ -28,7 +28,7 @@ const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints F
 `;
 
 function usage(io: CliIo, message: string): number {
-  io.stderr.write(`inference-stream serve: ${message}\n${HELP}`);
+  io.stderr.write(`inference-stream: ${message}\n\n${HELP}`);
   return 2;
 }
 
@@ -92,7 +92,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   try {
     apiKeys = await ApiKeys.load({ file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE, onWarning: warn });
   } catch (err) {
-    io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+    io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
     return 1;
   }
 
@@ -102,7 +102,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       registry = await FileRegistry.open(endpointsFile);
       for (const file of registry.removedTempFiles) io.stderr.write(`inference-stream: removed a temp file a stopped server left behind: ${file}\n`);
     } catch (err) {
-      io.stderr.write(`inference-stream serve: ${(err as Error).message}\n`);
+      io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
       return 1;
     }
   }
@@ -127,7 +127,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const listening = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL';
-    io.stderr.write(`inference-stream serve: ${listening ? `cannot listen on ${host}:${port}: ` : 'cannot start: '}${e.message}\n`);
+    io.stderr.write(`inference-stream: ${listening ? `cannot listen on ${host}:${port}: ` : 'cannot start: '}${e.message}\n`);
     return 1;
   }
   io.stdout.write(`listening on ${server.url}\n`);

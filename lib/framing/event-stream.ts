@@ -1,16 +1,29 @@
 import { crc32 } from 'node:zlib';
-import { EventStreamCodec } from '@smithy/core/event-streams';
-import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { createRequire } from 'node:module';
+import type { EventStreamCodec } from '@smithy/core/event-streams';
+import { brokenAwsFrame, incompleteStream } from '../errors.js';
 import { Carry } from './carry.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
 const PRELUDE_BYTES = 12;
 const MIN_FRAME_BYTES = 16;
 
-const codec = new EventStreamCodec(
-  (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
-  (text: string) => Buffer.from(text, 'utf8'),
-);
+let sharedCodec: EventStreamCodec | null = null;
+
+/**
+ * Smithy's codec, loaded on the first AWS frame (synchronously: decoding runs inside a
+ * stream's write), so that importing the library never loads @smithy/*.
+ */
+function codec(): EventStreamCodec {
+  if (sharedCodec === null) {
+    const { EventStreamCodec } = createRequire(import.meta.url)('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
+    sharedCodec = new EventStreamCodec(
+      (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+      (text: string) => Buffer.from(text, 'utf8'),
+    );
+  }
+  return sharedCodec;
+}
 
 /**
  * AWS `application/vnd.amazon.eventstream` (Bedrock): length-prefixed binary frames.
@@ -77,13 +90,13 @@ export class EventStreamDecoder implements FrameDecoder {
     const headers = buf.readUInt32BE(at + 4);
     const expected = buf.readUInt32BE(at + 8);
     if (crc32(buf.subarray(at, at + 8)) !== expected) {
-      throw frameError('prelude checksum mismatch');
+      throw brokenAwsFrame('prelude checksum mismatch');
     }
     if (total < MIN_FRAME_BYTES || headers > total - MIN_FRAME_BYTES) {
-      throw frameError(`impossible frame length ${total} with ${headers} header bytes`);
+      throw brokenAwsFrame(`impossible frame length ${total} with ${headers} header bytes`);
     }
     if (total > this.maxFrameBytes) {
-      throw frameError(`frame of ${total} bytes is larger than the limit of ${this.maxFrameBytes} bytes`);
+      throw brokenAwsFrame(`frame of ${total} bytes is larger than the limit of ${this.maxFrameBytes} bytes`);
     }
     return total;
   }
@@ -91,9 +104,9 @@ export class EventStreamDecoder implements FrameDecoder {
   private decode(bytes: Buffer, sink: FrameSink): void {
     let message;
     try {
-      message = codec.decode(bytes);
+      message = codec().decode(bytes);
     } catch (err) {
-      throw frameError((err as Error).message || 'undecodable frame', err);
+      throw brokenAwsFrame((err as Error).message || 'undecodable frame', err);
     }
     const headers = message.headers;
     const messageType = headerString(headers[':message-type']?.value) || 'event';
@@ -113,8 +126,4 @@ export class EventStreamDecoder implements FrameDecoder {
 
 function headerString(value: unknown): string {
   return typeof value === 'string' ? value : '';
-}
-
-function frameError(what: string, cause?: unknown): InferenceError {
-  return new InferenceError(ErrorType.frame, `Broken AWS event stream frame from inference provider: ${what}`, 500, { cause });
 }

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { incompleteStream, jsonValueTooLarge, malformedEvent, type InferenceError } from '../errors.js';
 import { Carry } from './carry.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
@@ -185,20 +185,12 @@ export class JsonValuesDecoder implements FrameDecoder {
   private carry(chunk: Buffer, from: number, to: number): void {
     if (this.pending.length + (to - from) > this.maxValueBytes) {
       this.pending.clear();
-      throw new InferenceError(
-        ErrorType.frame,
-        `Inference provider sent a JSON value larger than the limit of ${this.maxValueBytes} bytes`,
-        500,
-      );
+      throw jsonValueTooLarge(this.maxValueBytes);
     }
     this.pending.append(chunk, from, to);
   }
 }
 
 function unexpected(c: number): InferenceError {
-  return new InferenceError(
-    ErrorType.parse,
-    `Failed to parse event from inference provider: unexpected character [${String.fromCharCode(c)}] between JSON values`,
-    500,
-  );
+  return malformedEvent(`unexpected character [${String.fromCharCode(c)}] between JSON values`);
 }

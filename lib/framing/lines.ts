@@ -1,4 +1,4 @@
-import { InferenceError, ErrorType } from '../errors.js';
+import { lineTooLong, type InferenceError } from '../errors.js';
 import { Carry } from './carry.js';
 
 const LF = 0x0a;
@@ -100,11 +100,7 @@ export class LineSplitter {
   }
 
   private tooLong(): InferenceError {
-    return new InferenceError(
-      ErrorType.frame,
-      `Inference provider sent a line longer than the limit of ${this.maxLineBytes} bytes`,
-      500,
-    );
+    return lineTooLong(this.maxLineBytes);
   }
 }
 

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError, incompleteStream } from '../errors.js';
+import { eventTooLarge, incompleteStream } from '../errors.js';
 import { LineSplitter } from './lines.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
@@ -137,13 +137,9 @@ export class SseDecoder implements FrameDecoder {
     if (this.eventBytes > this.maxEventBytes) {
       this.reset();
       this.raw = null;
-      throw incompleteStreamTooLarge(this.maxEventBytes);
+      throw eventTooLarge(this.maxEventBytes);
     }
   }
-}
-
-function incompleteStreamTooLarge(limit: number): InferenceError {
-  return new InferenceError(ErrorType.frame, `Inference provider sent an event larger than the limit of ${limit} bytes`, 500);
 }
 
 /** A plausible SSE field name: unknown ones (`foo: 1`) are ignored as the spec says, JSON text is not. */

@@ -1,8 +1,8 @@
 import { upstreamStatusError, type InferenceError } from '../errors.js';
 import { DetectingDecoder, type FramingName, createFrameDecoder } from '../framing/detect.js';
 import type { Frame, FrameDecoder, FramingOptions } from '../framing/frame.js';
-import { getProvider } from '../providers/index.js';
-import type { DeltaObject, EventNormalizer, Provider } from '../providers/types.js';
+import { resolveReader, type ProviderId } from '../providers/index.js';
+import type { DeltaObject, EventNormalizer, ResponseReader } from '../providers/types.js';
 
 export interface DecodeOptions extends FramingOptions {
   /** The upstream response's Content-Type; when absent the first bytes decide the framing. */
@@ -24,7 +24,7 @@ export interface DecodeOptions extends FramingOptions {
  * throw are still valid and must be delivered first.
  */
 export class BodyDecoder {
-  private readonly provider: Provider;
+  private readonly provider: ResponseReader;
   private readonly framer: FrameDecoder;
   private readonly normalizer: EventNormalizer;
   private readonly status: number;
@@ -33,10 +33,16 @@ export class BodyDecoder {
   private errorBody: Buffer[] | null = null;
   private errorBodyBytes = 0;
   private readonly maxErrorBodyBytes: number;
-  private readonly onFrame = (frame: Frame): void => this.normalizer.frame(frame, this.out);
+  /** Called after each frame's deltas were appended (the chat output makes one chunk per provider event). */
+  protected afterFrame: ((out: DeltaObject[]) => void) | null = null;
+  private readonly onFrame = (frame: Frame): void => {
+    this.normalizer.frame(frame, this.out);
+    if (this.afterFrame !== null) this.afterFrame(this.out);
+  };
 
-  constructor(provider: string | Provider, options: DecodeOptions = {}) {
-    this.provider = getProvider(provider);
+  /** Throws for an unknown provider id, naming the known ones. */
+  constructor(provider: ProviderId | ResponseReader, options: DecodeOptions = {}) {
+    this.provider = resolveReader(provider);
     this.status = options.status ?? 200;
     this.inferenceId = options.inferenceId;
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
@@ -47,6 +53,7 @@ export class BodyDecoder {
     if (this.status < 200 || this.status > 299) this.errorBody = [];
   }
 
+  /** Decodes one read of the body, appending delta objects to `out`; throws an InferenceError. */
   write(chunk: Buffer, out: DeltaObject[]): void {
     if (this.errorBody !== null) {
       const room = this.maxErrorBodyBytes - this.errorBodyBytes;
@@ -61,6 +68,7 @@ export class BodyDecoder {
     this.framer.write(chunk, this.onFrame);
   }
 
+  /** End of the body: what is left, or the provider's error for a non-2xx body; throws an InferenceError. */
   end(out: DeltaObject[]): void {
     if (this.errorBody !== null) throw this.statusError();
     this.out = out;

@@ -1,17 +1,25 @@
 import type { TransformCallback } from 'node:stream';
 import { BatchingTransform } from '../output/batching-transform.js';
 import type { BatchOptions } from '../output/batcher.js';
-import { toInferenceError, type InferenceError } from '../errors.js';
-import type { DeltaObject, Provider } from '../providers/types.js';
+import { hookFailed, toInferenceError, type InferenceError } from '../errors.js';
+import type { ProviderId } from '../providers/index.js';
+import type { DeltaObject, ResponseReader } from '../providers/types.js';
 import { completionEvent, doneEvent, errorEvent, type SerializeOptions } from '../output/serialize.js';
 import { BodyDecoder, type DecodeOptions } from './body-decoder.js';
 
+/** Options of {@link completionStream}: decoding, batching and serializing options, and two hooks. */
 export interface CompletionStreamOptions extends DecodeOptions, BatchOptions, SerializeOptions {
   /** Readable side high-water mark in bytes. Default 16 KiB. */
   highWaterMark?: number;
-  /** Called with every delta object (reasoning, finish_reason, usage included), e.g. to record usage. */
+  /**
+   * Called with every delta object (reasoning, finish_reason, usage included), e.g. to
+   * record usage. If it throws, the stream ends with an error event naming the hook.
+   */
   onDelta?: (delta: DeltaObject) => void;
-  /** Rewrites the error the output ends with before it is written (e.g. to remove credentials a provider quoted). */
+  /**
+   * Rewrites the error the output ends with before it is written (e.g. to remove
+   * credentials a provider quoted). If it throws, the error event names the hook instead.
+   */
   mapError?: (err: InferenceError) => InferenceError;
 }
 
@@ -22,35 +30,26 @@ export interface CompletionStreamOptions extends DecodeOptions, BatchOptions, Se
  * everything decoded before it, and the output ends there without `[DONE]`.
  */
 export class CompletionStream extends BatchingTransform {
-  private readonly decoder: BodyDecoder | null;
+  private readonly decoder: BodyDecoder;
   private readonly bom: boolean;
   private readonly onDelta: ((delta: DeltaObject) => void) | undefined;
   private readonly mapError: ((err: InferenceError) => InferenceError) | undefined;
   private readonly scratch: DeltaObject[] = [];
   private ended = false;
-  private startError: unknown = null;
   private failure: InferenceError | null = null;
 
-  constructor(provider: string | Provider, options: CompletionStreamOptions = {}) {
+  /** Throws for an unknown provider id, naming the known ones. */
+  constructor(provider: ProviderId | ResponseReader, options: CompletionStreamOptions = {}) {
+    const decoder = new BodyDecoder(provider, options);
     super(options, { readableHighWaterMark: options.highWaterMark ?? 16 * 1024 });
+    this.decoder = decoder;
     this.bom = options.bom ?? false;
     this.onDelta = options.onDelta;
     this.mapError = options.mapError;
-    let decoder: BodyDecoder | null = null;
-    try {
-      decoder = new BodyDecoder(provider, options);
-    } catch (err) {
-      this.startError = err; // e.g. an unknown provider: reported on the stream, not thrown at the caller
-    }
-    this.decoder = decoder;
   }
 
   override _transform(chunk: Buffer | string, _enc: BufferEncoding, callback: TransformCallback): void {
     if (this.ended) return callback();
-    if (this.decoder === null) {
-      this.finishWithError(this.startError);
-      return callback();
-    }
     const out = this.scratch;
     let failure: unknown = null;
     try {
@@ -58,27 +57,27 @@ export class CompletionStream extends BatchingTransform {
     } catch (err) {
       failure = err ?? new Error('unknown failure');
     }
-    this.collect(out);
-    if (failure !== null) this.finishWithError(failure);
+    const hookError = this.collect(out);
+    if (hookError !== null) this.finishWithError(hookError);
+    else if (failure !== null) this.finishWithError(failure);
     else this.offer();
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
     if (this.ended) return callback();
-    if (this.decoder === null) {
-      this.finishWithError(this.startError);
-      return callback();
-    }
     const out = this.scratch;
+    let failure: unknown = null;
     try {
       this.decoder.end(out);
     } catch (err) {
-      this.collect(out);
-      this.finishWithError(err ?? new Error('unknown failure'));
+      failure = err ?? new Error('unknown failure');
+    }
+    const hookError = this.collect(out);
+    if (hookError !== null || failure !== null) {
+      this.finishWithError(hookError ?? failure);
       return callback();
     }
-    this.collect(out);
     this.flushPending();
     this.ended = true;
     this.push(doneEvent(this.bom));
@@ -99,22 +98,53 @@ export class CompletionStream extends BatchingTransform {
     this.push(completionEvent(texts, this.bom));
   }
 
-  private collect(out: DeltaObject[]): void {
-    if (out.length === 0) return;
-    if (this.onDelta !== undefined) for (let i = 0; i < out.length; i++) this.onDelta(out[i]!);
+  /**
+   * Hands decoded deltas to `onDelta` and the batcher. Returns the hook's failure, if it
+   * threw: the deltas before the one it threw on are still delivered, none after.
+   */
+  private collect(out: DeltaObject[]): InferenceError | null {
+    if (out.length === 0) return null;
+    const onDelta = this.onDelta;
+    if (onDelta !== undefined) {
+      for (let i = 0; i < out.length; i++) {
+        try {
+          onDelta(out[i]!);
+        } catch (err) {
+          out.length = i;
+          this.batcher.add(out);
+          out.length = 0;
+          return hookFailed('onDelta', err);
+        }
+      }
+    }
     this.batcher.add(out);
     out.length = 0;
+    return null;
   }
 
   private finishWithError(err: unknown): void {
     this.flushPending();
     this.ended = true;
-    this.failure = this.mapError ? this.mapError(toInferenceError(err)) : toInferenceError(err);
-    this.push(errorEvent(this.failure, this.bom));
+    let failure = toInferenceError(err);
+    if (this.mapError !== undefined) {
+      try {
+        failure = toInferenceError(this.mapError(failure));
+      } catch (hookErr) {
+        // the original error may hold what mapError was meant to remove: it is not written
+        failure = hookFailed('mapError', hookErr);
+      }
+    }
+    this.failure = failure;
+    this.push(errorEvent(failure, this.bom));
     this.push(null);
   }
 }
 
-export function completionStream(provider: string | Provider, options?: CompletionStreamOptions): CompletionStream {
+/**
+ * Provider response bytes in, Elasticsearch `completion` Server-Sent Events out. Never
+ * emits `'error'`: a failure is written as `event: error`. Throws at once for an unknown
+ * provider id, naming the known ones.
+ */
+export function completionStream(provider: ProviderId | ResponseReader, options?: CompletionStreamOptions): CompletionStream {
   return new CompletionStream(provider, options);
 }

@@ -1,7 +1,9 @@
-import type { DeltaObject, Provider } from '../providers/types.js';
+import type { ProviderId } from '../providers/index.js';
+import type { DeltaObject, ResponseReader } from '../providers/types.js';
 import { BodyDecoder, type DecodeOptions } from './body-decoder.js';
 import { OrderedErrorTransform } from '../streams/ordered-error-transform.js';
 
+/** Options of {@link deltaStream}: decoding options and the readable side's high-water mark. */
 export interface DeltaStreamOptions extends DecodeOptions {
   /** Readable side, in delta objects. Default 16. */
   highWaterMark?: number;
@@ -14,7 +16,8 @@ export interface DeltaStreamOptions extends DecodeOptions {
 export class DeltaStream extends OrderedErrorTransform<Buffer, DeltaObject> {
   private readonly decoder: BodyDecoder;
 
-  constructor(provider: string | Provider, options: DeltaStreamOptions = {}) {
+  /** Throws for an unknown provider id, naming the known ones. */
+  constructor(provider: ProviderId | ResponseReader, options: DeltaStreamOptions = {}) {
     super({ writableObjectMode: false, readableObjectMode: true, readableHighWaterMark: options.highWaterMark ?? 16 });
     this.decoder = new BodyDecoder(provider, options);
   }
@@ -28,6 +31,10 @@ export class DeltaStream extends OrderedErrorTransform<Buffer, DeltaObject> {
   }
 }
 
-export function deltaStream(provider: string | Provider, options?: DeltaStreamOptions): DeltaStream {
+/**
+ * Provider response bytes in, delta objects out: `{delta}` answer text, `{reasoning}`,
+ * `{finish_reason}` and `{usage}`. Throws at once for an unknown provider id.
+ */
+export function deltaStream(provider: ProviderId | ResponseReader, options?: DeltaStreamOptions): DeltaStream {
   return new DeltaStream(provider, options);
 }

@@ -1,10 +1,12 @@
-import { incompleteStream } from '../errors.js';
+import { incompleteStream, providerStreamError } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, str, type Json } from './common.js';
+import { parseEventJson, str } from './common.js';
+import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
 import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeError } from './dialects/dashscope.js';
-import { isDone, openAiChunk } from './dialects/openai-chat.js';
-import type { DeltaObject, EventNormalizer } from './types.js';
+import { chatBody, isDone, openAiChunk, OpenAiChatState } from './dialects/openai-chat.js';
+import { mapSettings, modelOf, need, resolveUrl } from './settings.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
 
 const ID = 'alibabacloud';
 
@@ -15,6 +17,7 @@ const ID = 'alibabacloud';
  * `event:error` with `{"code","message","request_id"}`, possibly in an HTTP 200 stream.
  */
 class AlibabaCloudNormalizer implements EventNormalizer {
+  private readonly state = new OpenAiChatState();
   private readonly native = new DashScopeNativeReader();
   private ended = false;
 
@@ -31,7 +34,7 @@ class AlibabaCloudNormalizer implements EventNormalizer {
     if (isObject(output)) {
       if (this.native.read(json, output, out)) this.ended = true;
     } else {
-      openAiChunk(json, out);
+      openAiChunk(json, out, this.state);
     }
   }
 
@@ -46,8 +49,34 @@ function compatError(error: Json) {
   return providerStreamError(ID, str(error.message) ?? JSON.stringify(error), dashScopeStatus(code));
 }
 
+/**
+ * The native protocol with incremental output; a `url` ending in `/chat/completions`
+ * (compatible mode) gets OpenAI's body instead.
+ */
+function request(input: RequestInput): ProviderRequest {
+  const { endpoint } = input;
+  const url = resolveUrl(endpoint, 'https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation/generation');
+  const model = modelOf(endpoint);
+  const headers = {
+    authorization: `Bearer ${need(endpoint, 'api_key')}`,
+    'content-type': 'application/json',
+    accept: 'text/event-stream',
+    'x-dashscope-sse': 'enable',
+  };
+  if (new URL(url).pathname.endsWith('/chat/completions')) {
+    return { url, headers, body: JSON.stringify(chatBody(input, { model, usage: true })) };
+  }
+  const parameters = mapSettings(input.taskSettings, { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'top_p', top_k: 'top_k' });
+  parameters.result_format = 'message';
+  parameters.incremental_output = true;
+  return { url, headers, body: JSON.stringify({ model, input: { messages: [{ role: 'user', content: input.input }] }, parameters }) };
+}
+
+/** Alibaba Cloud Model Studio (DashScope): bearer key. */
 export const alibabacloud = defineProvider({
   id: ID,
   description: 'Alibaba Cloud DashScope SSE (native output.choices / output.text, incremental or cumulative) or compatible mode (data: [DONE])',
+  required: ['api_key', 'model_id'],
+  request,
   createNormalizer: () => new AlibabaCloudNormalizer(),
 });

@@ -1,11 +1,15 @@
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { incompleteStream, malformedEvent } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { describe, isObject, parseEventJson } from './common.js';
+import { describe, parseEventJson } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
+import { AnthropicState, anthropicEvent } from './dialects/anthropic-messages.js';
 import { bedrockException, converseEvent } from './dialects/bedrock-converse.js';
 import { ShapeCache } from './shape-cache.js';
-import type { DeltaObject, EventNormalizer } from './types.js';
+import { mapSettings, modelOf, need, resolveUrl, text } from './settings.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
+import { ToolCalls } from './tool-calls.js';
 
 const ID = 'amazonbedrock';
 
@@ -18,7 +22,8 @@ const ID = 'amazonbedrock';
 class BedrockNormalizer implements EventNormalizer {
   private invoke = false;
   private converseDone = false;
-  private readonly anthropic = { done: false };
+  private readonly anthropic = new AnthropicState();
+  private readonly tools = new ToolCalls();
   /** contentBlockDelta payloads repeat their envelope but for the text and the random padding `p`. */
   private readonly shape = new ShapeCache('"text":', '"p":');
 
@@ -35,7 +40,7 @@ class BedrockNormalizer implements EventNormalizer {
       return;
     }
     const before = out.length;
-    if (converseEvent(frame.event, json, out)) this.converseDone = true;
+    if (converseEvent(frame.event, json, out, this.tools)) this.converseDone = true;
     else this.shape.observe(frame, out, before);
   }
 
@@ -55,8 +60,92 @@ function decodeChunk(base64: string): unknown {
   }
 }
 
+/** ConverseStream, signed with SigV4 (service `bedrock`) by @smithy/signature-v4, loaded on the first Bedrock request. */
+async function request(input: RequestInput): Promise<ProviderRequest> {
+  const { endpoint } = input;
+  const region = need(endpoint, 'region');
+  const model = modelOf(endpoint) ?? '';
+  const url = new URL(resolveUrl(endpoint, `https://bedrock-runtime.${region}.amazonaws.com/model/${encodeURIComponent(model)}/converse-stream`));
+  const inferenceConfig = mapSettings(input.taskSettings, {
+    max_new_tokens: 'maxTokens',
+    max_tokens: 'maxTokens',
+    temperature: 'temperature',
+    top_p: 'topP',
+    stop: 'stopSequences',
+  });
+  const body: Record<string, unknown> = { messages: [{ role: 'user', content: [{ text: input.input }] }] };
+  if (Object.keys(inferenceConfig).length > 0) body.inferenceConfig = inferenceConfig;
+  if (input.taskSettings.top_k !== undefined) body.additionalModelRequestFields = { top_k: input.taskSettings.top_k };
+  const payload = JSON.stringify(body);
+  const sessionToken = text(endpoint.service_settings, 'session_token');
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const signer = new SignatureV4({
+    service: 'bedrock',
+    region,
+    sha256: NodeSha256,
+    credentials: {
+      accessKeyId: need(endpoint, 'access_key'),
+      secretAccessKey: need(endpoint, 'secret_key'),
+      ...(sessionToken ? { sessionToken } : {}),
+    },
+  });
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query,
+    headers: { host: url.host, 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' },
+    body: payload,
+  });
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(signed.headers)) if (k !== 'host') headers[k] = String(v);
+  return { url: url.href, headers, body: payload };
+}
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytesOf(data: SourceData): Buffer | string {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+/** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape the SigV4 signer takes (its `sha256` option). */
+export class NodeSha256 {
+  private hash: Hash | Hmac;
+  private readonly secret: SourceData | undefined;
+
+  constructor(secret?: SourceData) {
+    this.secret = secret;
+    this.hash = NodeSha256.create(secret);
+  }
+
+  private static create(secret: SourceData | undefined): Hash | Hmac {
+    return secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
+  }
+
+  update(data: SourceData): void {
+    this.hash.update(bytesOf(data));
+  }
+
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+
+  reset(): void {
+    this.hash = NodeSha256.create(this.secret);
+  }
+}
+
+/** Amazon Bedrock runtime: SigV4-signed requests, AWS event-stream answers. */
 export const amazonbedrock = defineProvider({
   id: ID,
   description: 'Amazon Bedrock AWS event stream: ConverseStream, or InvokeModelWithResponseStream chunks of Anthropic events',
+  required: ['access_key', 'secret_key', 'region', 'model'],
+  request,
   createNormalizer: () => new BedrockNormalizer(),
 });

@@ -1,5 +1,36 @@
 import { defineProvider } from './define.js';
 import { OpenAiChatNormalizer } from './dialects/openai-chat.js';
+import { jsonHeaders, mapSettings, need, resolveUrl, text } from './settings.js';
+import type { ProviderRequest, RequestInput } from './types.js';
+
+/**
+ * The user's `target`; `token` endpoints take the chat body with sampling under
+ * `parameters`, `realtime` ones `input_data` (Elasticsearch's request entities).
+ * Auth: `api-key` for provider openai, the raw key for token endpoints, bearer for realtime.
+ */
+function request(input: RequestInput): ProviderRequest {
+  const { endpoint } = input;
+  const target = need(endpoint, 'target');
+  const key = need(endpoint, 'api_key');
+  const provider = text(endpoint.service_settings, 'provider');
+  const realtime = text(endpoint.service_settings, 'endpoint_type') === 'realtime';
+  const parameters = mapSettings(input.taskSettings, {
+    temperature: 'temperature',
+    top_p: 'top_p',
+    do_sample: 'do_sample',
+    max_new_tokens: 'max_new_tokens',
+    max_tokens: 'max_new_tokens',
+  });
+  const hasParameters = Object.keys(parameters).length > 0;
+  const body = realtime
+    ? { input_data: { input_string: [{ role: 'user', content: input.input }], ...(hasParameters ? { parameters } : {}) }, stream: true }
+    : { messages: [{ content: input.input, role: 'user' }], ...(hasParameters ? { parameters } : {}), stream: true };
+  const headers = jsonHeaders();
+  if (provider === 'openai') headers['api-key'] = key;
+  else headers.authorization = realtime ? `Bearer ${key}` : key;
+  const url = text(endpoint.service_settings, 'url') !== undefined ? resolveUrl(endpoint, target) : target;
+  return { url, headers, body: JSON.stringify(body) };
+}
 
 /**
  * Azure AI Studio / Foundry: OpenAI-compatible chunks from the hosted model; some models
@@ -9,5 +40,7 @@ import { OpenAiChatNormalizer } from './dialects/openai-chat.js';
 export const azureaistudio = defineProvider({
   id: 'azureaistudio',
   description: 'Azure AI Studio / Foundry chat completions SSE (OpenAI-compatible, reasoning_content, data: [DONE])',
+  required: ['target', 'api_key'],
+  request,
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'azureaistudio' }),
 });

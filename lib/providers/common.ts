@@ -1,4 +1,5 @@
-import { ErrorType, InferenceError, malformedEvent } from '../errors.js';
+import { malformedEvent } from '../errors.js';
+import { isObject } from '../json.js';
 import type { Frame } from '../framing/frame.js';
 import type { DeltaObject } from './types.js';
 
@@ -16,12 +17,6 @@ export function describe(text: string): string {
   const max = 120;
   const cut = text.length > max ? text.slice(0, max) + '…' : text;
   return `[${cut}]`;
-}
-
-export type Json = Record<string, unknown>;
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function str(value: unknown): string | undefined {
@@ -43,16 +38,6 @@ export function pushFinish(out: DeltaObject[], reason: unknown): void {
 
 export function pushUsage(out: DeltaObject[], usage: unknown): void {
   if (isObject(usage)) out.push({ usage });
-}
-
-/** An error the provider reported inside a 200 stream. */
-export function providerStreamError(provider: string, message: string, status = 500): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Received an error response from the [${provider}] inference provider mid-stream. Error message: [${message}]`,
-    // the status comes from the provider's payload: only an HTTP error status may become ours
-    Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500,
-  );
 }
 
 /** HTTP status for a provider's error type or code word (rate_limit_error, invalid_request_error, …). */

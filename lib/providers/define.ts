@@ -1,19 +1,10 @@
 import { genericErrorMessage } from './common.js';
-import type { EventNormalizer, Provider } from './types.js';
+import type { Provider } from './types.js';
 
-export interface ProviderDefinition {
-  id: string;
-  description: string;
-  createNormalizer(): EventNormalizer;
-  /** Only for a body shape the generic reader does not know. */
-  errorMessage?(body: unknown): string | undefined;
-}
+/** A provider as written in its module: `errorMessage` only for a body shape the generic reader does not know. */
+export type ProviderDefinition<Id extends string> = Omit<Provider<Id>, 'errorMessage'> & Partial<Pick<Provider<Id>, 'errorMessage'>>;
 
-export function defineProvider(def: ProviderDefinition): Provider {
-  return {
-    id: def.id,
-    description: def.description,
-    createNormalizer: def.createNormalizer,
-    errorMessage: def.errorMessage ?? genericErrorMessage,
-  };
+/** A provider module's export: its definition with the generic error-body reader filled in. */
+export function defineProvider<const Id extends string>(def: ProviderDefinition<Id>): Provider<Id> {
+  return { ...def, errorMessage: def.errorMessage ?? genericErrorMessage };
 }

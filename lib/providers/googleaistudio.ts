@@ -1,8 +1,24 @@
 import { defineProvider } from './define.js';
-import { GeminiNormalizer } from './dialects/gemini.js';
+import { geminiBody, GeminiNormalizer } from './dialects/gemini.js';
+import { modelOf, need, resolveUrl } from './settings.js';
+import type { ProviderRequest, RequestInput } from './types.js';
 
+/** The key in `x-goog-api-key` (kept out of the URL, unlike Elasticsearch's `?key=`), `alt=sse`. */
+function request(input: RequestInput): ProviderRequest {
+  const { endpoint } = input;
+  const model = encodeURIComponent(modelOf(endpoint) ?? '');
+  return {
+    url: resolveUrl(endpoint, `https://generativelanguage.googleapis.com/v1beta/models/${model}:streamGenerateContent?alt=sse`),
+    headers: { 'x-goog-api-key': need(endpoint, 'api_key'), 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: geminiBody(input),
+  };
+}
+
+/** Google AI Studio (Gemini API). */
 export const googleaistudio = defineProvider({
   id: 'googleaistudio',
   description: 'Gemini API streamGenerateContent: SSE (alt=sse, CRLF, ends at EOF) or a streamed JSON array',
+  required: ['api_key', 'model_id'],
+  request,
   createNormalizer: () => new GeminiNormalizer('googleaistudio'),
 });

@@ -1,10 +1,14 @@
-import { incompleteStream } from '../errors.js';
+import type { JWT } from 'google-auth-library';
+import { incompleteStream, providerAuthFailed, safeMessage } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson } from './common.js';
+import { parseEventJson } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent } from './dialects/anthropic-messages.js';
-import { GeminiStream, geminiError } from './dialects/gemini.js';
-import type { DeltaObject, EventNormalizer } from './types.js';
+import { anthropicEvent, AnthropicState } from './dialects/anthropic-messages.js';
+import { geminiBody, GeminiStream, geminiError } from './dialects/gemini.js';
+import { jsonHeaders, keyOf, modelOf, need, resolveUrl, text } from './settings.js';
+import type { StoredEndpoint } from '../registry/types.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, RequestContext, RequestInput } from './types.js';
 
 const ID = 'googlevertexai';
 
@@ -17,7 +21,7 @@ const ID = 'googlevertexai';
 class VertexNormalizer implements EventNormalizer {
   private shape: 'gemini' | 'anthropic' | undefined;
   private readonly gemini = new GeminiStream(ID);
-  private readonly anthropic = { done: false };
+  private readonly anthropic = new AnthropicState();
 
   frame(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);
@@ -50,8 +54,68 @@ function shapeOf(json: unknown): 'gemini' | 'anthropic' | undefined {
   return undefined;
 }
 
+/** Gemini on Vertex AI: the regional `streamGenerateContent?alt=sse` URL, a service-account bearer token. */
+async function request(input: RequestInput, context: RequestContext): Promise<ProviderRequest> {
+  const { endpoint } = input;
+  const location = need(endpoint, 'location');
+  const project = encodeURIComponent(need(endpoint, 'project_id'));
+  const host = location === 'global' ? 'aiplatform.googleapis.com' : `${location}-aiplatform.googleapis.com`;
+  const model = encodeURIComponent(modelOf(endpoint) ?? '');
+  const url = resolveUrl(
+    endpoint,
+    text(endpoint.service_settings, 'streaming_url') ??
+      `https://${host}/v1/projects/${project}/locations/${encodeURIComponent(location)}/publishers/google/models/${model}:streamGenerateContent?alt=sse`,
+  );
+  const token = await accessToken(endpoint, context);
+  const headers = jsonHeaders();
+  headers.authorization = `Bearer ${token}`;
+  return { url, headers, body: geminiBody(input) };
+}
+
+const VERTEX_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+
+/**
+ * A Google OAuth2 access token from the endpoint's service account. The JWT client (which
+ * refreshes its own tokens) is cached per client; google-auth-library is loaded on the
+ * first Vertex AI request, never before.
+ */
+async function accessToken(endpoint: StoredEndpoint, context: RequestContext): Promise<string> {
+  if (context.googleAccessToken) return context.googleAccessToken(endpoint);
+  const json = text(endpoint.service_settings, 'service_account_json') ?? '';
+  const selfSigned = text(endpoint.service_settings, 'url') !== undefined;
+  const cacheKey = `google:${keyOf(json)}${selfSigned ? ':self-signed' : ''}`;
+  let client = context.cache.get(cacheKey) as JWT | undefined;
+  if (!client) {
+    let account: { client_email?: unknown; private_key?: unknown };
+    try {
+      account = JSON.parse(json);
+    } catch {
+      throw providerAuthFailed(`[service_account_json] of inference endpoint [${endpoint.inference_id}] is not valid JSON`);
+    }
+    if (typeof account.client_email !== 'string' || typeof account.private_key !== 'string') {
+      throw providerAuthFailed(`[service_account_json] of inference endpoint [${endpoint.inference_id}] lacks client_email or private_key`);
+    }
+    const { JWT } = await import('google-auth-library');
+    client = new JWT({ email: account.client_email, key: account.private_key, scopes: [VERTEX_SCOPE] });
+    // With a custom url the target is not Google's, so neither is the token endpoint to ask:
+    // a self-signed JWT (no network call; Vertex AI accepts these too) is sent instead.
+    if (selfSigned) client.useJWTAccessWithScope = true;
+    context.cache.set(cacheKey, client);
+  }
+  try {
+    const value = (await client.getRequestHeaders()).get('authorization');
+    if (!value) throw new Error('no authorization header');
+    return value.replace(/^Bearer /, '');
+  } catch (err) {
+    throw providerAuthFailed(`Failed to obtain a Google access token for inference endpoint [${endpoint.inference_id}]: ${safeMessage(err)}`);
+  }
+}
+
+/** Vertex AI: service-account tokens (google-auth-library, loaded on first use). */
 export const googlevertexai = defineProvider({
   id: ID,
   description: 'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
+  required: ['service_account_json', 'project_id', 'location', 'model_id'],
+  request,
   createNormalizer: () => new VertexNormalizer(),
 });

@@ -1,8 +1,9 @@
 import { incompleteStream } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson } from './common.js';
+import { parseEventJson } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { isDone, openAiChunk, openAiStreamError } from './dialects/openai-chat.js';
+import { bearerChatRequest, isDone, openAiChunk, openAiStreamError, OpenAiChatState } from './dialects/openai-chat.js';
 import { isTgiEvent, tgiError, tgiEvent } from './dialects/tgi.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 
@@ -14,6 +15,7 @@ const ID = 'hugging_face';
  * TGI's final event (the one with `details` / `generated_text`) or chat's `[DONE]`.
  */
 class HuggingFaceNormalizer implements EventNormalizer {
+  private readonly state = new OpenAiChatState();
   private ended = false;
 
   frame(frame: Frame, out: DeltaObject[]): void {
@@ -31,7 +33,7 @@ class HuggingFaceNormalizer implements EventNormalizer {
     if (isTgiEvent(json)) {
       if (tgiEvent(json, out)) this.ended = true;
     } else {
-      openAiChunk(json, out);
+      openAiChunk(json, out, this.state);
     }
   }
 
@@ -40,8 +42,11 @@ class HuggingFaceNormalizer implements EventNormalizer {
   }
 }
 
+/** Hugging Face: the url is required (an Inference Endpoint or the router); OpenAI's chat request with a bearer key. */
 export const hugging_face = defineProvider({
   id: ID,
   description: 'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
+  required: ['api_key', 'url'],
+  request: (input) => bearerChatRequest(input, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }),
   createNormalizer: () => new HuggingFaceNormalizer(),
 });

@@ -1,44 +1,78 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { unknownProvider } from '../errors.js';
+import { alibabacloud } from './alibabacloud.js';
+import { amazonbedrock } from './amazonbedrock.js';
 import { anthropic } from './anthropic.js';
-import { openai } from './openai.js';
-import { cohere } from './cohere.js';
-import { azureopenai } from './azureopenai.js';
 import { azureaistudio } from './azureaistudio.js';
-import { googleaistudio } from './googleaistudio.js';
-import { mistral } from './mistral.js';
+import { azureopenai } from './azureopenai.js';
+import { cohere } from './cohere.js';
 import { deepseek } from './deepseek.js';
+import { googleaistudio } from './googleaistudio.js';
 import { googlevertexai } from './googlevertexai.js';
 import { hugging_face } from './hugging_face.js';
-import { amazonbedrock } from './amazonbedrock.js';
-import { watsonxai } from './watsonxai.js';
+import { mistral } from './mistral.js';
 import { ollama } from './ollama.js';
-import { alibabacloud } from './alibabacloud.js';
-import type { Provider } from './types.js';
+import { openai } from './openai.js';
+import type { Provider, ResponseReader } from './types.js';
+import { watsonxai } from './watsonxai.js';
 
-/** Every provider, by Elasticsearch service name. Adding one is a file and a line here. */
-const table: readonly Provider[] = [openai, anthropic, cohere, azureopenai, azureaistudio, googleaistudio, mistral, deepseek, googlevertexai, hugging_face, amazonbedrock, watsonxai, ollama, alibabacloud];
+/**
+ * The one table of providers: Elasticsearch's 14 service ids, each the module of that
+ * name. Adding a provider is a module and a line here; the key must equal the module's id.
+ */
+const table = {
+  openai,
+  azureopenai,
+  azureaistudio,
+  anthropic,
+  cohere,
+  googleaistudio,
+  googlevertexai,
+  watsonxai,
+  hugging_face,
+  amazonbedrock,
+  mistral,
+  deepseek,
+  alibabacloud,
+  ollama,
+} as const;
 
-const byId = new Map<string, Provider>(table.map((p) => [p.id, p]));
+/** One of Elasticsearch's service ids this library speaks: `'openai'`, `'amazonbedrock'`, … */
+export type ProviderId = keyof typeof table;
 
-export function providerIds(): string[] {
-  return table.map((p) => p.id);
+// Compile-time check that every key names its own module.
+table satisfies { readonly [Id in ProviderId]: Provider<Id> };
+
+const ids = Object.freeze(Object.keys(table) as ProviderId[]);
+
+/** The provider ids, in Elasticsearch's order. */
+export function providerIds(): readonly ProviderId[] {
+  return ids;
 }
 
-export function listProviders(): readonly Provider[] {
-  return table;
+/** Every provider, in the order of {@link providerIds}. */
+export function listProviders(): readonly Provider<ProviderId>[] {
+  return ids.map((id) => table[id]);
 }
 
-export function getProvider(id: string | Provider): Provider {
-  if (typeof id !== 'string') return id;
-  const provider = byId.get(id);
-  if (!provider) {
-    throw new InferenceError(
-      ErrorType.illegalArgument,
-      `Unknown provider [${id}]; known providers: [${providerIds().join(', ')}]`,
-      400,
-    );
-  }
-  return provider;
+/** Whether a value (e.g. an endpoint's `service`) is a known provider id. */
+export function isProviderId(id: unknown): id is ProviderId {
+  return typeof id === 'string' && Object.hasOwn(table, id);
 }
 
-export type { Provider, DeltaObject, EventNormalizer, TextDelta } from './types.js';
+/**
+ * The provider of an id. Throws `illegal_argument_exception` naming the known ids for any
+ * other value (an untyped caller may pass anything).
+ */
+export function getProvider(id: ProviderId): Provider<ProviderId> {
+  if (!isProviderId(id)) throw unknownProvider(id, ids);
+  return table[id];
+}
+
+/**
+ * What the decoding stages read with: a provider by id, or a custom reader object as is.
+ * Throws for an unknown id, so every stage fails the same way at construction.
+ */
+export function resolveReader(provider: ProviderId | ResponseReader): ResponseReader {
+  if (typeof provider === 'object' && provider !== null && typeof provider.createNormalizer === 'function') return provider;
+  return getProvider(provider as ProviderId);
+}

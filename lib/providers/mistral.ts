@@ -1,5 +1,5 @@
 import { defineProvider } from './define.js';
-import { OpenAiChatNormalizer } from './dialects/openai-chat.js';
+import { bearerChatRequest, OpenAiChatNormalizer } from './dialects/openai-chat.js';
 
 /**
  * Mistral: OpenAI-like chunks; `delta.content` is a string or (magistral) an array of
@@ -9,5 +9,7 @@ import { OpenAiChatNormalizer } from './dialects/openai-chat.js';
 export const mistral = defineProvider({
   id: 'mistral',
   description: 'Mistral chat completions SSE (content string or text/thinking parts, data: [DONE])',
+  required: ['api_key'],
+  request: (input) => bearerChatRequest(input, { defaultUrl: 'https://api.mistral.ai/v1/chat/completions' }),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'mistral', errorFinishReason: 'error' }),
 });

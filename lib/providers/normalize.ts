@@ -1,15 +1,16 @@
 import type { Frame } from '../framing/frame.js';
 import { OrderedErrorTransform } from '../streams/ordered-error-transform.js';
-import { getProvider } from './index.js';
-import type { DeltaObject, EventNormalizer, Provider } from './types.js';
+import { resolveReader, type ProviderId } from './index.js';
+import type { DeltaObject, EventNormalizer, ResponseReader } from './types.js';
 
 /** Frames in (from any framing stage), delta objects out, for one provider. */
 export class NormalizeStream extends OrderedErrorTransform<Frame, DeltaObject> {
   private readonly normalizer: EventNormalizer;
 
-  constructor(provider: string | Provider, options: { highWaterMark?: number } = {}) {
+  /** Throws for an unknown provider id, naming the known ones. */
+  constructor(provider: ProviderId | ResponseReader, options: { highWaterMark?: number } = {}) {
     super({ objectMode: true, highWaterMark: options.highWaterMark ?? 16 });
-    this.normalizer = getProvider(provider).createNormalizer();
+    this.normalizer = resolveReader(provider).createNormalizer();
   }
 
   protected work(frame: Frame, out: DeltaObject[]): void {
@@ -21,6 +22,7 @@ export class NormalizeStream extends OrderedErrorTransform<Frame, DeltaObject> {
   }
 }
 
-export function normalize(provider: string | Provider, options?: { highWaterMark?: number }): NormalizeStream {
+/** Frames in, delta objects out: `new NormalizeStream(provider, options)`. */
+export function normalize(provider: ProviderId | ResponseReader, options?: { highWaterMark?: number }): NormalizeStream {
   return new NormalizeStream(provider, options);
 }

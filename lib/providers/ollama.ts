@@ -1,8 +1,11 @@
-import { incompleteStream } from '../errors.js';
+import { incompleteStream, providerStreamError } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str } from './common.js';
+import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } from './common.js';
+import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import type { DeltaObject, EventNormalizer } from './types.js';
+import { mapSettings, modelOf, resolveUrl } from './settings.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
+import { ToolCalls } from './tool-calls.js';
 
 const ID = 'ollama';
 
@@ -13,6 +16,8 @@ const ID = 'ollama';
  */
 class OllamaNormalizer implements EventNormalizer {
   private done = false;
+  private started = false;
+  private readonly tools = new ToolCalls();
 
   frame(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);
@@ -20,10 +25,23 @@ class OllamaNormalizer implements EventNormalizer {
     if (json.error !== undefined && json.error !== null) {
       throw providerStreamError(ID, str(json.error) ?? JSON.stringify(json.error));
     }
+    if (!this.started) {
+      this.started = true;
+      out.push(typeof json.model === 'string' && json.model.length > 0 ? { role: 'assistant', model: json.model } : { role: 'assistant' });
+    }
     const message = json.message;
     if (isObject(message)) {
       pushReasoning(out, message.thinking);
       pushText(out, message.content);
+      // each call arrives whole, its arguments an object
+      if (Array.isArray(message.tool_calls)) {
+        for (const call of message.tool_calls) {
+          const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
+          if (fn === undefined || typeof fn.name !== 'string') continue;
+          const args = typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {});
+          this.tools.whole(out, str((call as Record<string, unknown>).id), fn.name, args);
+        }
+      }
     } else {
       pushReasoning(out, json.thinking);
       pushText(out, json.response);
@@ -43,8 +61,21 @@ class OllamaNormalizer implements EventNormalizer {
   }
 }
 
+/** Ollama's native `/api/chat` (NDJSON answer); no key, local by default. */
+function request(input: RequestInput): ProviderRequest {
+  const { endpoint } = input;
+  const options = mapSettings(input.taskSettings, { max_tokens: 'num_predict', temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop' });
+  const body: Record<string, unknown> = { model: modelOf(endpoint), messages: [{ role: 'user', content: input.input }], stream: true };
+  if (Object.keys(options).length > 0) body.options = options;
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/x-ndjson' };
+  return { url: resolveUrl(endpoint, 'http://localhost:11434/api/chat'), headers, body: JSON.stringify(body) };
+}
+
+/** Ollama, local: no key. */
 export const ollama = defineProvider({
   id: ID,
   description: 'Ollama NDJSON from /api/chat or /api/generate (ends with "done": true)',
+  required: ['model_id'],
+  request,
   createNormalizer: () => new OllamaNormalizer(),
 });

@@ -1,4 +1,6 @@
+import type { Dispatcher } from 'undici';
 import type { Frame } from '../framing/frame.js';
+import type { StoredEndpoint } from '../registry/types.js';
 
 /** Answer text: exactly the element type of Elasticsearch's `completion` array. Never empty. */
 export interface TextDelta {
@@ -8,13 +10,38 @@ export interface TextDelta {
 export interface ReasoningDelta {
   reasoning: string;
 }
+/** Why the provider stopped (`stop`, `length`, `end_turn`, …), in the provider's words. */
 export interface FinishDelta {
   finish_reason: string;
 }
+/** Token counts as the provider reports them. */
 export interface UsageDelta {
   usage: Record<string, unknown>;
 }
-export type DeltaObject = TextDelta | ReasoningDelta | FinishDelta | UsageDelta;
+/**
+ * The start of the assistant's message, with the provider's response id and model when it
+ * names them. Only the `chat_completion` output reads it.
+ */
+export interface RoleDelta {
+  role: 'assistant';
+  id?: string;
+  model?: string;
+}
+/**
+ * A piece of a tool call, already in OpenAI's streaming form: `index` counts the calls of
+ * the answer from 0; the first piece of a call carries `id` and `name` (and only it); the
+ * `arguments` pieces of one index, concatenated, are the call's JSON arguments. Only the
+ * `chat_completion` output reads it.
+ */
+export interface ToolCallDelta {
+  tool_call: { index: number; id?: string; name?: string; arguments?: string };
+}
+/** Refusal text (OpenAI `delta.refusal`): not answer text. Only the `chat_completion` output reads it. */
+export interface RefusalDelta {
+  refusal: string;
+}
+/** One decoded piece of a provider's answer. */
+export type DeltaObject = TextDelta | ReasoningDelta | FinishDelta | UsageDelta | RoleDelta | ToolCallDelta | RefusalDelta;
 
 /** Per-stream state that turns one provider's frames into delta objects. */
 export interface EventNormalizer {
@@ -28,11 +55,13 @@ export interface EventNormalizer {
   end(out: DeltaObject[]): void;
 }
 
-export interface Provider {
-  /** Elasticsearch's service name, e.g. `openai`, `amazonbedrock`. */
+/**
+ * The response half of a provider: all the decoding stages need. Every provider of the
+ * table is one; a custom object of this shape can be passed to the stages too.
+ */
+export interface ResponseReader {
+  /** Named in error messages. */
   readonly id: string;
-  /** One line for `inference-stream providers`. */
-  readonly description: string;
   /** A fresh normalizer for one response body. */
   createNormalizer(): EventNormalizer;
   /**
@@ -42,6 +71,51 @@ export interface Provider {
   errorMessage(body: unknown): string | undefined;
 }
 
-export function isTextDelta(d: DeltaObject): d is TextDelta {
-  return typeof (d as TextDelta).delta === 'string';
+/** What a `completion` request asks of a provider. */
+export interface RequestInput {
+  endpoint: StoredEndpoint;
+  /** The one input string of a `completion` request. */
+  input: string;
+  /** The endpoint's task settings overlaid with the request's. */
+  taskSettings: Record<string, unknown>;
+}
+
+/** What is sent to the provider. */
+export interface ProviderRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * What a request builder may use besides the endpoint: the dispatcher for token calls, a
+ * credential cache that lives as long as the client, and the client's overrides.
+ */
+export interface RequestContext {
+  readonly dispatcher: Dispatcher;
+  /** Credentials made per request (token clients, IAM tokens); keyed by a hash, never by a secret. */
+  readonly cache: Map<string, unknown>;
+  /** Supplies Vertex AI access tokens instead of the service-account flow (workload identity, tests). */
+  readonly googleAccessToken?: ((endpoint: StoredEndpoint) => Promise<string>) | undefined;
+  /** Supplies IBM Cloud IAM tokens for a watsonx API key instead of the token exchange. */
+  readonly ibmIamToken?: ((apiKey: string) => Promise<string>) | undefined;
+  /** IBM Cloud IAM token URL. Default https://iam.cloud.ibm.com/identity/token. */
+  readonly ibmIamUrl?: string | undefined;
+}
+
+/**
+ * One Elasticsearch inference service, both directions: the request it sends for a
+ * `completion` (URL, headers with its auth, body) and the reader of what it answers.
+ */
+export interface Provider<Id extends string = string> extends ResponseReader {
+  /** Elasticsearch's service name, e.g. `openai`, `amazonbedrock`. */
+  readonly id: Id;
+  /** One line for `inference-stream providers`. */
+  readonly description: string;
+  /** `service_settings` keys a PUT must carry. */
+  readonly required: readonly string[];
+  /** `service_settings` keys of which at least one is needed (e.g. api_key or entra_id). */
+  readonly oneOf?: readonly string[] | undefined;
+  /** The provider request for one `completion` input; may fetch or sign credentials. */
+  request(input: RequestInput, context: RequestContext): ProviderRequest | Promise<ProviderRequest>;
 }

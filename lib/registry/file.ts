@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ErrorType, InferenceError } from '../errors.js';
+import { endpointFileUnreadable, endpointFileUnwritable, invalidEndpointFile } from '../errors.js';
+import { isObject } from '../json.js';
 import { MemoryRegistry } from './memory.js';
 import type { StoredEndpoint } from './types.js';
 
@@ -38,7 +39,7 @@ export class FileRegistry extends MemoryRegistry {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, [], await removeStaleTempFiles(path));
-      throw new InferenceError(ErrorType.illegalState, `Cannot read endpoint file [${path}]: ${(err as Error).message}`, 500);
+      throw endpointFileUnreadable(path, err);
     }
     const endpoints = parseEndpointFile(path, text);
     return new FileRegistry(path, endpoints, await removeStaleTempFiles(path));
@@ -76,7 +77,7 @@ export class FileRegistry extends MemoryRegistry {
       await writeAtomically(this.path, JSON.stringify(snapshot, null, 2) + '\n');
     } catch (err) {
       undo();
-      throw new InferenceError(ErrorType.illegalState, `Cannot write endpoint file [${this.path}]: ${(err as Error).message}`, 500, { cause: err });
+      throw endpointFileUnwritable(this.path, err);
     }
   }
 
@@ -124,8 +125,7 @@ async function removeStaleTempFiles(path: string): Promise<string[]> {
 }
 
 function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
-  const fail = (why: string) =>
-    new InferenceError(ErrorType.illegalState, `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`, 500);
+  const fail = (why: string) => invalidEndpointFile(path, why);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -143,10 +143,6 @@ function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
     }
   }
   return file.endpoints;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

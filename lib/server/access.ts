@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { invalidCredentials, missingCredentials, SecurityError, unauthorized } from '../errors.js';
 import type { ApiKeyIdentity, ApiKeys, Privilege } from './api-keys.js';
 
 /** Elasticsearch's action names for the inference routes, and the privilege each needs. */
@@ -26,39 +26,6 @@ export function actionFor(method: string): Action {
   }
 }
 
-/** The challenge Elasticsearch sends with a 401, for the schemes this server takes. */
-export const WWW_AUTHENTICATE = ['ApiKey', 'Bearer realm="security"'] as const;
-
-/**
- * A security_exception that also carries Elasticsearch's `header` member
- * (`{"WWW-Authenticate":[…]}` inside the error body).
- */
-export class SecurityError extends InferenceError {
-  readonly headers: Record<string, string[]>;
-  constructor(reason: string, status: number, headers: Record<string, string[]> = {}) {
-    super(ErrorType.security, reason, status);
-    this.headers = headers;
-  }
-}
-
-export function missingCredentials(uri: string): SecurityError {
-  return new SecurityError(`missing authentication credentials for REST request [${uri}]`, 401, { 'WWW-Authenticate': [...WWW_AUTHENTICATE] });
-}
-
-export function invalidCredentials(): SecurityError {
-  return new SecurityError('unable to authenticate with provided credentials and anonymous access is not allowed for this request', 401, {
-    'WWW-Authenticate': [...WWW_AUTHENTICATE],
-  });
-}
-
-export function unauthorized(action: Action, who: ApiKeyIdentity): SecurityError {
-  const granting = action.privilege === 'manage_inference' ? 'manage_inference' : 'monitor_inference,manage_inference';
-  return new SecurityError(
-    `action [${action.name}] is unauthorized for API key id [${who.id}] of user [${who.name}], this action is granted by the cluster privileges [${granting}]`,
-    403,
-  );
-}
-
 /** Elasticsearch's error body for a security error, `header` included as Elasticsearch writes it. */
 export function securityErrorBody(err: SecurityError): Record<string, unknown> {
   const cause: Record<string, unknown> = { type: err.type, reason: err.reason };
@@ -67,16 +34,17 @@ export function securityErrorBody(err: SecurityError): Record<string, unknown> {
 }
 
 /**
- * Authenticates and authorizes one request. Returns the identity, or the SecurityError to
- * answer with. With no keys configured every request is let through (loopback only: see bind.ts).
+ * Authenticates and authorizes one request. Returns the identity, or throws the
+ * SecurityError to answer with. With no keys configured every request is let through
+ * (loopback only: see bind.ts) and the result is null.
  */
-export function checkAccess(keys: ApiKeys | null, authorization: string | string[] | undefined, method: string, uri: string): ApiKeyIdentity | SecurityError | null {
+export function checkAccess(keys: ApiKeys | null, authorization: string | string[] | undefined, method: string, uri: string): ApiKeyIdentity | null {
   if (keys === null) return null;
   const auth = keys.authenticate(authorization);
-  if (auth.result === 'missing') return missingCredentials(uri);
-  if (auth.result === 'invalid') return invalidCredentials();
+  if (auth.result === 'missing') throw missingCredentials(uri);
+  if (auth.result === 'invalid') throw invalidCredentials();
   const action = actionFor(method);
-  if (!auth.identity.privileges.has(action.privilege)) return unauthorized(action, auth.identity);
+  if (!auth.identity.privileges.has(action.privilege)) throw unauthorized(action, auth.identity);
   return auth.identity;
 }
 

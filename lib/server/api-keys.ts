@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { ErrorType, InferenceError } from '../errors.js';
+import { apiKeyConfigError as configError } from '../errors.js';
 
 /** Elasticsearch's inference cluster privileges; `manage_inference` includes `monitor_inference`, as in Elasticsearch. */
 export type Privilege = 'monitor_inference' | 'manage_inference';
@@ -38,10 +38,6 @@ interface StoredKey {
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
-}
-
-function configError(source: string, why: string): InferenceError {
-  return new InferenceError(ErrorType.illegalArgument, `Invalid API key configuration in [${source}]: ${why}`, 500);
 }
 
 /**

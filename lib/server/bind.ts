@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ErrorType, InferenceError } from '../errors.js';
+import { unsafeBinding } from '../errors.js';
 import { API_KEY_ENV } from './api-keys.js';
 
 /** True for addresses only this machine can reach: localhost, 127.0.0.0/8, ::1 (also IPv4-mapped). */
@@ -17,10 +17,5 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function assertSafeBinding(host: string, keysConfigured: boolean): void {
   if (keysConfigured || isLoopbackHost(host)) return;
-  throw new InferenceError(
-    ErrorType.illegalState,
-    `Refusing to listen on [${host}] without API keys: anyone who can reach it could spend your provider credits. ` +
-      `Set ${API_KEY_ENV} (one key with both privileges) or --api-keys <file>, or listen on 127.0.0.1.`,
-    500,
-  );
+  throw unsafeBinding(host, API_KEY_ENV);
 }

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ErrorType, InferenceError } from '../errors.js';
-import { bodyTooLarge } from './limits.js';
+import { bodyTooLarge, contentParseError, nestingTooDeep, unsupportedMediaType } from '../errors.js';
 
 const JSON_TYPE = /^application\/(?:json|vnd\.elasticsearch\+json)\s*(?:;|$)/i;
 
@@ -29,7 +28,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   }
   if (size === 0) return undefined;
   if (type !== undefined && !JSON_TYPE.test(type)) {
-    throw new InferenceError('media_type_header_exception', `Content-Type header [${type}] is not supported`, 406);
+    throw unsupportedMediaType(type);
   }
   return parseJson(Buffer.concat(chunks, size));
 }
@@ -42,17 +41,12 @@ function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InferenceError(ErrorType.xContentParse, `Failed to parse request body: ${(err as Error).message}`, 400);
+    throw contentParseError(`Failed to parse request body: ${(err as Error).message}`);
   }
 }
 
-/** Jackson's words, as Elasticsearch reports a body nested too deep (`[line:column]` first). */
-function tooDeep(line: number, column: number, depth: number): InferenceError {
-  return new InferenceError(
-    ErrorType.xContentParse,
-    `[${line}:${column}] Document nesting depth (${depth}) exceeds the maximum allowed (${MAX_NESTING_DEPTH}, from \`StreamReadConstraints.getMaxNestingDepth()\`)`,
-    400,
-  );
+function tooDeep(line: number, column: number, depth: number): Error {
+  return nestingTooDeep(line, column, depth, MAX_NESTING_DEPTH);
 }
 
 const QUOTE = 0x22;
@@ -106,8 +100,4 @@ function checkParsedDepth(value: unknown, max = MAX_NESTING_DEPTH): void {
     if (d + 1 > max) throw tooDeep(1, 1, d + 1);
     for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
   }
-}
-
-export function bodyRequired(): InferenceError {
-  return new InferenceError(ErrorType.parse, 'request body is required', 400);
 }

@@ -1,7 +1,19 @@
-import { getService, serviceIds } from '../providers/client/services.js';
-import { ErrorType, InferenceError } from '../errors.js';
+import { getProvider, isProviderId, providerIds, type ProviderId } from '../providers/index.js';
+import {
+  badRequest,
+  bodyRequired,
+  endpointExists,
+  endpointFieldImmutable,
+  endpointNotFound,
+  inferenceIdTooLong,
+  invalidInferenceId,
+  tooManyEndpoints,
+  unknownTaskType,
+  validationFailed,
+} from '../errors.js';
+import { isObject } from '../json.js';
 import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
-import { tooManyEndpoints, type Limits } from './limits.js';
+import type { Limits } from './limits.js';
 import { TASK_TYPES } from './routes.js';
 import { URL_SETTINGS } from './redact.js';
 import { urlProblem, type HostPolicy } from './url-policy.js';
@@ -17,38 +29,16 @@ export interface EndpointContext {
   hosts: HostPolicy;
 }
 
-function badRequest(reason: string, type: string = ErrorType.status): InferenceError {
-  return new InferenceError(type, reason, 400);
-}
-
-export function notFound(id: string): InferenceError {
-  return new InferenceError(ErrorType.notFound, `Inference endpoint not found [${id}]`, 404);
-}
-
-export function unknownTaskType(taskType: string): InferenceError {
-  return badRequest(`Unknown task_type [${taskType}]`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Elasticsearch's inference id rule (MlStrings.isValidId) with this server's length limit; throws its 400. */
 export function validateInferenceId(id: string, maxLength: number): void {
-  if (id.length > maxLength) {
-    throw badRequest(`Validation Failed: 1: Invalid inference_id; '${id.slice(0, maxLength)}…' cannot contain more than ${maxLength} characters.;`, ErrorType.validation);
-  }
-  if (!VALID_ID.test(id)) {
-    throw badRequest(
-      `Validation Failed: 1: Invalid inference_id; '${id}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric;`,
-      ErrorType.validation,
-    );
-  }
+  if (id.length > maxLength) throw inferenceIdTooLong(id, maxLength);
+  if (!VALID_ID.test(id)) throw invalidInferenceId(id);
 }
 
 /** The service's required settings and every URL setting (scheme, host allow-list); throws Elasticsearch's validation 400. */
-function validateServiceSettings(service: string, settings: Record<string, unknown>, hosts: HostPolicy): void {
-  const definition = getService(service)!;
+function validateServiceSettings(service: ProviderId, settings: Record<string, unknown>, hosts: HostPolicy): void {
+  const definition = getProvider(service);
   const problems: string[] = [];
   for (const key of definition.required) {
     const v = settings[key];
@@ -63,7 +53,7 @@ function validateServiceSettings(service: string, settings: Record<string, unkno
     if (problem) problems.push(problem);
   }
   if (problems.length > 0) {
-    throw badRequest(`Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`, ErrorType.validation);
+    throw validationFailed(problems);
   }
   for (const key of URL_SETTINGS) if (typeof settings[key] === 'string') hosts.check(settings[key] as string, key);
 }
@@ -75,14 +65,14 @@ function validateServiceSettings(service: string, settings: Record<string, unkno
 async function store(ctx: EndpointContext, endpoint: StoredEndpoint, overwrite: boolean): Promise<string> {
   const answer = JSON.stringify(publicEndpoint(endpoint));
   if (!(await ctx.registry.put(endpoint, { overwrite }))) {
-    throw new InferenceError(ErrorType.alreadyExists, `Inference endpoint [${endpoint.inference_id}] already exists`, 400);
+    throw endpointExists(endpoint.inference_id);
   }
   return answer;
 }
 
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. Returns the answer's JSON text. */
 export async function putEndpoint(ctx: EndpointContext, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<string> {
-  if (!isObject(body)) throw badRequest('request body is required', ErrorType.parse);
+  if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
     if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
   }
@@ -90,8 +80,8 @@ export async function putEndpoint(ctx: EndpointContext, urlTaskType: string | nu
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
   if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
-  if (typeof service !== 'string' || !getService(service)) {
-    throw badRequest(`Unknown service [${String(service)}]; known services: [${serviceIds().join(', ')}]`);
+  if (!isProviderId(service)) {
+    throw badRequest(`Unknown service [${String(service)}]; known services: [${providerIds().join(', ')}]`);
   }
   const serviceSettings = body.service_settings ?? {};
   const taskSettings = body.task_settings ?? {};
@@ -110,19 +100,15 @@ export async function putEndpoint(ctx: EndpointContext, urlTaskType: string | nu
  * change. Returns the updated endpoint's JSON text, secrets omitted.
  */
 export async function updateEndpoint(ctx: EndpointContext, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<string> {
-  if (!isObject(body)) throw badRequest('request body is required', ErrorType.parse);
+  if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
     if (!UPDATE_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
   }
   const current = await ctx.registry.get(inferenceId);
-  if (!current) throw notFound(inferenceId);
+  if (!current) throw endpointNotFound(inferenceId);
   checkTaskType(current, urlTaskType);
-  if (body.service !== undefined && body.service !== current.service) {
-    throw badRequest(`The service of an inference endpoint cannot be updated: [${inferenceId}] uses [${current.service}], the request names [${String(body.service)}]`);
-  }
-  if (body.task_type !== undefined && body.task_type !== current.task_type) {
-    throw badRequest(`The task_type of an inference endpoint cannot be updated: [${inferenceId}] is [${current.task_type}], the request names [${String(body.task_type)}]`);
-  }
+  if (body.service !== undefined && body.service !== current.service) throw endpointFieldImmutable(inferenceId, 'service', current.service, body.service);
+  if (body.task_type !== undefined && body.task_type !== current.task_type) throw endpointFieldImmutable(inferenceId, 'task_type', current.task_type, body.task_type);
   const serviceSettings = body.service_settings ?? {};
   const taskSettings = body.task_settings ?? {};
   if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
@@ -132,6 +118,7 @@ export async function updateEndpoint(ctx: EndpointContext, urlTaskType: string |
     service_settings: { ...current.service_settings, ...serviceSettings },
     task_settings: { ...current.task_settings, ...taskSettings },
   };
+  if (!isProviderId(current.service)) throw badRequest(`Unknown service [${current.service}]; known services: [${providerIds().join(', ')}]`);
   validateServiceSettings(current.service, updated.service_settings, ctx.hosts);
   return store(ctx, updated, true);
 }
@@ -164,7 +151,7 @@ export async function getEndpoints(registry: EndpointRegistry, taskType: string 
     return { endpoints: matching.map(publicEndpoint) };
   }
   const endpoint = await registry.get(inferenceId);
-  if (!endpoint) throw notFound(inferenceId);
+  if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);
   return { endpoints: [publicEndpoint(endpoint)] };
 }
@@ -175,9 +162,9 @@ export async function getEndpoints(registry: EndpointRegistry, taskType: string 
  */
 export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string, dryRun = false): Promise<unknown> {
   const endpoint = await registry.get(inferenceId);
-  if (!endpoint) throw notFound(inferenceId);
+  if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);
   if (dryRun) return { acknowledged: false, pipelines: [], indexes: [] };
-  if (!(await registry.delete(inferenceId))) throw notFound(inferenceId);
+  if (!(await registry.delete(inferenceId))) throw endpointNotFound(inferenceId);
   return { acknowledged: true, pipelines: [], indexes: [] };
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { toInferenceError, type InferenceError } from '../errors.js';
-import type { ProviderClient } from '../providers/client/client.js';
+import type { ProviderClient } from '../providers/transport.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { EndpointRegistry } from '../registry/types.js';
 import type { Limits } from './limits.js';

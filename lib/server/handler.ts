@@ -1,23 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProviderClient, type ProviderClientOptions } from '../providers/client/client.js';
-import { InferenceError, toInferenceError } from '../errors.js';
+import { ProviderClient, type ProviderClientOptions } from '../providers/transport.js';
+import { bodyRequired, methodNotAllowed, noHandler, SecurityError, shuttingDown, toInferenceError, tooManyStreams, unknownTaskType, type InferenceError } from '../errors.js';
 import type { DeltaObject } from '../providers/types.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import type { EndpointRegistry } from '../registry/types.js';
-import { bodyRequired, readJsonBody } from './body.js';
-import { deleteEndpoint, getEndpoints, putEndpoint, unknownTaskType, updateEndpoint, validateInferenceId, type EndpointContext } from './endpoints.js';
+import { readJsonBody } from './body.js';
+import { deleteEndpoint, getEndpoints, putEndpoint, updateEndpoint, validateInferenceId, type EndpointContext } from './endpoints.js';
 import { InferenceExchange, type Runtime } from './exchange.js';
 import { runInference } from './inference.js';
 import { parseInferenceBody } from './inference-request.js';
 import { cannedError, jsonTypeFor, sendCanned, sendJson, sendJsonError, type CannedResponse, type ResponseContext } from './respond.js';
 import { matchRoute, ROUTES, TASK_TYPES, type Action, type RouteSpec } from './routes.js';
 import { parseTimeValue } from './time.js';
-import { checkAccess, SecurityError, securityErrorBody, securityHeaders } from './access.js';
+import { checkAccess, securityErrorBody, securityHeaders } from './access.js';
 import { ApiKeys, type ApiKeyConfig } from './api-keys.js';
-import { resolveLimits, tooManyStreams, type Limits } from './limits.js';
+import { resolveLimits, type Limits } from './limits.js';
 import { StreamSlots } from './slots.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import { shuttingDown, StreamTracker } from './shutdown.js';
+import { StreamTracker } from './shutdown.js';
 import { HostPolicy } from './url-policy.js';
 
 export interface InferenceHandlerOptions {
@@ -198,24 +198,21 @@ export function buildHandler(options: InferenceHandlerOptions, internals: Handle
     if (matched === null && next) return next();
     const ctx: ResponseContext = { productHeader, jsonType: jsonTypeFor(req), bom };
     // Authentication comes first, as in Elasticsearch: nothing else is revealed or done without a key.
-    const access = checkAccess(apiKeys, req.headers.authorization, method, raw);
-    if (access instanceof SecurityError) {
+    try {
+      checkAccess(apiKeys, req.headers.authorization, method, raw);
+    } catch (err) {
+      if (!(err instanceof SecurityError)) throw err;
       req.resume();
-      options.onError?.(access, {});
-      return sendJson(res, ctx, access.status, securityErrorBody(access), securityHeaders(access));
+      options.onError?.(err, {});
+      return sendJson(res, ctx, err.status, securityErrorBody(err), securityHeaders(err));
     }
     if (matched === null || matched === 'not_found') {
       req.resume();
-      return sendJsonError(res, ctx, new InferenceError('no_handler_found_exception', `no handler found for uri [${pathname}] and method [${method}]`, 404));
+      return sendJsonError(res, ctx, noHandler(pathname, method));
     }
     if (matched.action === null) {
       req.resume();
-      return sendJsonError(
-        res,
-        ctx,
-        new InferenceError('method_not_allowed_exception', `Incorrect HTTP method for uri [${pathname}] and method [${method}], allowed: [${matched.allowed.join(', ')}]`, 405),
-        { allow: matched.allowed.join(', ') },
-      );
+      return sendJsonError(res, ctx, methodNotAllowed(pathname, method, matched.allowed), { allow: matched.allowed.join(', ') });
     }
     const r: Request = { req, res, ctx, taskType: matched.taskType, inferenceId: matched.inferenceId ?? '', query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
     const run = r.taskType !== null && !TASK_TYPES.has(r.taskType) ? Promise.reject(unknownTaskType(r.taskType)) : actions[matched.action](r);

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { contentParseError, validationFailed, type InferenceError } from '../errors.js';
 
 /** Fields Elasticsearch's InferenceAction.Request parser declares. */
 const FIELDS = new Set(['input', 'input_type', 'task_settings', 'query', 'return_documents', 'top_n', 'timeout']);
@@ -12,7 +12,7 @@ export interface InferenceBody {
 }
 
 function parseError(reason: string): InferenceError {
-  return new InferenceError(ErrorType.xContentParse, `[${PARSER}] ${reason}`, 400);
+  return contentParseError(`[${PARSER}] ${reason}`);
 }
 
 /** Parsing, as Elasticsearch's ObjectParser does it: failures here are plain JSON 400s. */
@@ -37,7 +37,7 @@ export function parseInferenceBody(body: unknown): InferenceBody {
 }
 
 function validation(message: string): InferenceError {
-  return new InferenceError(ErrorType.validation, `Validation Failed: 1: ${message};`, 400);
+  return validationFailed([message]);
 }
 
 /** Request.validate(): runs after parsing, so on `_stream` it is reported as an event. */

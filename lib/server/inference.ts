@@ -1,15 +1,12 @@
 import type { Readable } from 'node:stream';
-import type { UpstreamResponse } from '../providers/client/client.js';
-import { ErrorType, InferenceError, upstreamStatusError } from '../errors.js';
+import type { UpstreamResponse } from '../providers/transport.js';
+import { answerTooLarge, badRequest, endpointNotFound, hookFailed, providerRedirected, readFailed, type InferenceError } from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { StoredEndpoint } from '../registry/types.js';
-import { safeMessage } from '../providers/client/auth.js';
-import { notFound } from './endpoints.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
 import { sendEventStream, sendJson, startEventStream } from './respond.js';
-import { answerTooLarge } from './limits.js';
 import { withRetry } from './retry.js';
 import { requestCredentials, secretsOf } from './redact.js';
 import type { InferenceExchange, Runtime } from './exchange.js';
@@ -25,31 +22,17 @@ export interface InferenceCall {
 async function prepare(rt: Runtime, call: InferenceCall, stream: boolean): Promise<{ endpoint: StoredEndpoint; input: string }> {
   const inputs = validateInput(call.body.input);
   const endpoint = await rt.registry.get(call.inferenceId);
-  if (!endpoint) throw notFound(call.inferenceId);
+  if (!endpoint) throw endpointNotFound(call.inferenceId);
   if (call.taskType !== null && call.taskType !== 'any' && call.taskType !== endpoint.task_type) {
-    throw new InferenceError(
-      ErrorType.status,
-      `Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`,
-      400,
-    );
+    throw badRequest(`Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`);
   }
   if (endpoint.task_type !== 'completion') {
     if (stream) {
-      throw new InferenceError(
-        ErrorType.status,
-        `Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`,
-        405,
-      );
+      throw badRequest(`Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`, 405);
     }
-    throw new InferenceError(ErrorType.status, `Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`, 400);
+    throw badRequest(`Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`);
   }
   return { endpoint, input: singleInput(inputs, endpoint.task_type) };
-}
-
-/** A provider's redirect is not followed (it could lead anywhere): it is the provider's failure. */
-function redirected(endpoint: StoredEndpoint, status: number): InferenceError {
-  const e = upstreamStatusError(status, undefined, endpoint.inference_id);
-  return new InferenceError(e.type, e.reason, 502);
 }
 
 /**
@@ -96,27 +79,25 @@ export async function runInference(ex: InferenceExchange, call: InferenceCall): 
   }
   if (upstream.status >= 300 && upstream.status < 400) {
     upstream.body.on('error', () => {}).destroy();
-    ex.reject(redirected(endpoint, upstream.status));
+    // a redirect is not followed (it could lead anywhere): it is the provider failing
+    ex.reject(providerRedirected(upstream.status, endpoint.inference_id));
     return;
   }
   if (ex.stream) streamAnswer(ex, endpoint, upstream);
   else await collectAnswer(ex, endpoint, upstream);
 }
 
-function upstreamReadError(endpoint: StoredEndpoint, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Failed to read the response from inference entity id [${endpoint.inference_id}]: ${safeMessage(err)}`,
-    500,
-    { cause: err },
-  );
-}
-
 function deltaHook(rt: Runtime, endpoint: StoredEndpoint): ((d: DeltaObject) => void) | undefined {
   const onDelta = rt.onDelta;
   if (!onDelta) return undefined;
   const info = { inferenceId: endpoint.inference_id, service: endpoint.service };
-  return (d) => onDelta(d, info);
+  return (d) => {
+    try {
+      onDelta(d, info);
+    } catch (err) {
+      throw hookFailed('onDelta', err);
+    }
+  };
 }
 
 /**
@@ -129,7 +110,7 @@ function streamAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream:
   const { res, ctx, rt } = ex;
   const body = upstream.body as Readable;
   const ok = upstream.status >= 200 && upstream.status < 300;
-  const events = completionStream(endpoint.service, {
+  const events = completionStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
     inferenceId: endpoint.inference_id,
@@ -140,7 +121,7 @@ function streamAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream:
     mapError: (e) => ex.redactor.error(e),
   });
   body.on('error', (err) => {
-    if (!ex.clientGone) events.fail(upstreamReadError(endpoint, err));
+    if (!ex.clientGone) events.fail(readFailed(endpoint.inference_id, err));
   });
   body.pipe(events);
   events.once('end', () => {
@@ -177,7 +158,7 @@ function streamAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream:
 async function collectAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream: UpstreamResponse): Promise<void> {
   const { res, ctx, rt } = ex;
   const body = upstream.body as Readable;
-  const deltas = deltaStream(endpoint.service, {
+  const deltas = deltaStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
     inferenceId: endpoint.inference_id,
@@ -190,7 +171,7 @@ async function collectAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, up
     deltas.destroy(err);
     body.destroy();
   };
-  body.on('error', (err) => fail(upstreamReadError(endpoint, err)));
+  body.on('error', (err) => fail(readFailed(endpoint.inference_id, err)));
   // a body closed before its end (client gone, timeout) ends the collection too
   body.once('close', () => {
     if (!body.readableEnded) deltas.destroy(failure ?? undefined);

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError, errorBody } from '../errors.js';
+import { errorBody, headersTooLarge, invalidOption, requestHeadTimeout, unparsableHttp } from '../errors.js';
 
 /** Every limit the server enforces. All sizes in bytes, all times in milliseconds; 0 means no limit for times. */
 export interface Limits {
@@ -55,10 +55,10 @@ export function resolveLimits(given: Partial<Limits> = {}): Limits {
   for (const [key, value] of Object.entries(given) as [keyof Limits, unknown][]) {
     if (value === undefined) continue;
     // own names only: `constructor` or `toString` are no limits
-    if (!Object.hasOwn(DEFAULT_LIMITS, key)) throw new InferenceError(ErrorType.illegalArgument, `Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`, 400);
+    if (!Object.hasOwn(DEFAULT_LIMITS, key)) throw invalidOption(`Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`);
     const isTime = key.endsWith('Ms');
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!isTime && value === 0)) {
-      throw new InferenceError(ErrorType.illegalArgument, `Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`, 400);
+      throw invalidOption(`Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`);
     }
     limits[key] = value;
   }
@@ -66,61 +66,9 @@ export function resolveLimits(given: Partial<Limits> = {}): Limits {
   return limits;
 }
 
-/** `30s`, `1.5s`, `250ms`, `10m`: how Elasticsearch prints a time value. */
-export function formatDuration(ms: number): string {
-  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
-export function bodyTooLarge(maxBytes: number): InferenceError {
-  return new InferenceError('content_too_long_exception', `Request body is too large: more than [${maxBytes}] bytes`, 413);
-}
-
-export function headersTooLarge(maxBytes: number): InferenceError {
-  return new InferenceError('too_long_http_header_exception', `HTTP header is larger than [${maxBytes}] bytes`, 431);
-}
-
-export function tooManyStreams(max: number): InferenceError {
-  return new InferenceError(
-    ErrorType.tooManyRequests,
-    `rejected execution of inference stream: [${max}] streams are already open, the most this server allows at once; retry later`,
-    429,
-  );
-}
-
-export function firstByteTimeout(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `Timed out after [${formatDuration(ms)}] waiting for the first byte of the inference provider's response body`, 408);
-}
-
-export function idleTimeout(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `The inference provider sent nothing for [${formatDuration(ms)}]; the stream was ended`, 408);
-}
-
-export function streamTooLong(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `The stream reached its maximum duration of [${formatDuration(ms)}] and was ended`, 408);
-}
-
-export function answerTooLarge(inferenceId: string, max: number): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `The answer from inference entity id [${inferenceId}] is longer than [${max}] characters, the most a non-streaming request collects; use _stream`,
-    500,
-  );
-}
-
-export function tooManyEndpoints(max: number): InferenceError {
-  return new InferenceError(ErrorType.status, `Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`, 400);
-}
-
 /** The raw HTTP answer to a request Node refused (oversized head 431, slow head 408, else 400), in Elasticsearch's JSON. */
 export function clientErrorResponse(code: string | undefined, maxHeaderBytes: number): string {
-  const err =
-    code === 'HPE_HEADER_OVERFLOW'
-      ? headersTooLarge(maxHeaderBytes)
-      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? new InferenceError(ErrorType.timeout, 'Timed out waiting for the request headers', 408)
-        : new InferenceError(ErrorType.illegalArgument, 'The request could not be parsed as HTTP', 400);
+  const err = code === 'HPE_HEADER_OVERFLOW' ? headersTooLarge(maxHeaderBytes) : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? requestHeadTimeout() : unparsableHttp();
   const body = JSON.stringify(errorBody(err));
   const phrase = err.status === 431 ? 'Request Header Fields Too Large' : err.status === 408 ? 'Request Timeout' : 'Bad Request';
   return (

@@ -1,4 +1,4 @@
-import { InferenceError } from '../errors.js';
+import type { InferenceError } from '../errors.js';
 import { isSecretSetting, type StoredEndpoint } from '../registry/types.js';
 
 /**
@@ -146,8 +146,7 @@ export class Redactor {
 
   /** The error with credentials removed from its reason (the same error when it was clean). */
   error(err: InferenceError): InferenceError {
-    const reason = this.text(err.reason);
-    return reason === err.reason ? err : new InferenceError(err.type, reason, err.status);
+    return err.withReason(this.text(err.reason));
   }
 }
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorCode } from '../errors.js';
 
 /**
  * When a provider call may be tried again. Only before anything has gone to the client:
@@ -52,10 +53,11 @@ const RETRYABLE_CODES = new Set([
 
 /** Whether a thrown error (undici's, possibly wrapped as `cause`) is a connection failure. */
 export function isRetryableError(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | null, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (typeof e.code === 'string' && RETRYABLE_CODES.has(e.code)) return true;
-  }
-  return false;
+  return errorCode(err, isRetryableCode) !== undefined;
+}
+
+function isRetryableCode(code: string): boolean {
+  return RETRYABLE_CODES.has(code);
 }
 
 /**
@@ -131,13 +133,6 @@ export async function withRetry<T extends Attempted>(attempt: (n: number) => Pro
 
 function remaining(options: RetryOptions): number {
   return options.deadline === undefined ? Infinity : options.deadline - Date.now();
-}
-
-function errorCode(err: unknown): string | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | null, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (typeof e.code === 'string') return e.code;
-  }
-  return undefined;
 }
 
 /** Waits, unless the signal fires first: then rethrows the last error, or an abort error. */

@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAgent } from '../providers/client/agent.js';
-import { ProviderClient } from '../providers/client/client.js';
+import { createAgent, ProviderClient } from '../providers/transport.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import type { EndpointRegistry, StoredEndpoint } from '../registry/types.js';
 import { ApiKeys } from './api-keys.js';

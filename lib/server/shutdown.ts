@@ -1,13 +1,9 @@
 import type { Server } from 'node:http';
-import { InferenceError } from '../errors.js';
+import { shuttingDown, type InferenceError } from '../errors.js';
 
 /** How a request in flight is ended from outside: answered with `err` (503 or an `event: error`), its provider call closed. */
 export interface OpenStream {
   end(err: InferenceError): void;
-}
-
-export function shuttingDown(): InferenceError {
-  return new InferenceError('node_closed_exception', 'The server is shutting down; the request was ended before the provider finished', 503);
 }
 
 /** After the grace period, how long ended requests get to write their last bytes before their connections are closed. */

@@ -1,4 +1,4 @@
-import { ErrorType, InferenceError } from '../errors.js';
+import { hostNotAllowed, invalidUrlScheme } from '../errors.js';
 
 /** The environment variable holding the provider host allow-list (comma-separated). */
 export const ALLOW_HOSTS_ENV = 'INFERENCE_STREAM_ALLOW_HOSTS';
@@ -53,16 +53,8 @@ export class HostPolicy {
     } catch {
       return; // reported as an invalid url elsewhere
     }
-    if (!this.allows(parsed)) throw hostNotAllowed(parsed, field);
+    if (!this.allows(parsed)) throw hostNotAllowed(parsed.host, field);
   }
-}
-
-function hostNotAllowed(url: URL, field: string): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `[service_settings] host [${url.host}] of field [${field}] is not in this server's list of allowed provider hosts (--allow-hosts)`,
-    400,
-  );
 }
 
 /** Only these URL schemes reach a provider. */
@@ -78,7 +70,7 @@ export function urlProblem(value: unknown, field: string): string | null {
     return `[service_settings] Invalid url [${value.includes('@') ? '[REDACTED]' : value}] received for field [${field}]`;
   }
   if (!SCHEMES.has(url.protocol)) {
-    return `[service_settings] Invalid url scheme [${url.protocol.slice(0, -1).slice(0, 32)}] received for field [${field}]; only http and https are allowed`;
+    return invalidUrlScheme(url.protocol.slice(0, -1), field);
   }
   return null;
 }

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { InferenceError } from '../errors.js';
-import { firstByteTimeout, idleTimeout, streamTooLong, type Limits } from './limits.js';
+import { firstByteTimeout, idleTimeout, streamTooLong } from '../errors.js';
+import type { Limits } from './limits.js';
 
 export type WatchedLimits = Pick<Limits, 'firstByteTimeoutMs' | 'idleTimeoutMs' | 'maxStreamDurationMs'>;
 

@@ -56,6 +56,7 @@ export abstract class OrderedErrorTransform<In, Out> extends Transform {
 
   // _read is not called again while a previous call is still unanswered, so the
   // consumer taking the last buffered output is noticed here.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the signature of Readable#read
   override read(size?: number): any {
     const chunk = super.read(size);
     if (this.failure !== null && !this.failureRaised && this.readableLength === 0) process.nextTick(this.raiseLater);

@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { EventStreamCodec } from '@smithy/core/event-streams';
-import { EventStreamDecoder, eventStreamParser, type Frame } from '../../lib/index.js';
+import { type Frame } from '../../lib/index.js';
+import { EventStreamDecoder, eventStreamParser } from '../../lib/stages.js';
 import { cutAt, cutEvery, source } from '../helpers/streams.js';
 
 const codec = new EventStreamCodec(

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { JsonValuesDecoder, jsonArrayParser, type Frame } from '../../lib/index.js';
+import { type Frame } from '../../lib/index.js';
+import { JsonValuesDecoder, jsonArrayParser } from '../../lib/stages.js';
 import { cutAt, cutEvery, source } from '../helpers/streams.js';
 
 function decode(mode: 'array' | 'sequence', chunks: Buffer[]): { values: unknown[]; error: string | null } {

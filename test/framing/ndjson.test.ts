@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import split2 from 'split2';
-import { NdjsonDecoder, ndjsonParser, type Frame } from '../../lib/index.js';
+import { type Frame } from '../../lib/index.js';
+import { NdjsonDecoder, ndjsonParser } from '../../lib/stages.js';
 import { cutAt, cutEvery, source } from '../helpers/streams.js';
 
 function decode(chunks: Buffer[]): string[] {

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SseDecoder, sseParser, type Frame } from '../../lib/index.js';
+import { type Frame } from '../../lib/index.js';
+import { SseDecoder, sseParser } from '../../lib/stages.js';
 import { cutAt, cutEvery, source } from '../helpers/streams.js';
 
 /** Decodes the chunks with the push-style decoder; returns frames and the end error, if any. */

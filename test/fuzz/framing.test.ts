@@ -3,7 +3,8 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { InferenceError, type Frame, type FrameDecoder } from '../../lib/index.js';
+import { InferenceError, type Frame } from '../../lib/index.js';
+import { type FrameDecoder } from '../../lib/stages.js';
 import { createFrameDecoder, DetectingDecoder, type FramingName } from '../../lib/framing/detect.js';
 import { cutAt } from '../helpers/streams.js';
 import { bodyBytes, cuts, fuzzBody, fuzzParams, loadFixtureCases, watchUnhandledRejections } from '../helpers/fuzz.js';

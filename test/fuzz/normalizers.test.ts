@@ -4,9 +4,11 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { getProvider, InferenceError, providerIds, type DeltaObject, type Frame } from '../../lib/index.js';
+import { InferenceError, type DeltaObject, type Frame } from '../../lib/index.js';
+import { getProvider, providerIds } from '../../lib/stages.js';
 import { DetectingDecoder } from '../../lib/framing/detect.js';
 import { bodyBytes, fuzzParams, loadFixtureCases, watchUnhandledRejections } from '../helpers/fuzz.js';
+import { validDelta } from '../helpers/deltas.js';
 
 const rejections = watchUnhandledRejections();
 after(() => {
@@ -95,14 +97,6 @@ function applyEdits(frames: readonly Frame[], edits: readonly FrameEdit[]): Fram
     }
   }
   return out;
-}
-
-function validDelta(d: DeltaObject): boolean {
-  const keys = Object.keys(d);
-  if (keys.length !== 1) return false;
-  const v = (d as unknown as Record<string, unknown>)[keys[0]!];
-  if (keys[0] === 'delta' || keys[0] === 'reasoning' || keys[0] === 'finish_reason') return typeof v === 'string' && v.length > 0;
-  return keys[0] === 'usage' && typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 describe('fuzz: provider normalizers on mutated real frames', () => {

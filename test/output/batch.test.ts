@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { batch, completionStream, type TextDelta } from '../../lib/index.js';
+import { completionStream, type TextDelta } from '../../lib/index.js';
+import { batch } from '../../lib/stages.js';
 import { parseEsEvents } from '../helpers/streams.js';
 import { GeneratedOpenAiStream, settle } from '../helpers/generated.js';
 

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { completionStream, serialize, InferenceError } from '../../lib/index.js';
+import { completionStream, InferenceError } from '../../lib/index.js';
+import { serialize } from '../../lib/stages.js';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -44,13 +45,13 @@ describe("Elasticsearch's bytes", () => {
     );
   });
 
-  test('completionStream with bom and an unknown provider reports it on the stream', async () => {
-    const s = completionStream('no-such-provider', { bom: true });
-    s.end(Buffer.from('data: x\n\n'));
+  test('completionStream with bom: an error event starts with the BOM too', async () => {
+    const s = completionStream('openai', { bom: true, status: 429 });
+    s.end(Buffer.from('{"error":{"message":"slow down"}}'));
     const text = (await readAll(s)).toString();
     assert.ok(text.startsWith('\uFEFFevent: error\ndata: '));
     const body = JSON.parse(text.split('data: ')[1]!);
-    assert.equal(body.status, 400);
-    assert.equal(body.error.type, 'illegal_argument_exception');
+    assert.equal(body.status, 429);
+    assert.equal(body.error.type, 'status_exception');
   });
 });

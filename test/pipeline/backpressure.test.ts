@@ -4,7 +4,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Writable, type Duplex } from 'node:stream';
-import { completionStream, deltaStream, sseParser, normalize, batch } from '../../lib/index.js';
+import { completionStream, deltaStream } from '../../lib/index.js';
+import { sseParser, normalize, batch } from '../../lib/stages.js';
 import { GeneratedOpenAiStream, settle } from '../helpers/generated.js';
 
 /** Pipes a generated stream of `events` into the stages and never reads; returns the bytes handed over once it stops. */

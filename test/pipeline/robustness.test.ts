@@ -2,24 +2,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { providerIds } from '../../lib/index.js';
+import { providerIds } from '../../lib/stages.js';
 import { bodyBytes, fuzzBody, fuzzParams, fuzzRuns, loadFixtureCases } from '../helpers/fuzz.js';
 import { cutAt, parseEsEvents, runCompletion, runDeltas } from '../helpers/streams.js';
+import { validDelta } from '../helpers/deltas.js';
 
 const bodies = (await loadFixtureCases()).map(bodyBytes);
 const RUNS = fuzzRuns(40); // FUZZ_RUNS (npm run fuzz) raises it
 
 /** Random bytes, a real-shaped body with bytes flipped, inserted, cut, duplicated or made invalid UTF-8, or two bodies spliced. */
 const input = fuzzBody(bodies);
-
-function validDelta(d: object): boolean {
-  const keys = Object.keys(d);
-  if (keys.length !== 1) return false;
-  const [k] = keys;
-  const v = (d as Record<string, unknown>)[k!];
-  if (k === 'delta' || k === 'reasoning' || k === 'finish_reason') return typeof v === 'string' && v.length > 0;
-  return k === 'usage' && typeof v === 'object' && v !== null;
-}
 
 describe('robustness: random and mutated input', () => {
   for (const provider of providerIds()) {

@@ -47,13 +47,13 @@ for (const [provider, body, contentType] of [
 ] as const) {
   test(`${provider}: input cut inside the last line is incomplete_stream, sniffed`, async () => {
     const got = await runDeltas(provider, cutEvery(Buffer.from(body), 4));
-    assert.deepEqual(got.deltas, [{ delta: 'Hello' }]);
+    assert.deepEqual(got.deltas.filter((d) => !('role' in d)), [{ delta: 'Hello' }]);
     assert.equal(got.error?.type, 'incomplete_stream');
   });
 
   test(`${provider}: input cut inside the last line is incomplete_stream, with content type ${contentType}`, async () => {
     const got = await runDeltas(provider, cutEvery(Buffer.from(body), 4), { contentType });
-    assert.deepEqual(got.deltas, [{ delta: 'Hello' }]);
+    assert.deepEqual(got.deltas.filter((d) => !('role' in d)), [{ delta: 'Hello' }]);
     assert.equal(got.error?.type, 'incomplete_stream');
   });
 }

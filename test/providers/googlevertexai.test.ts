@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cutEvery, runDeltas } from '../helpers/streams.js';
 
 test('an empty 200 body is incomplete for both Gemini providers (EOF is only a clean end after a chunk)', async () => {
-  for (const provider of ['googleaistudio', 'googlevertexai']) {
+  for (const provider of ['googleaistudio', 'googlevertexai'] as const) {
     for (const contentType of ['text/event-stream', undefined]) {
       const got = await runDeltas(provider, [Buffer.alloc(0)], { contentType });
       assert.deepEqual(got.deltas, []);
@@ -19,7 +19,7 @@ test("Vertex AI's raw Google error after Anthropic events is an error with Googl
     'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}\n\n' +
     '{\n  "error": {\n    "code": 503,\n    "message": "Service unavailable",\n    "status": "UNAVAILABLE"\n  }\n}\n';
   const got = await runDeltas('googlevertexai', cutEvery(Buffer.from(body), 7));
-  assert.deepEqual(got.deltas, [{ delta: 'Hi' }]);
+  assert.deepEqual(got.deltas, [{ role: 'assistant', id: 'm' }, { delta: 'Hi' }]);
   assert.equal(got.error?.type, 'status_exception');
   assert.equal(got.error?.status, 503);
   assert.match(got.error?.reason ?? '', /Service unavailable/);
@@ -31,7 +31,7 @@ test('Vertex AI: once a stream is Gemini, a later object with a `type` is not re
     'data: {"type":"message_stop"}\r\n\r\n' +
     'data: {"candidates":[{"content":{"parts":[{"text":"B"}],"role":"model"},"finishReason":"STOP","index":0}]}\r\n\r\n';
   const got = await runDeltas('googlevertexai', [Buffer.from(body)]);
-  assert.deepEqual(got, { deltas: [{ delta: 'A' }, { delta: 'B' }, { finish_reason: 'STOP' }], error: null });
+  assert.deepEqual(got, { deltas: [{ role: 'assistant' }, { delta: 'A' }, { delta: 'B' }, { finish_reason: 'STOP' }], error: null });
 });
 
 test('Gemini usage: only the last cumulative usageMetadata is reported, after the finish reason', async () => {

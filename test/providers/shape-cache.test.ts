@@ -3,26 +3,27 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { getProvider, type DeltaObject, type Frame } from '../../lib/index.js';
-import { openAiChunk } from '../../lib/providers/dialects/openai-chat.js';
-import { anthropicEvent } from '../../lib/providers/dialects/anthropic-messages.js';
+import { type DeltaObject, type Frame, type ProviderId } from '../../lib/index.js';
+import { getProvider } from '../../lib/stages.js';
+import { openAiChunk, OpenAiChatState } from '../../lib/providers/dialects/openai-chat.js';
+import { anthropicEvent, AnthropicState } from '../../lib/providers/dialects/anthropic-messages.js';
 import { ShapeCache } from '../../lib/providers/shape-cache.js';
 
 /** What one frame yields through a fresh normalizer step with no cache: the reference. */
-function referenceOpenAi(data: string): DeltaObject[] | 'error' {
+function referenceOpenAi(data: string, state: OpenAiChatState): DeltaObject[] | 'error' {
   try {
     const json = JSON.parse(data);
     if (typeof json !== 'object' || json === null || Array.isArray(json)) return [];
     if (json.error != null || json.object === 'error') return 'error';
     const out: DeltaObject[] = [];
-    openAiChunk(json, out);
+    openAiChunk(json, out, state);
     return out;
   } catch {
     return 'error';
   }
 }
 
-function throughNormalizer(provider: string, frames: Frame[]): (DeltaObject[] | 'error')[] {
+function throughNormalizer(provider: ProviderId, frames: Frame[]): (DeltaObject[] | 'error')[] {
   const n = getProvider(provider).createNormalizer();
   return frames.map((f) => {
     const out: DeltaObject[] = [];
@@ -64,7 +65,8 @@ describe('shape cache', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(envelope, literal, pad), { minLength: 1, maxLength: 12 }), (events) => {
         const frames = events.map(([[pre, post], lit, p]) => ({ event: 'message', id: '', data: pre + lit + post.slice(0, -1) + p + '}' }));
-        const expected = frames.map((f) => referenceOpenAi(f.data));
+        const state = new OpenAiChatState();
+        const expected = frames.map((f) => referenceOpenAi(f.data, state));
         assert.deepEqual(throughNormalizer('openai', frames), expected);
       }),
       { numRuns: 2000 },
@@ -80,7 +82,7 @@ describe('shape cache', () => {
           try {
             if (f.event === 'ping') return [];
             const out: DeltaObject[] = [];
-            anthropicEvent('anthropic', JSON.parse(f.data), f.event, out, { done: false });
+            anthropicEvent('anthropic', JSON.parse(f.data), f.event, out, new AnthropicState());
             return out;
           } catch {
             return 'error' as const;
@@ -122,6 +124,7 @@ describe('shape cache', () => {
         const expected = frames.map((f) => {
           try {
             const json = JSON.parse(f.data);
+            if (f.event === 'messageStart') return [{ role: 'assistant' }];
             if (f.event !== 'contentBlockDelta' || typeof json.delta?.text !== 'string' || json.delta.text === '') return [];
             return [{ delta: json.delta.text }];
           } catch {

@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiKeys } from '../../lib/server/api-keys.js';
-import { SecurityError, actionFor, checkAccess, securityErrorBody } from '../../lib/server/access.js';
+import { actionFor, checkAccess, securityErrorBody } from '../../lib/server/access.js';
+import { SecurityError } from '../../lib/errors.js';
 import { assertSafeBinding, isLoopbackHost } from '../../lib/server/bind.js';
 
 const MONITOR = 'monitor-key-0123456789';
@@ -27,8 +28,7 @@ describe('access checks', () => {
   });
 
   test('missing credentials: 401, the URI, and the challenge as Elasticsearch writes it', () => {
-    const err = checkAccess(keys, undefined, 'GET', '/_inference/_all?pretty');
-    assert.ok(err instanceof SecurityError);
+    const err = thrown(() => checkAccess(keys, undefined, 'GET', '/_inference/_all?pretty'));
     assert.equal(err.status, 401);
     assert.deepEqual(securityErrorBody(err), {
       error: {
@@ -48,8 +48,8 @@ describe('access checks', () => {
   });
 
   test('wrong key: 401 that does not echo what was sent', () => {
-    const err = checkAccess(keys, 'ApiKey not-the-key-at-all', 'GET', '/_inference/x');
-    assert.ok(err instanceof SecurityError && err.status === 401);
+    const err = thrown(() => checkAccess(keys, 'ApiKey not-the-key-at-all', 'GET', '/_inference/x'));
+    assert.equal(err.status, 401);
     assert.equal(err.reason, 'unable to authenticate with provided credentials and anonymous access is not allowed for this request');
     assert.ok(!JSON.stringify(securityErrorBody(err)).includes('not-the-key'));
   });
@@ -57,18 +57,18 @@ describe('access checks', () => {
   test('privileges: monitor may GET and POST; only manage may PUT and DELETE (403 naming the action)', () => {
     for (const method of ['GET', 'POST']) {
       const who = checkAccess(keys, `ApiKey ${MONITOR}`, method, '/_inference/x');
-      assert.ok(who && !(who instanceof SecurityError) && who.id === 'reader', method);
+      assert.ok(who && who.id === 'reader', method);
     }
     for (const method of ['PUT', 'DELETE']) {
-      const err = checkAccess(keys, `ApiKey ${MONITOR}`, method, '/_inference/x');
-      assert.ok(err instanceof SecurityError && err.status === 403, method);
+      const err = thrown(() => checkAccess(keys, `ApiKey ${MONITOR}`, method, '/_inference/x'));
+      assert.equal(err.status, 403, method);
       assert.equal(
         err.reason,
         `action [cluster:admin/xpack/inference/${method.toLowerCase()}] is unauthorized for API key id [reader] of user [reader], this action is granted by the cluster privileges [manage_inference]`,
       );
       assert.equal(securityErrorBody(err).status, 403);
       const admin = checkAccess(keys, `Bearer ${MANAGE}`, method, '/_inference/x');
-      assert.ok(admin && !(admin instanceof SecurityError) && admin.name === 'ops');
+      assert.ok(admin && admin.name === 'ops');
     }
   });
 });
@@ -113,3 +113,14 @@ describe('redaction', async () => {
     assert.equal(redactError(same, secrets), same);
   });
 });
+
+/** The SecurityError a check throws (fails the test when it throws nothing or something else). */
+function thrown(check: () => unknown): SecurityError {
+  try {
+    check();
+  } catch (err) {
+    assert.ok(err instanceof SecurityError, 'a SecurityError');
+    return err;
+  }
+  assert.fail('expected a SecurityError');
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileRegistry } from '../../lib/registry/index.js';
+import { FileRegistry } from '../../lib/index.js';
 import { serve } from '../../lib/cli/serve.js';
 
 const endpoint = (id: string) => ({ inference_id: id, task_type: 'completion', service: 'openai', service_settings: { api_key: `sk-${id}-secret`, model_id: 'm' }, task_settings: {} });

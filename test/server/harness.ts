@@ -4,8 +4,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { Agent } from 'undici';
-import { createInferenceHandler, type InferenceHandlerOptions } from '../../lib/server/index.js';
-import { MemoryRegistry } from '../../lib/registry/index.js';
+import { createInferenceHandler, MemoryRegistry, type InferenceHandlerOptions } from '../../lib/index.js';
 import type { Limits } from '../../lib/server/limits.js';
 import type { RetryPolicy } from '../../lib/server/retry.js';
 import { startBadProvider, type BadProvider, type Fault } from '../helpers/bad-provider.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { Client, errors } from '@elastic/elasticsearch';
-import { startInferenceServer, type InferenceServer } from '../../lib/server/index.js';
+import { startInferenceServer, type InferenceServer } from '../../lib/index.js';
 import { ApiKeys } from '../../lib/server/api-keys.js';
 import { startBadProvider, type BadProvider } from '../helpers/bad-provider.js';
 import { call, openStream, stream, EXPECTED, mismatch } from './harness.js';

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LIMITS, clientErrorResponse, formatDuration, resolveLimits, tooManyStreams, bodyTooLarge } from '../../lib/server/limits.js';
+import { DEFAULT_LIMITS, clientErrorResponse, resolveLimits } from '../../lib/server/limits.js';
+import { bodyTooLarge, formatDuration, tooManyStreams } from '../../lib/errors.js';
 import { validateInferenceId } from '../../lib/server/endpoints.js';
 import type { InferenceError } from '../../lib/errors.js';
 import { StreamSlots } from '../../lib/server/slots.js';

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileRegistry, MemoryRegistry, publicEndpoint, type StoredEndpoint } from '../../lib/index.js';
+import { FileRegistry, MemoryRegistry, type StoredEndpoint } from '../../lib/index.js';
+import { publicEndpoint } from '../../lib/stages.js';
 import { handlerServer, http } from './helpers.js';
 
 const endpoint = (id: string): StoredEndpoint => ({

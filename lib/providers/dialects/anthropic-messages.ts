@@ -1,8 +1,17 @@
-import { incompleteStream } from '../../errors.js';
+import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
+import { ToolCalls } from '../tool-calls.js';
 import type { DeltaObject, EventNormalizer } from '../types.js';
+
+/** Per-stream state of an Anthropic message: the end marker, the tool calls, the prompt usage from message_start. */
+export class AnthropicState {
+  done = false;
+  readonly tools = new ToolCalls();
+  startUsage: Json | undefined;
+}
 
 /** Anthropic's error types Elasticsearch maps to a status; anything else (api_error, overloaded_error) is 500, as there. */
 const ERROR_STATUS = new Map<string, number>([
@@ -21,7 +30,7 @@ const ERROR_STATUS = new Map<string, number>([
  * ignored. Also used for Anthropic models behind Vertex AI and Bedrock.
  */
 export class AnthropicMessagesNormalizer implements EventNormalizer {
-  readonly state = { done: false };
+  readonly state = new AnthropicState();
   private readonly shape = new ShapeCache('"text":');
 
   constructor(private readonly provider: string) {}
@@ -47,7 +56,7 @@ export function anthropicEvent(
   json: Json,
   eventName: string,
   out: DeltaObject[],
-  state: { done: boolean },
+  state: AnthropicState,
 ): void {
   const type = str(json.type) ?? eventName;
   switch (type) {
@@ -56,6 +65,7 @@ export function anthropicEvent(
       if (!isObject(delta)) return;
       if (delta.type === 'text_delta') pushText(out, delta.text);
       else if (delta.type === 'thinking_delta') pushReasoning(out, delta.thinking);
+      else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') state.tools.args(out, blockKey(json.index), delta.partial_json);
       return;
     }
     case 'content_block_start': {
@@ -63,12 +73,30 @@ export function anthropicEvent(
       if (isObject(block)) {
         if (block.type === 'text') pushText(out, block.text);
         else if (block.type === 'thinking') pushReasoning(out, block.thinking);
+        // tool_use (and server_tool_use) blocks: the input arrives as input_json_delta pieces
+        else if (block.type === 'tool_use' && typeof block.name === 'string') state.tools.start(out, blockKey(json.index), str(block.id), block.name, startInput(block.input));
       }
+      return;
+    }
+    case 'content_block_stop':
+      state.tools.close(out, blockKey(json.index));
+      return;
+    case 'message_start': {
+      const message = isObject(json.message) ? json.message : undefined;
+      const role: { role: 'assistant'; id?: string; model?: string } = { role: 'assistant' };
+      if (message !== undefined) {
+        if (typeof message.id === 'string') role.id = message.id;
+        if (typeof message.model === 'string') role.model = message.model;
+        if (isObject(message.usage)) state.startUsage = message.usage;
+      }
+      out.push(role);
       return;
     }
     case 'message_delta': {
       if (isObject(json.delta)) pushFinish(out, json.delta.stop_reason);
-      pushUsage(out, json.usage);
+      // message_delta's usage is cumulative but may leave out the prompt's tokens: message_start had them
+      if (isObject(json.usage)) pushUsage(out, state.startUsage !== undefined ? { ...state.startUsage, ...json.usage } : json.usage);
+      else if (state.startUsage !== undefined) pushUsage(out, state.startUsage);
       return;
     }
     case 'message_stop':
@@ -79,6 +107,16 @@ export function anthropicEvent(
     default:
       if (eventName === 'error') throw anthropicError(provider, json.error ?? json);
   }
+}
+
+function blockKey(index: unknown): number | string {
+  return typeof index === 'number' ? index : String(index);
+}
+
+/** A tool_use block's starting input: `{}` (the usual case, the input follows as deltas) adds nothing. */
+function startInput(input: unknown): string | undefined {
+  if (!isObject(input) || Object.keys(input).length === 0) return undefined;
+  return JSON.stringify(input);
 }
 
 export function anthropicError(provider: string, error: unknown) {

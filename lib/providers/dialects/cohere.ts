@@ -1,7 +1,9 @@
-import { incompleteStream } from '../../errors.js';
+import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
+import { ToolCalls } from '../tool-calls.js';
 import type { DeltaObject, EventNormalizer } from '../types.js';
 
 /** v1 `stream-end` finish reasons that are failures, with the status Elasticsearch gives them. */
@@ -20,6 +22,7 @@ const V1_ERROR_STATUS = new Map<string, number>([
  */
 export class CohereNormalizer implements EventNormalizer {
   private done = false;
+  private readonly tools = new ToolCalls();
   /** text-generation (v1) and content-delta (v2) objects repeat their envelope but for the text. */
   private readonly shape = new ShapeCache('"text":');
 
@@ -77,6 +80,31 @@ export class CohereNormalizer implements EventNormalizer {
         pushText(out, content.text);
       }
       return;
+    }
+    const message = delta && isObject(delta.message) ? delta.message : undefined;
+    switch (type) {
+      case 'message-start': {
+        const role: { role: 'assistant'; id?: string } = { role: 'assistant' };
+        if (typeof json.id === 'string' && json.id.length > 0) role.id = json.id;
+        out.push(role);
+        return;
+      }
+      case 'tool-plan-delta':
+        pushReasoning(out, message?.tool_plan); // the model's plan before its calls: not the answer
+        return;
+      case 'tool-call-start':
+      case 'tool-call-delta': {
+        const call = message && isObject(message.tool_calls) ? message.tool_calls : undefined;
+        const fn = call && isObject(call.function) ? call.function : undefined;
+        const key = typeof json.index === 'number' ? json.index : 0;
+        const args = typeof fn?.arguments === 'string' ? fn.arguments : undefined;
+        if (type === 'tool-call-start' && typeof fn?.name === 'string') this.tools.start(out, key, str(call?.id), fn.name, args);
+        else if (args !== undefined) this.tools.args(out, key, args);
+        return;
+      }
+      case 'tool-call-end':
+        this.tools.close(out, typeof json.index === 'number' ? json.index : 0);
+        return;
     }
     if (type !== 'message-end') return;
     this.done = true;

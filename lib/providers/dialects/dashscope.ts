@@ -1,4 +1,7 @@
-import { isObject, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, str, type Json } from '../common.js';
+import { providerStreamError } from '../../errors.js';
+import { pushFinish, pushReasoning, pushText, pushUsage, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
+import { ToolCalls } from '../tool-calls.js';
 import type { DeltaObject } from '../types.js';
 
 /**
@@ -40,9 +43,25 @@ export class IncrementalOrCumulative {
 export class DashScopeNativeReader {
   private readonly text = new IncrementalOrCumulative();
   private readonly reasoning = new IncrementalOrCumulative();
+  private readonly tools = new ToolCalls();
+  private started = false;
+
+  /** Incremental tool-call pieces in OpenAI's form (`index`, `id`, `function.name`, `function.arguments`). */
+  private toolCalls(calls: unknown[], out: DeltaObject[]): void {
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i];
+      if (!isObject(call)) continue;
+      const fn = isObject(call.function) ? call.function : undefined;
+      this.tools.piece(out, typeof call.index === 'number' ? call.index : i, str(call.id), str(fn?.name), str(fn?.arguments));
+    }
+  }
 
   /** Returns true for the last event (a finish_reason other than "null"). */
   read(json: Json, output: Json, out: DeltaObject[]): boolean {
+    if (!this.started) {
+      this.started = true;
+      out.push(typeof json.request_id === 'string' && json.request_id.length > 0 ? { role: 'assistant', id: json.request_id } : { role: 'assistant' });
+    }
     let finish: unknown;
     const choices = output.choices;
     if (Array.isArray(choices)) {
@@ -52,6 +71,7 @@ export class DashScopeNativeReader {
       if (isObject(message)) {
         pushReasoning(out, this.reasoning.next(textOf(message.reasoning_content)));
         pushText(out, this.text.next(textOf(message.content)));
+        if (Array.isArray(message.tool_calls)) this.toolCalls(message.tool_calls, out);
       }
       finish = choice.finish_reason;
     } else {

@@ -1,7 +1,10 @@
-import { incompleteStream } from '../../errors.js';
+import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { isObject, parseEventJson, providerStreamError, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
-import type { DeltaObject, EventNormalizer } from '../types.js';
+import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
+import { mapSettings } from '../settings.js';
+import type { DeltaObject, EventNormalizer, RequestInput } from '../types.js';
+import { ToolCalls } from '../tool-calls.js';
 
 /**
  * Gemini `streamGenerateContent` responses (Google AI Studio and Vertex AI), from any
@@ -16,6 +19,7 @@ import type { DeltaObject, EventNormalizer } from '../types.js';
  */
 export class GeminiStream {
   private chunks = 0;
+  private readonly tools = new ToolCalls();
   private finishReason: string | undefined;
   private usage: unknown;
 
@@ -29,7 +33,12 @@ export class GeminiStream {
     }
     if (!isObject(json)) return;
     if (json.error !== undefined && json.error !== null) throw geminiError(this.provider, json.error);
-    this.chunks++;
+    if (this.chunks++ === 0) {
+      const role: { role: 'assistant'; id?: string; model?: string } = { role: 'assistant' };
+      if (typeof json.responseId === 'string' && json.responseId.length > 0) role.id = json.responseId;
+      if (typeof json.modelVersion === 'string' && json.modelVersion.length > 0) role.model = json.modelVersion;
+      out.push(role);
+    }
     const candidates = json.candidates;
     let answered = false;
     if (Array.isArray(candidates)) {
@@ -43,6 +52,7 @@ export class GeminiStream {
           for (const part of content.parts) {
             if (!isObject(part)) continue;
             if (part.thought === true) pushReasoning(out, part.text);
+            else if (isObject(part.functionCall)) this.functionCall(part.functionCall, out);
             else pushText(out, part.text); // empty text with only a thoughtSignature yields nothing
           }
         }
@@ -58,6 +68,13 @@ export class GeminiStream {
       }
     }
     if (isObject(json.usageMetadata)) this.usage = json.usageMetadata;
+  }
+
+  /** A whole call in one part (several calls may share a chunk): arguments as compact JSON, an id generated when Gemini gives none. */
+  private functionCall(call: Json, out: DeltaObject[]): void {
+    if (typeof call.name !== 'string') return;
+    const args = call.args === undefined || call.args === null ? {} : call.args;
+    this.tools.whole(out, str(call.id), call.name, JSON.stringify(args));
   }
 
   end(out: DeltaObject[]): void {
@@ -89,4 +106,20 @@ export function geminiError(provider: string, error: unknown) {
   if (!isObject(error)) return providerStreamError(provider, JSON.stringify(error));
   const message = str(error.message) || str(error.status) || JSON.stringify(error);
   return providerStreamError(provider, message, statusForErrorWord(error.code, statusForErrorWord(error.status)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Request half
+
+/** Gemini's `generateContent` body for one user message. */
+export function geminiBody(input: RequestInput): string {
+  const generationConfig = mapSettings(input.taskSettings, {
+    max_tokens: 'maxOutputTokens',
+    temperature: 'temperature',
+    top_p: 'topP',
+    top_k: 'topK',
+    stop: 'stopSequences',
+  });
+  generationConfig.candidateCount = 1;
+  return JSON.stringify({ contents: [{ role: 'user', parts: [{ text: input.input }] }], generationConfig });
 }

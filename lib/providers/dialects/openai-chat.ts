@@ -1,20 +1,17 @@
-import { incompleteStream } from '../../errors.js';
+import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import {
-  genericErrorMessage,
-  isObject,
-  parseEventJson,
-  providerStreamError,
-  pushFinish,
-  pushReasoning,
-  pushText,
-  pushUsage,
-  statusForErrorWord,
-  str,
-  type Json,
-} from '../common.js';
+import { genericErrorMessage, parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
-import type { DeltaObject, EventNormalizer } from '../types.js';
+import { jsonHeaders, mapSettings, modelOf, resolveUrl, text } from '../settings.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from '../types.js';
+import { ToolCalls } from '../tool-calls.js';
+
+/** Per-stream state of OpenAI-style chunks: whether the message start was reported, and the tool calls. */
+export class OpenAiChatState {
+  started = false;
+  readonly tools = new ToolCalls();
+}
 
 export interface OpenAiChatOptions {
   /** Provider id for error messages. */
@@ -35,6 +32,7 @@ export class OpenAiChatNormalizer implements EventNormalizer {
   private done = false;
   private readonly requireDone: boolean;
   private readonly shape = new ShapeCache('"content":', '"obfuscation":');
+  private readonly state = new OpenAiChatState();
 
   constructor(private readonly options: OpenAiChatOptions) {
     this.requireDone = options.requireDone ?? true;
@@ -52,7 +50,7 @@ export class OpenAiChatNormalizer implements EventNormalizer {
     // vLLM / Mistral style: the error object in place of the chunk.
     if (frame.event === 'error' || json.object === 'error') throw openAiStreamError(this.options.provider, json);
     const before = out.length;
-    const finish = openAiChunk(json, out);
+    const finish = openAiChunk(json, out, this.state);
     this.shape.observe(frame, out, before);
     if (finish !== undefined && finish === this.options.errorFinishReason) {
       throw providerStreamError(this.options.provider, `generation stopped with finish_reason [${finish}]`);
@@ -73,11 +71,19 @@ export function isDone(data: string): boolean {
 
 /**
  * Delta objects of one chat-completion chunk; only the first choice is the answer.
- * Returns the chunk's finish_reason, if it has one.
+ * Returns the chunk's finish_reason, if it has one. The first chunk with an id (or a
+ * role) starts the message; `delta.tool_calls` pieces go through the stream's tool-call
+ * state (parallel calls keep their own indexes); `delta.refusal` is a refusal delta.
  */
-export function openAiChunk(json: Json, out: DeltaObject[]): string | undefined {
+export function openAiChunk(json: Json, out: DeltaObject[], state: OpenAiChatState): string | undefined {
   let finish: string | undefined;
   const choices = json.choices;
+  if (!state.started && typeof json.id === 'string' && json.id.length > 0) {
+    state.started = true;
+    const role: { role: 'assistant'; id?: string; model?: string } = { role: 'assistant', id: json.id };
+    if (typeof json.model === 'string' && json.model.length > 0) role.model = json.model;
+    out.push(role);
+  }
   if (Array.isArray(choices)) {
     for (let i = 0; i < choices.length; i++) {
       const choice = choices[i];
@@ -85,9 +91,15 @@ export function openAiChunk(json: Json, out: DeltaObject[]): string | undefined 
       if (choice.index !== undefined && choice.index !== 0) continue;
       const delta = choice.delta ?? choice.message;
       if (isObject(delta)) {
+        if (!state.started && delta.role !== undefined) {
+          state.started = true;
+          out.push(typeof json.model === 'string' && json.model.length > 0 ? { role: 'assistant', model: json.model } : { role: 'assistant' });
+        }
         pushReasoning(out, delta.reasoning_content);
         pushReasoning(out, delta.reasoning);
         content(delta.content, out);
+        if (typeof delta.refusal === 'string' && delta.refusal.length > 0) out.push({ refusal: delta.refusal });
+        if (Array.isArray(delta.tool_calls)) toolCalls(delta.tool_calls, out, state);
       }
       pushFinish(out, choice.finish_reason);
       if (typeof choice.finish_reason === 'string' && choice.finish_reason.length > 0) finish = choice.finish_reason;
@@ -95,6 +107,16 @@ export function openAiChunk(json: Json, out: DeltaObject[]): string | undefined 
   }
   pushUsage(out, json.usage);
   return finish;
+}
+
+function toolCalls(calls: unknown[], out: DeltaObject[], state: OpenAiChatState): void {
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
+    if (!isObject(call)) continue;
+    const fn = isObject(call.function) ? call.function : undefined;
+    const args = fn === undefined ? undefined : typeof fn.arguments === 'string' ? fn.arguments : fn.arguments !== undefined && fn.arguments !== null ? JSON.stringify(fn.arguments) : undefined;
+    state.tools.piece(out, typeof call.index === 'number' ? call.index : i, str(call.id), str(fn?.name), args);
+  }
 }
 
 function content(value: unknown, out: DeltaObject[]): void {
@@ -128,4 +150,48 @@ export function openAiStreamError(provider: string, error: unknown) {
         ? error.status
         : statusForErrorWord(error.code, statusForErrorWord(error.type));
   return providerStreamError(provider, message, status);
+}
+
+// ---------------------------------------------------------------------------------------
+// Request half
+
+/** OpenAI's chat-completions body for one user message, with the usual sampling settings. */
+export function chatBody(input: RequestInput, options: { model?: string | undefined; maxTokensAs?: string; usage?: boolean | undefined } = {}): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (options.model !== undefined) body.model = options.model;
+  body.messages = [{ role: 'user', content: input.input }];
+  body.n = 1;
+  body.stream = true;
+  if (options.usage) body.stream_options = { include_usage: true };
+  mapSettings(
+    input.taskSettings,
+    { max_tokens: options.maxTokensAs ?? 'max_tokens', temperature: 'temperature', top_p: 'top_p', stop: 'stop', user: 'user' },
+    body,
+  );
+  return body;
+}
+
+/** How a service that speaks OpenAI's chat completions with a bearer key differs from OpenAI. */
+export interface BearerChatOptions {
+  /** The public endpoint, used when `service_settings.url` is not given. */
+  defaultUrl: string;
+  /** Ask for a final usage chunk (`stream_options.include_usage`). */
+  usage?: boolean;
+  /** The body field `max_tokens` goes to (OpenAI: `max_completion_tokens`). */
+  maxTokensAs?: string;
+}
+
+/** The request of a service that speaks OpenAI's chat completions with a bearer key (optional: no header without one). */
+export function bearerChatRequest(input: RequestInput, options: BearerChatOptions): ProviderRequest {
+  const { endpoint } = input;
+  const headers = jsonHeaders();
+  const key = text(endpoint.service_settings, 'api_key');
+  if (key) headers.authorization = `Bearer ${key}`;
+  const org = text(endpoint.service_settings, 'organization_id');
+  if (org) headers['openai-organization'] = org;
+  return {
+    url: resolveUrl(endpoint, options.defaultUrl),
+    headers,
+    body: JSON.stringify(chatBody(input, { model: modelOf(endpoint), usage: options.usage, maxTokensAs: options.maxTokensAs ?? 'max_tokens' })),
+  };
 }

@@ -1,4 +1,6 @@
-import { isObject, providerStreamError, pushFinish, pushText, str, type Json } from '../common.js';
+import { providerStreamError } from '../../errors.js';
+import { pushFinish, pushText, str } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import type { DeltaObject } from '../types.js';
 
 /** HTTP status TGI answers with for each `error_type` (router `From<InferError> for StatusCode`). */

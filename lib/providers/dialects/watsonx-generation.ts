@@ -1,4 +1,6 @@
-import { isObject, providerStreamError, pushFinish, pushText, pushUsage, type Json } from '../common.js';
+import { providerStreamError } from '../../errors.js';
+import { pushFinish, pushText, pushUsage } from '../common.js';
+import { isObject, type Json } from '../../json.js';
 import type { DeltaObject } from '../types.js';
 
 /** A watsonx.ai text generation event: `{"model_id","results":[{generated_text,stop_reason,…}]}`. */

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { FAULTS } from '../helpers/bad-provider.js';
-import { activeHandles, registerFault, SECRET, startProxy, type Proxy } from './harness.js';
-import { runWorkload } from './workload.js';
+import { activeHandles, registerFault, SECRET, startProxy, type Proxy } from '../server/harness.js';
+import { runWorkload } from '../server/workload.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAULTS, type Fault } from '../helpers/bad-provider.js';
-import { EXPECTED, SECRET, call, mismatch, openStream, registerFault, startProxy, stream, type Proxy } from './harness.js';
+import { EXPECTED, SECRET, call, mismatch, openStream, registerFault, startProxy, stream, type Proxy } from '../server/harness.js';
 
 const limits = { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 1500, maxFrameBytes: 256 * 1024, maxAnswerChars: 64 * 1024 };
 const noRetry = { maxAttempts: 1 };

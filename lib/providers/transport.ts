@@ -1,15 +1,44 @@
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { request, type Dispatcher } from 'undici';
-import { ErrorType, InferenceError } from '../../errors.js';
-import type { StoredEndpoint } from '../../registry/types.js';
-import { sharedAgent } from './agent.js';
-import { createAuthContext, safeMessage, type AuthOptions } from './auth.js';
-import { getService } from './services.js';
-import type { AuthContext, ProviderRequest } from './types.js';
+import type { Agent, Dispatcher } from 'undici';
+import { InferenceError, providerTimeout, requestCancelled, sendFailed, unknownProvider, unsupportedContentEncoding } from '../errors.js';
+import type { StoredEndpoint } from '../registry/types.js';
+import { getProvider, isProviderId, providerIds, type ProviderId } from './index.js';
+import type { Provider, ProviderRequest, RequestContext } from './types.js';
+import { undici } from './undici.js';
+
+let shared: Agent | null = null;
+
+/**
+ * Each open stream holds one provider connection for its whole length, so the per-origin
+ * connection cap is the number of streams a provider can serve at once: at 128 the
+ * 1,000-stream load benchmark queued most streams for seconds. The concurrent-stream limit
+ * is what bounds load; this only has to stay above it.
+ */
+const CONNECTIONS_PER_ORIGIN = 4096;
+
+/** A keep-alive undici Agent for provider calls, owned (and closed) by the caller. */
+export function createAgent(): Agent {
+  return new (undici().Agent)({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
+}
+
+/** The one keep-alive undici Agent provider calls share by default (created on first use). */
+export function sharedAgent(): Dispatcher {
+  shared ??= createAgent();
+  return shared;
+}
+
+/** Closes the shared Agent (e.g. on shutdown); a later call creates a new one. */
+export async function closeSharedAgent(): Promise<void> {
+  const agent = shared;
+  shared = null;
+  if (agent) await agent.close();
+}
 
 /** The provider's answer once its headers are in; the body is not read yet. */
 export interface UpstreamResponse {
+  /** The provider that was called: its reader decodes the body. */
+  provider: Provider<ProviderId>;
   status: number;
   contentType: string | undefined;
   /** undici's body stream: destroying it closes the provider connection. */
@@ -18,6 +47,7 @@ export interface UpstreamResponse {
   retryAfter?: string | undefined;
 }
 
+/** Per-call options of {@link ProviderClient.call}. */
 export interface ProviderCallOptions {
   /** Aborts the call at any point (a client that went away). */
   signal?: AbortSignal;
@@ -26,38 +56,48 @@ export interface ProviderCallOptions {
   /** Most milliseconds between two body reads once streaming. Default 300 s. */
   bodyTimeoutMs?: number;
   /**
-   * Sees the built request (URL, headers with the credentials built for it) before it is
-   * sent, e.g. to learn every credential to redact or to refuse a host; a throw stops the call.
+   * Sees the built request (URL, headers with the credentials built for it: OAuth and IAM
+   * tokens, signatures) before it is sent, e.g. to learn every credential to redact or to
+   * refuse a host; a throw stops the call.
    */
   onRequest?: (request: ProviderRequest) => void;
 }
 
-export interface ProviderClientOptions extends Partial<Omit<AuthOptions, 'dispatcher'>> {
+/** Options of a {@link ProviderClient}: the dispatcher and credential overrides. */
+export interface ProviderClientOptions extends Partial<Omit<RequestContext, 'dispatcher' | 'cache'>> {
   /** Default: one shared keep-alive undici Agent. */
   dispatcher?: Dispatcher;
 }
 
 /**
  * Sends the request Elasticsearch would send for a `completion` on an endpoint, through
- * undici, and hands back status, content type and the unread body.
+ * undici, and hands back status, content type and the unread body. Credentials made per
+ * request (Google tokens, IBM IAM tokens) are cached for the client's life.
  */
 export class ProviderClient {
   readonly dispatcher: Dispatcher;
-  private readonly auth: AuthContext;
+  private readonly context: RequestContext;
 
   constructor(options: ProviderClientOptions = {}) {
     this.dispatcher = options.dispatcher ?? sharedAgent();
-    this.auth = createAuthContext({ ...options, dispatcher: this.dispatcher });
+    this.context = { ...options, dispatcher: this.dispatcher, cache: new Map() };
+  }
+
+  /** The provider of an endpoint's `service`; throws naming the known ids for any other. */
+  static providerFor(endpoint: StoredEndpoint): Provider<ProviderId> {
+    if (!isProviderId(endpoint.service)) throw unknownProvider(endpoint.service, providerIds());
+    return getProvider(endpoint.service);
   }
 
   /** The provider request for one input (URL, headers with credentials, body). */
   async build(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}): Promise<ProviderRequest> {
-    const service = getService(endpoint.service);
-    if (!service) throw new InferenceError(ErrorType.status, `Unknown service [${endpoint.service}] for model [${endpoint.inference_id}]`, 400);
-    return service.build({ endpoint, input, taskSettings: { ...endpoint.task_settings, ...taskSettings } }, this.auth);
+    const provider = ProviderClient.providerFor(endpoint);
+    return provider.request({ endpoint, input, taskSettings: { ...endpoint.task_settings, ...taskSettings } }, this.context);
   }
 
+  /** Sends the request; resolves once the provider's headers are in. Throws an InferenceError when it cannot. */
   async call(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}, options: ProviderCallOptions = {}): Promise<UpstreamResponse> {
+    const provider = ProviderClient.providerFor(endpoint);
     const timeoutMs = options.headersTimeoutMs ?? 30_000;
     const controller = new AbortController();
     const onAbort = () => controller.abort(options.signal?.reason);
@@ -65,16 +105,17 @@ export class ProviderClient {
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     let timedOut = false;
     // setTimeout cannot wait longer than ~24.8 days: anything longer (or -1 → Infinity) is no limit.
-    const timer = timeoutMs <= 2_147_483_647
-      ? setTimeout(() => {
-          timedOut = true;
-          controller.abort(timeoutError(timeoutMs));
-        }, timeoutMs)
-      : undefined;
+    const timer =
+      timeoutMs <= 2_147_483_647
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort(providerTimeout(timeoutMs));
+          }, timeoutMs)
+        : undefined;
     try {
       const req = await this.build(endpoint, input, taskSettings);
       options.onRequest?.(req);
-      const res = await request(req.url, {
+      const res = await undici().request(req.url, {
         dispatcher: this.dispatcher,
         method: 'POST',
         headers: req.headers,
@@ -86,16 +127,17 @@ export class ProviderClient {
       const type = res.headers['content-type'];
       const retryAfter = res.headers['retry-after'];
       return {
+        provider,
         status: res.statusCode,
         contentType: Array.isArray(type) ? type[0] : type,
         body: decodeContent(endpoint, res.headers['content-encoding'], res.body),
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       };
     } catch (err) {
-      if (timedOut) throw timeoutError(timeoutMs);
+      if (timedOut) throw providerTimeout(timeoutMs);
       if (err instanceof InferenceError) throw err;
-      if (controller.signal.aborted) throw new InferenceError(ErrorType.status, 'Request to the inference provider was cancelled: the client went away', 499);
-      throw sendError(endpoint, err);
+      if (controller.signal.aborted) throw requestCancelled();
+      throw sendFailed(endpoint.inference_id, err);
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
@@ -109,33 +151,12 @@ export class ProviderClient {
  * rather than binary quoted as text.
  */
 function decodeContent(endpoint: StoredEndpoint, header: string | string[] | undefined, body: Readable): Readable {
-  const encoding = (Array.isArray(header) ? header.join(',') : header ?? '').trim().toLowerCase();
+  const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return body;
   const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
   if (decoder === null) {
     body.on('error', () => {}).destroy();
-    throw new InferenceError(
-      ErrorType.status,
-      `Failed to read the response from inference entity id [${endpoint.inference_id}]: content-encoding [${encoding.slice(0, 40)}] is not supported (gzip, deflate and br are)`,
-      502,
-    );
+    throw unsupportedContentEncoding(endpoint.inference_id, encoding);
   }
   return pipeline(body, decoder, () => {});
-}
-
-function timeoutError(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `Request timed out waiting for the inference provider's response after [${formatMs(ms)}]`, 408);
-}
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
-function sendError(endpoint: StoredEndpoint, err: unknown): InferenceError {
-  return new InferenceError(
-    ErrorType.status,
-    `Failed to send request from inference entity id [${endpoint.inference_id}]: ${safeMessage(err)}`,
-    500,
-    { cause: err },
-  );
 }

@@ -1,5 +1,6 @@
-import { ErrorType, InferenceError } from '../../errors.js';
-import type { StoredEndpoint } from '../../registry/types.js';
+import { createHash } from 'node:crypto';
+import { invalidUrl, missingSetting } from '../errors.js';
+import type { StoredEndpoint } from '../registry/types.js';
 
 export type Settings = Record<string, unknown>;
 
@@ -9,25 +10,11 @@ export function text(settings: Settings, key: string): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-/** A number setting, or undefined. */
-export function num(settings: Settings, key: string): number | undefined {
-  const v = settings[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
 /** A string setting that must be there (checked at PUT; this guards stores filled by other means). */
 export function need(endpoint: StoredEndpoint, key: string): string {
   const v = text(endpoint.service_settings, key);
   if (v === undefined) throw missingSetting('service_settings', key);
   return v;
-}
-
-export function missingSetting(scope: string, key: string): InferenceError {
-  return new InferenceError(
-    ErrorType.validation,
-    `Validation Failed: 1: [${scope}] does not contain the required setting [${key}];`,
-    400,
-  );
 }
 
 /** The model name: `model_id`, or `model` as some services call it. */
@@ -47,7 +34,7 @@ export function resolveUrl(endpoint: StoredEndpoint, defaultUrl: string): string
   try {
     url = new URL(given);
   } catch {
-    throw new InferenceError(ErrorType.validation, `Validation Failed: 1: [service_settings] Invalid url [${given}] received for field [url];`, 400);
+    throw invalidUrl(given);
   }
   if ((url.pathname === '/' || url.pathname === '') && url.search === '') {
     const d = new URL(defaultUrl);
@@ -63,4 +50,14 @@ export function mapSettings(task: Settings, names: Record<string, string>, into:
     if (v !== undefined && v !== null) into[names[from]!] = v;
   }
   return into;
+}
+
+/** A cache key for a credential: a hash, never the secret itself. */
+export function keyOf(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** The JSON request headers most providers take, with the given accept type. */
+export function jsonHeaders(accept = 'text/event-stream'): Record<string, string> {
+  return { 'content-type': 'application/json', accept };
 }

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import fc from 'fast-check';
 import { fuzzParams } from '../helpers/fuzz.js';
-import { call, registerFault, startProxy, stream, EXPECTED, mismatch, type Proxy } from './harness.js';
+import { call, registerFault, startProxy, stream, EXPECTED, mismatch, type Proxy } from '../server/harness.js';
 
 const segment = fc.oneof(
   fc.constantFrom('_inference', 'completion', 'text_embedding', 'any', 'ok', '_stream', '_all', '..', '.', '', '%2F', '%00', '%E0%A4%A', '%ZZ', 'ÖK', 'a'.repeat(300)),

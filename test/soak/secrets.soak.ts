@@ -3,8 +3,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { serviceIds, getService } from '../../lib/providers/client/services.js';
-import { call, startProxy, stream, SECRET, type Proxy } from './harness.js';
+import { getProvider, providerIds } from '../../lib/stages.js';
+import { call, startProxy, stream, SECRET, type Proxy } from '../server/harness.js';
 import type { Fault } from '../helpers/bad-provider.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -70,8 +70,8 @@ describe('no secret in any output', () => {
 
   test('every service, every credential field, every fault', async () => {
     let endpoints = 0;
-    for (const service of serviceIds()) {
-      const definition = getService(service)!;
+    for (const service of providerIds()) {
+      const definition = getProvider(service);
       const variants: Record<string, string>[] = [credentials(service)];
       if (service === 'azureopenai') variants.push({ entra_id: `${SECRET}-azureopenai-entra_id` });
       for (const [v, secrets] of variants.entries()) {
@@ -97,7 +97,7 @@ describe('no secret in any output', () => {
     await proxy.provider.waitForNoSockets();
 
     const everything = [...outputs, ...proxy.logged, ...thrown];
-    assert.ok(endpoints >= serviceIds().length * FAULTS.length);
+    assert.ok(endpoints >= providerIds().length * FAULTS.length);
     assert.ok(proxy.logged.length > 50, `errors were logged (${proxy.logged.length})`);
     assert.ok(proxy.provider.received.some((r) => JSON.stringify(r.headers).includes(SECRET)), 'the secret did reach the provider, so its absence below means something');
     for (const text of everything) {

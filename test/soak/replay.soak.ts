@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import type { FixtureCase } from '../fixtures/types.js';
 import { answer, cutAt, cutEvery } from '../helpers/streams.js';
-import { fakeProvider, handlerServer, http, readStream, settingsFor, writeChunks, TEST_SECRETS, type FakeProvider } from './helpers.js';
+import { fakeProvider, handlerServer, http, readStream, settingsFor, writeChunks, TEST_SECRETS, type FakeProvider } from '../server/helpers.js';
 
 const dir = new URL('../fixtures/', import.meta.url);
 const cases: FixtureCase[] = [];
