@@ -83,14 +83,18 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     return usage(io, (err as Error).message);
   }
   const retriesText = values.retries as string | undefined;
-  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText)) return usage(io, `invalid --retries [${retriesText}]`);
+  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText))
+    return usage(io, `invalid --retries [${retriesText}]`);
   const graceText = values['shutdown-grace'] as string | undefined;
   if (graceText !== undefined && !/^\d+$/.test(graceText)) return usage(io, `invalid --shutdown-grace [${graceText}]`);
   const hosts = HostPolicy.parse((values['allow-hosts'] as string | undefined) ?? process.env[ALLOW_HOSTS_ENV]);
   const warn = (message: string) => io.stderr.write(`inference-stream: warning: ${message}\n`);
   let apiKeys: ApiKeys | null;
   try {
-    apiKeys = await ApiKeys.load({ file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE, onWarning: warn });
+    apiKeys = await ApiKeys.load({
+      file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE,
+      onWarning: warn,
+    });
   } catch (err) {
     io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
     return 1;
@@ -100,7 +104,8 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   if (endpointsFile) {
     try {
       registry = await FileRegistry.open(endpointsFile);
-      for (const file of registry.removedTempFiles) io.stderr.write(`inference-stream: removed a temp file a stopped server left behind: ${file}\n`);
+      for (const file of registry.removedTempFiles)
+        io.stderr.write(`inference-stream: removed a temp file a stopped server left behind: ${file}\n`);
     } catch (err) {
       io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
       return 1;
@@ -122,12 +127,17 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       ...(retriesText === undefined ? {} : { retry: { maxAttempts: Number(retriesText) + 1 } }),
       ...(graceText === undefined ? {} : { shutdownGraceMs: Number(graceText) }),
       // Reasons never carry credentials (they are built from setting names and provider messages).
-      onError: (err, info) => io.stderr.write(`inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`),
+      onError: (err, info) =>
+        io.stderr.write(
+          `inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`,
+        ),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const listening = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL';
-    io.stderr.write(`inference-stream: ${listening ? `cannot listen on ${host}:${port}: ` : 'cannot start: '}${e.message}\n`);
+    io.stderr.write(
+      `inference-stream: ${listening ? `cannot listen on ${host}:${port}: ` : 'cannot start: '}${e.message}\n`,
+    );
     return 1;
   }
   io.stdout.write(`listening on ${server.url}\n`);

@@ -38,7 +38,8 @@ export class FileRegistry extends MemoryRegistry {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, [], await removeStaleTempFiles(path));
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        return new FileRegistry(path, [], await removeStaleTempFiles(path));
       throw endpointFileUnreadable(path, err);
     }
     const endpoints = parseEndpointFile(path, text);
@@ -133,11 +134,17 @@ function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
     throw fail(`invalid JSON: ${(err as Error).message}`);
   }
   const file = data as Partial<EndpointFile> | null;
-  if (!file || typeof file !== 'object' || !Array.isArray(file.endpoints)) throw fail('expected {"version":1,"endpoints":[…]}');
+  if (!file || typeof file !== 'object' || !Array.isArray(file.endpoints))
+    throw fail('expected {"version":1,"endpoints":[…]}');
   for (const e of file.endpoints) {
     if (
-      !e || typeof e !== 'object' || typeof e.inference_id !== 'string' || typeof e.task_type !== 'string' ||
-      typeof e.service !== 'string' || !isObject(e.service_settings) || !isObject(e.task_settings)
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.inference_id !== 'string' ||
+      typeof e.task_type !== 'string' ||
+      typeof e.service !== 'string' ||
+      !isObject(e.service_settings) ||
+      !isObject(e.task_settings)
     ) {
       throw fail('an endpoint lacks inference_id, task_type, service, service_settings or task_settings');
     }

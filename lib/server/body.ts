@@ -98,6 +98,7 @@ function checkParsedDepth(value: unknown, max = MAX_NESTING_DEPTH): void {
     const [v, d] = stack.pop()!;
     if (typeof v !== 'object' || v === null) continue;
     if (d + 1 > max) throw tooDeep(1, 1, d + 1);
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
   }
 }

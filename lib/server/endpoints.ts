@@ -29,7 +29,6 @@ export interface EndpointContext {
   hosts: HostPolicy;
 }
 
-
 /** Elasticsearch's inference id rule (MlStrings.isValidId) with this server's length limit; throws its 400. */
 export function validateInferenceId(id: string, maxLength: number): void {
   if (id.length > maxLength) throw inferenceIdTooLong(id, maxLength);
@@ -42,7 +41,8 @@ function validateServiceSettings(service: ProviderId, settings: Record<string, u
   const problems: string[] = [];
   for (const key of definition.required) {
     const v = settings[key];
-    if (typeof v !== 'string' || v.length === 0) problems.push(`[service_settings] does not contain the required setting [${key}]`);
+    if (typeof v !== 'string' || v.length === 0)
+      problems.push(`[service_settings] does not contain the required setting [${key}]`);
   }
   if (definition.oneOf && !definition.oneOf.some((k) => typeof settings[k] === 'string' && settings[k] !== '')) {
     problems.push(`[service_settings] must contain one of [${definition.oneOf.join(', ')}]`);
@@ -71,15 +71,24 @@ async function store(ctx: EndpointContext, endpoint: StoredEndpoint, overwrite: 
 }
 
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. Returns the answer's JSON text. */
-export async function putEndpoint(ctx: EndpointContext, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<string> {
+export async function putEndpoint(
+  ctx: EndpointContext,
+  urlTaskType: string | null,
+  inferenceId: string,
+  body: unknown,
+): Promise<string> {
   if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
-    if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
+    if (!PUT_FIELDS.has(key))
+      throw badRequest(
+        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
+      );
   }
   validateInferenceId(inferenceId, ctx.limits.maxIdLength);
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
-  if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
+  if (service === undefined || service === null)
+    throw badRequest('Inference endpoint configuration is missing the [service] setting');
   if (!isProviderId(service)) {
     throw badRequest(`Unknown service [${String(service)}]; known services: [${providerIds().join(', ')}]`);
   }
@@ -88,10 +97,23 @@ export async function putEndpoint(ctx: EndpointContext, urlTaskType: string | nu
   if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
   if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
   validateServiceSettings(service, serviceSettings, ctx.hosts);
-  if ((await ctx.registry.get(inferenceId)) === undefined && (await ctx.registry.list()).length >= ctx.limits.maxEndpoints) {
+  if (
+    (await ctx.registry.get(inferenceId)) === undefined &&
+    (await ctx.registry.list()).length >= ctx.limits.maxEndpoints
+  ) {
     throw tooManyEndpoints(ctx.limits.maxEndpoints);
   }
-  return store(ctx, { inference_id: inferenceId, task_type: taskType, service, service_settings: { ...serviceSettings }, task_settings: { ...taskSettings } }, false);
+  return store(
+    ctx,
+    {
+      inference_id: inferenceId,
+      task_type: taskType,
+      service,
+      service_settings: { ...serviceSettings },
+      task_settings: { ...taskSettings },
+    },
+    false,
+  );
 }
 
 /**
@@ -99,16 +121,26 @@ export async function putEndpoint(ctx: EndpointContext, urlTaskType: string | nu
  * existing endpoint, given keys replacing stored ones; `service` and `task_type` cannot
  * change. Returns the updated endpoint's JSON text, secrets omitted.
  */
-export async function updateEndpoint(ctx: EndpointContext, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<string> {
+export async function updateEndpoint(
+  ctx: EndpointContext,
+  urlTaskType: string | null,
+  inferenceId: string,
+  body: unknown,
+): Promise<string> {
   if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
-    if (!UPDATE_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
+    if (!UPDATE_FIELDS.has(key))
+      throw badRequest(
+        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
+      );
   }
   const current = await ctx.registry.get(inferenceId);
   if (!current) throw endpointNotFound(inferenceId);
   checkTaskType(current, urlTaskType);
-  if (body.service !== undefined && body.service !== current.service) throw endpointFieldImmutable(inferenceId, 'service', current.service, body.service);
-  if (body.task_type !== undefined && body.task_type !== current.task_type) throw endpointFieldImmutable(inferenceId, 'task_type', current.task_type, body.task_type);
+  if (body.service !== undefined && body.service !== current.service)
+    throw endpointFieldImmutable(inferenceId, 'service', current.service, body.service);
+  if (body.task_type !== undefined && body.task_type !== current.task_type)
+    throw endpointFieldImmutable(inferenceId, 'task_type', current.task_type, body.task_type);
   const serviceSettings = body.service_settings ?? {};
   const taskSettings = body.task_settings ?? {};
   if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
@@ -118,7 +150,8 @@ export async function updateEndpoint(ctx: EndpointContext, urlTaskType: string |
     service_settings: { ...current.service_settings, ...serviceSettings },
     task_settings: { ...current.task_settings, ...taskSettings },
   };
-  if (!isProviderId(current.service)) throw badRequest(`Unknown service [${current.service}]; known services: [${providerIds().join(', ')}]`);
+  if (!isProviderId(current.service))
+    throw badRequest(`Unknown service [${current.service}]; known services: [${providerIds().join(', ')}]`);
   validateServiceSettings(current.service, updated.service_settings, ctx.hosts);
   return store(ctx, updated, true);
 }
@@ -130,7 +163,9 @@ function resolveTaskType(urlTaskType: string | null, bodyTaskType: unknown): str
     if (typeof bodyTaskType !== 'string' || !TASK_TYPES.has(bodyTaskType)) throw unknownTaskType(String(bodyTaskType));
     if (bodyTaskType === 'any') throw badRequest('task_type [any] is not valid type for inference');
     if (fromUrl !== null && fromUrl !== bodyTaskType) {
-      throw badRequest(`Cannot resolve conflicting task_type parameter in the request URL [${fromUrl}] and the request body [${bodyTaskType}]`);
+      throw badRequest(
+        `Cannot resolve conflicting task_type parameter in the request URL [${fromUrl}] and the request body [${bodyTaskType}]`,
+      );
     }
     return bodyTaskType;
   }
@@ -140,11 +175,17 @@ function resolveTaskType(urlTaskType: string | null, bodyTaskType: unknown): str
 
 function checkTaskType(endpoint: StoredEndpoint, taskType: string | null): void {
   if (taskType !== null && taskType !== 'any' && taskType !== endpoint.task_type) {
-    throw badRequest(`Requested task type [${taskType}] does not match the inference endpoint's task type [${endpoint.task_type}]`);
+    throw badRequest(
+      `Requested task type [${taskType}] does not match the inference endpoint's task type [${endpoint.task_type}]`,
+    );
   }
 }
 
-export async function getEndpoints(registry: EndpointRegistry, taskType: string | null, inferenceId: string | null): Promise<{ endpoints: unknown[] }> {
+export async function getEndpoints(
+  registry: EndpointRegistry,
+  taskType: string | null,
+  inferenceId: string | null,
+): Promise<{ endpoints: unknown[] }> {
   if (inferenceId === null) {
     const all = await registry.list();
     const matching = taskType === null || taskType === 'any' ? all : all.filter((e) => e.task_type === taskType);
@@ -160,7 +201,12 @@ export async function getEndpoints(registry: EndpointRegistry, taskType: string 
  * DELETE. With `dryRun` nothing is deleted: the answer says so (`acknowledged: false`) and
  * lists what would block the delete (nothing references endpoints here).
  */
-export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string, dryRun = false): Promise<unknown> {
+export async function deleteEndpoint(
+  registry: EndpointRegistry,
+  taskType: string | null,
+  inferenceId: string,
+  dryRun = false,
+): Promise<unknown> {
   const endpoint = await registry.get(inferenceId);
   if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);

@@ -148,7 +148,8 @@ export class InferenceExchange implements OpenStream {
           this.phase = 'draining';
           this.onDrain();
           const body = this.body;
-          if (this.rt.limits.drainTimeoutMs > 0) this.timer = setTimeout(() => body.destroy(), this.rt.limits.drainTimeoutMs);
+          if (this.rt.limits.drainTimeoutMs > 0)
+            this.timer = setTimeout(() => body.destroy(), this.rt.limits.drainTimeoutMs);
         } else this.body.destroy(); // closes the provider connection now
       }
     }

@@ -1,15 +1,40 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProviderClient, type ProviderClientOptions } from '../providers/transport.js';
-import { bodyRequired, methodNotAllowed, noHandler, SecurityError, shuttingDown, toInferenceError, tooManyStreams, unknownTaskType, type InferenceError } from '../errors.js';
+import {
+  bodyRequired,
+  methodNotAllowed,
+  noHandler,
+  SecurityError,
+  shuttingDown,
+  toInferenceError,
+  tooManyStreams,
+  unknownTaskType,
+  type InferenceError,
+} from '../errors.js';
 import type { DeltaObject } from '../providers/types.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import type { EndpointRegistry } from '../registry/types.js';
 import { readJsonBody } from './body.js';
-import { deleteEndpoint, getEndpoints, putEndpoint, updateEndpoint, validateInferenceId, type EndpointContext } from './endpoints.js';
+import {
+  deleteEndpoint,
+  getEndpoints,
+  putEndpoint,
+  updateEndpoint,
+  validateInferenceId,
+  type EndpointContext,
+} from './endpoints.js';
 import { InferenceExchange, type Runtime } from './exchange.js';
 import { runInference } from './inference.js';
 import { parseInferenceBody } from './inference-request.js';
-import { cannedError, jsonTypeFor, sendCanned, sendJson, sendJsonError, type CannedResponse, type ResponseContext } from './respond.js';
+import {
+  cannedError,
+  jsonTypeFor,
+  sendCanned,
+  sendJson,
+  sendJsonError,
+  type CannedResponse,
+  type ResponseContext,
+} from './respond.js';
 import { matchRoute, ROUTES, TASK_TYPES, type Action, type RouteSpec } from './routes.js';
 import { parseTimeValue } from './time.js';
 import { checkAccess, securityErrorBody, securityHeaders } from './access.js';
@@ -72,7 +97,10 @@ export interface HandlerInternals {
  * middleware: other paths go to `next`) and Fastify (raw req/res, see examples/).
  */
 export function createInferenceHandler(options: InferenceHandlerOptions = {}): InferenceHandler {
-  return buildHandler(options, { tracker: new StreamTracker(), limits: resolveLimits({ maxBodyBytes: options.maxBodyBytes, ...options.limits }) });
+  return buildHandler(options, {
+    tracker: new StreamTracker(),
+    limits: resolveLimits({ maxBodyBytes: options.maxBodyBytes, ...options.limits }),
+  });
 }
 
 /** One request as the actions see it. */
@@ -86,7 +114,11 @@ interface Request {
 }
 
 /** @internal The handler with the server's tracker and resolved limits. */
-export function buildHandler(options: InferenceHandlerOptions, internals: HandlerInternals, routes: readonly RouteSpec[] = ROUTES): InferenceHandler {
+export function buildHandler(
+  options: InferenceHandlerOptions,
+  internals: HandlerInternals,
+  routes: readonly RouteSpec[] = ROUTES,
+): InferenceHandler {
   const registry = options.registry ?? new MemoryRegistry();
   const client = options.client instanceof ProviderClient ? options.client : new ProviderClient(options.client);
   const productHeader = options.elasticProductHeader ?? true;
@@ -134,7 +166,12 @@ export function buildHandler(options: InferenceHandlerOptions, internals: Handle
     async delete(r) {
       r.req.resume();
       const dryRun = r.query.get('dry_run');
-      sendJson(r.res, r.ctx, 200, await deleteEndpoint(registry, r.taskType, r.inferenceId, dryRun === '' || dryRun === 'true'));
+      sendJson(
+        r.res,
+        r.ctx,
+        200,
+        await deleteEndpoint(registry, r.taskType, r.inferenceId, dryRun === '' || dryRun === 'true'),
+      );
     },
     async put(r) {
       // the id is checked before the body is read: an id this server cannot store costs nothing
@@ -154,7 +191,11 @@ export function buildHandler(options: InferenceHandlerOptions, internals: Handle
 
   function sendJsonText(r: Request, text: string): void {
     if (r.res.headersSent || r.res.destroyed) return;
-    r.res.writeHead(200, { 'content-type': r.ctx.jsonType, ...(productHeader ? { 'x-elastic-product': 'Elasticsearch' } : {}), 'content-length': String(Buffer.byteLength(text)) });
+    r.res.writeHead(200, {
+      'content-type': r.ctx.jsonType,
+      ...(productHeader ? { 'x-elastic-product': 'Elasticsearch' } : {}),
+      'content-length': String(Buffer.byteLength(text)),
+    });
     r.res.end(text);
   }
 
@@ -179,7 +220,12 @@ export function buildHandler(options: InferenceHandlerOptions, internals: Handle
       const raw = await readJsonBody(r.req, limits.maxBodyBytes);
       if (raw === undefined) throw bodyRequired();
       parsed = parseInferenceBody(raw);
-      timeoutMs = param !== null ? parseTimeValue(param, 'timeout') : parsed.timeout !== undefined ? parseTimeValue(parsed.timeout, 'timeout') : rt.defaultTimeoutMs;
+      timeoutMs =
+        param !== null
+          ? parseTimeValue(param, 'timeout')
+          : parsed.timeout !== undefined
+            ? parseTimeValue(parsed.timeout, 'timeout')
+            : rt.defaultTimeoutMs;
     } catch (err) {
       ex.reject(err, false);
       return;
@@ -212,10 +258,22 @@ export function buildHandler(options: InferenceHandlerOptions, internals: Handle
     }
     if (matched.action === null) {
       req.resume();
-      return sendJsonError(res, ctx, methodNotAllowed(pathname, method, matched.allowed), { allow: matched.allowed.join(', ') });
+      return sendJsonError(res, ctx, methodNotAllowed(pathname, method, matched.allowed), {
+        allow: matched.allowed.join(', '),
+      });
     }
-    const r: Request = { req, res, ctx, taskType: matched.taskType, inferenceId: matched.inferenceId ?? '', query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
-    const run = r.taskType !== null && !TASK_TYPES.has(r.taskType) ? Promise.reject(unknownTaskType(r.taskType)) : actions[matched.action](r);
+    const r: Request = {
+      req,
+      res,
+      ctx,
+      taskType: matched.taskType,
+      inferenceId: matched.inferenceId ?? '',
+      query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
+    };
+    const run =
+      r.taskType !== null && !TASK_TYPES.has(r.taskType)
+        ? Promise.reject(unknownTaskType(r.taskType))
+        : actions[matched.action](r);
     run.catch((err) => {
       req.resume();
       const e = toInferenceError(err);

@@ -1,6 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { UpstreamResponse } from '../providers/transport.js';
-import { answerTooLarge, badRequest, endpointNotFound, hookFailed, providerRedirected, readFailed, type InferenceError } from '../errors.js';
+import {
+  answerTooLarge,
+  badRequest,
+  endpointNotFound,
+  hookFailed,
+  providerRedirected,
+  readFailed,
+  type InferenceError,
+} from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
@@ -19,16 +27,25 @@ export interface InferenceCall {
 }
 
 /** Checks made once the request is parsed, in Elasticsearch's order; they fail as `event: error` on `_stream`. */
-async function prepare(rt: Runtime, call: InferenceCall, stream: boolean): Promise<{ endpoint: StoredEndpoint; input: string }> {
+async function prepare(
+  rt: Runtime,
+  call: InferenceCall,
+  stream: boolean,
+): Promise<{ endpoint: StoredEndpoint; input: string }> {
   const inputs = validateInput(call.body.input);
   const endpoint = await rt.registry.get(call.inferenceId);
   if (!endpoint) throw endpointNotFound(call.inferenceId);
   if (call.taskType !== null && call.taskType !== 'any' && call.taskType !== endpoint.task_type) {
-    throw badRequest(`Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`);
+    throw badRequest(
+      `Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`,
+    );
   }
   if (endpoint.task_type !== 'completion') {
     if (stream) {
-      throw badRequest(`Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`, 405);
+      throw badRequest(
+        `Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`,
+        405,
+      );
     }
     throw badRequest(`Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`);
   }
@@ -155,7 +172,11 @@ function streamAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream:
 }
 
 /** The non-streaming route: the same decoding, collected into `{"completion":[{"result":"…"}]}`. */
-async function collectAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream: UpstreamResponse): Promise<void> {
+async function collectAnswer(
+  ex: InferenceExchange,
+  endpoint: StoredEndpoint,
+  upstream: UpstreamResponse,
+): Promise<void> {
   const { res, ctx, rt } = ex;
   const body = upstream.body as Readable;
   const deltas = deltaStream(upstream.provider, {
@@ -185,7 +206,8 @@ async function collectAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, up
       onDelta?.(d);
       if ('delta' in d) result += d.delta;
       // an endless answer must not grow memory: the collected text is bounded
-      if (result.length > rt.limits.maxAnswerChars) fail(answerTooLarge(endpoint.inference_id, rt.limits.maxAnswerChars));
+      if (result.length > rt.limits.maxAnswerChars)
+        fail(answerTooLarge(endpoint.inference_id, rt.limits.maxAnswerChars));
     }
   } catch (err) {
     body.destroy(); // a decoding failure leaves the provider body unread: close its connection

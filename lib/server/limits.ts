@@ -55,10 +55,13 @@ export function resolveLimits(given: Partial<Limits> = {}): Limits {
   for (const [key, value] of Object.entries(given) as [keyof Limits, unknown][]) {
     if (value === undefined) continue;
     // own names only: `constructor` or `toString` are no limits
-    if (!Object.hasOwn(DEFAULT_LIMITS, key)) throw invalidOption(`Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`);
+    if (!Object.hasOwn(DEFAULT_LIMITS, key))
+      throw invalidOption(`Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`);
     const isTime = key.endsWith('Ms');
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!isTime && value === 0)) {
-      throw invalidOption(`Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`);
+      throw invalidOption(
+        `Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`,
+      );
     }
     limits[key] = value;
   }
@@ -68,9 +71,15 @@ export function resolveLimits(given: Partial<Limits> = {}): Limits {
 
 /** The raw HTTP answer to a request Node refused (oversized head 431, slow head 408, else 400), in Elasticsearch's JSON. */
 export function clientErrorResponse(code: string | undefined, maxHeaderBytes: number): string {
-  const err = code === 'HPE_HEADER_OVERFLOW' ? headersTooLarge(maxHeaderBytes) : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? requestHeadTimeout() : unparsableHttp();
+  const err =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? headersTooLarge(maxHeaderBytes)
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? requestHeadTimeout()
+        : unparsableHttp();
   const body = JSON.stringify(errorBody(err));
-  const phrase = err.status === 431 ? 'Request Header Fields Too Large' : err.status === 408 ? 'Request Timeout' : 'Bad Request';
+  const phrase =
+    err.status === 431 ? 'Request Header Fields Too Large' : err.status === 408 ? 'Request Timeout' : 'Bad Request';
   return (
     `HTTP/1.1 ${err.status} ${phrase}\r\nContent-Type: application/json\r\nX-Elastic-Product: Elasticsearch\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`

@@ -55,7 +55,10 @@ export function secretsOf(endpoint: StoredEndpoint): string[] {
       try {
         const account = JSON.parse(value) as { private_key?: unknown; private_key_id?: unknown };
         if (typeof account.private_key === 'string') {
-          found.push(account.private_key, ...account.private_key.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----')));
+          found.push(
+            account.private_key,
+            ...account.private_key.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----')),
+          );
         }
         if (typeof account.private_key_id === 'string') found.push(account.private_key_id);
       } catch {
@@ -96,7 +99,8 @@ export function requestCredentials(request: { url: string; headers: Record<strin
     for (const m of value.matchAll(/(?:Signature|Credential)=([^,\s/]+)/g)) found.push(m[1]!);
   }
   try {
-    for (const [key, value] of new URL(request.url).searchParams) if (/key|token|sig|secret|password/i.test(key) && value) found.push(value);
+    for (const [key, value] of new URL(request.url).searchParams)
+      if (/key|token|sig|secret|password/i.test(key) && value) found.push(value);
   } catch {
     // a URL the client could not send either
   }
@@ -175,14 +179,16 @@ function redactFragments(text: string, secret: string): string {
 /** A secret's beginning (3+ characters) cut off by `…` or by the end of the text. */
 function redactCutPrefix(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (let cut = out.indexOf('…'); cut !== -1; cut = out.indexOf('…', cut + 1)) out = trimPrefixBefore(out, cut, secrets);
+  for (let cut = out.indexOf('…'); cut !== -1; cut = out.indexOf('…', cut + 1))
+    out = trimPrefixBefore(out, cut, secrets);
   return trimPrefixBefore(out, out.length, secrets);
 }
 
 function trimPrefixBefore(text: string, at: number, secrets: readonly string[]): string {
   for (const s of secrets) {
     for (let n = Math.min(s.length - 1, FRAGMENT); n >= 3; n--) {
-      if (at - n >= 0 && text.startsWith(s.slice(0, n), at - n)) return text.slice(0, at - n) + '[REDACTED]' + text.slice(at);
+      if (at - n >= 0 && text.startsWith(s.slice(0, n), at - n))
+        return text.slice(0, at - n) + '[REDACTED]' + text.slice(at);
     }
   }
   return text;

@@ -1,5 +1,13 @@
 /** The task types Elasticsearch knows (TaskType), `any` included. */
-export const TASK_TYPES = new Set(['text_embedding', 'sparse_embedding', 'rerank', 'completion', 'chat_completion', 'embedding', 'any']);
+export const TASK_TYPES = new Set([
+  'text_embedding',
+  'sparse_embedding',
+  'rerank',
+  'completion',
+  'chat_completion',
+  'embedding',
+  'any',
+]);
 
 /** What a request asks for; each has one function in the handler's action table. */
 export type Action = 'list' | 'get' | 'put' | 'update' | 'delete' | 'infer' | 'stream';
@@ -47,11 +55,19 @@ export interface Matched {
  * Matches `/_inference/…` paths (segments percent-decoded) against the table. Null for a
  * path outside `/_inference`; 'not_found' for one inside that no route takes.
  */
-export function matchRoute(pathname: string, method: string, routes: readonly RouteSpec[] = ROUTES): Matched | 'not_found' | null {
+export function matchRoute(
+  pathname: string,
+  method: string,
+  routes: readonly RouteSpec[] = ROUTES,
+): Matched | 'not_found' | null {
   if (pathname !== '/_inference' && !pathname.startsWith('/_inference/')) return null;
   let segments: string[];
   try {
-    segments = pathname.split('/').slice(2).filter((p) => p !== '').map((p) => decodeURIComponent(p));
+    segments = pathname
+      .split('/')
+      .slice(2)
+      .filter((p) => p !== '')
+      .map((p) => decodeURIComponent(p));
   } catch {
     return 'not_found';
   }

@@ -38,7 +38,13 @@ const DEMO_KEY = 'demo-provider-needs-no-key';
 /** The built-in demo endpoint (also as an older version stored it), as opposed to a user's endpoint named `demo`. */
 function isBuiltInDemo(e: StoredEndpoint): boolean {
   const s = e.service_settings;
-  return e.service === 'openai' && s.model_id === 'demo-1' && (s.api_key === DEMO_KEY || s.api_key === 'demo') && typeof s.url === 'string' && /^http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions$/.test(s.url);
+  return (
+    e.service === 'openai' &&
+    s.model_id === 'demo-1' &&
+    (s.api_key === DEMO_KEY || s.api_key === 'demo') &&
+    typeof s.url === 'string' &&
+    /^http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions$/.test(s.url)
+  );
 }
 
 /**
@@ -70,7 +76,9 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
       owned.push(() => demo.close());
       const existing = await registry.get('demo');
       if (existing && !isBuiltInDemo(existing)) {
-        options.onWarning?.('an endpoint named [demo] already exists and is kept; the built-in demo endpoint is not added (start with --no-demo to silence this)');
+        options.onWarning?.(
+          'an endpoint named [demo] already exists and is kept; the built-in demo endpoint is not added (start with --no-demo to silence this)',
+        );
       } else {
         await registry.put(
           {
@@ -101,7 +109,8 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // as Node's own handler: answer only when no response has started on this connection
       const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-      if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.end(clientErrorResponse(err.code, limits.maxHeaderBytes));
+      if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent)
+        socket.end(clientErrorResponse(err.code, limits.maxHeaderBytes));
       else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {

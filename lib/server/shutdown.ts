@@ -80,7 +80,11 @@ async function within(p: Promise<void>, ms: number): Promise<boolean> {
  * (a client that does not read cannot hold the close). Resolves when the server is closed,
  * within `graceMs` + 0.5 s.
  */
-export async function closeGracefully(server: Server, tracker: StreamTracker, graceMs: number): Promise<{ finished: number; ended: number }> {
+export async function closeGracefully(
+  server: Server,
+  tracker: StreamTracker,
+  graceMs: number,
+): Promise<{ finished: number; ended: number }> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const result = await tracker.drain(graceMs);

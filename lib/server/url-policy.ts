@@ -32,7 +32,12 @@ export class HostPolicy {
   /** From `a.example.com,*.b.example.com,127.0.0.1:8080`; empty or absent text allows every host. */
   static parse(text: string | undefined): HostPolicy {
     if (text === undefined || text.trim() === '') return HostPolicy.any;
-    return new HostPolicy(text.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    return new HostPolicy(
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    );
   }
 
   /** Whether a request to `url` may be sent. */

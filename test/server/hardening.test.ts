@@ -17,7 +17,8 @@ const OK = 'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: [D
 
 /** Every window of `n` characters of `secret`: none may show anywhere. */
 function assertNoPiece(text: string, secret: string, n = 8): void {
-  for (let i = 0; i + n <= secret.length; i++) assert.ok(!text.includes(secret.slice(i, i + n)), `leaked [${secret.slice(i, i + n)}] in ${text.slice(0, 300)}`);
+  for (let i = 0; i + n <= secret.length; i++)
+    assert.ok(!text.includes(secret.slice(i, i + n)), `leaked [${secret.slice(i, i + n)}] in ${text.slice(0, 300)}`);
 }
 
 describe('credentials the client builds are redacted (13.1)', () => {
@@ -31,7 +32,10 @@ describe('credentials the client builds are redacted (13.1)', () => {
     const logged: string[] = [];
     const app = await handlerServer({ retry: { maxAttempts: 1 }, onError: (e) => logged.push(e.reason) });
     try {
-      await http(app.url, 'PUT', '/_inference/completion/vx', { service: 'googlevertexai', service_settings: settingsFor('googlevertexai', provider.url) });
+      await http(app.url, 'PUT', '/_inference/completion/vx', {
+        service: 'googlevertexai',
+        service_settings: settingsFor('googlevertexai', provider.url),
+      });
       for (const path of ['/_inference/completion/vx', '/_inference/completion/vx/_stream']) {
         const res = await http(app.url, 'POST', path, { input: 'hi' });
         assert.equal(res.status, 401, res.body);
@@ -56,7 +60,10 @@ describe('credentials the client builds are redacted (13.1)', () => {
     });
     const app = await handlerServer({ retry: { maxAttempts: 1 } });
     try {
-      await http(app.url, 'PUT', '/_inference/completion/br', { service: 'amazonbedrock', service_settings: settingsFor('amazonbedrock', provider.url) });
+      await http(app.url, 'PUT', '/_inference/completion/br', {
+        service: 'amazonbedrock',
+        service_settings: settingsFor('amazonbedrock', provider.url),
+      });
       const res = await http(app.url, 'POST', '/_inference/completion/br', { input: 'hi' });
       assert.equal(res.status, 403);
       const signature = /Signature=([0-9a-f]+)/.exec(auth)![1]!;
@@ -71,7 +78,12 @@ describe('credentials the client builds are redacted (13.1)', () => {
   test('requestCredentials finds bearer tokens, API-key headers, signatures, userinfo and key parameters', () => {
     const found = requestCredentials({
       url: 'https://u:p4ss@example.com/x?key=qkey123&alt=sse',
-      headers: { authorization: 'Bearer tok-123', 'x-api-key': 'hdr-key', 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      headers: {
+        authorization: 'Bearer tok-123',
+        'x-api-key': 'hdr-key',
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+      },
     });
     for (const s of ['tok-123', 'Bearer tok-123', 'hdr-key', 'p4ss', 'qkey123']) assert.ok(found.includes(s), s);
     assert.ok(!found.includes('application/json') && !found.includes('2023-06-01'));
@@ -88,7 +100,10 @@ describe('redaction comes before any cut, whatever the length (13.2)', () => {
     });
     const app = await handlerServer();
     try {
-      await http(app.url, 'PUT', '/_inference/completion/o', { service: 'openai', service_settings: { api_key: key, model_id: 'm', url: provider.url } });
+      await http(app.url, 'PUT', '/_inference/completion/o', {
+        service: 'openai',
+        service_settings: { api_key: key, model_id: 'm', url: provider.url },
+      });
       const res = await http(app.url, 'POST', '/_inference/completion/o/_stream', { input: 'hi' });
       const got = readStream(res.body);
       assert.ok(got.error, res.body);
@@ -113,8 +128,17 @@ describe('url settings (13.8)', () => {
   test('only http and https are accepted at PUT', async () => {
     const app = await handlerServer();
     try {
-      for (const url of ['file:///etc/passwd', 'data:text/plain,hi', 'javascript:alert(1)', 'http+unix://%2Ftmp%2Fs/x', 'ftp://h/x']) {
-        const res = await http(app.url, 'PUT', '/_inference/completion/u', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url } });
+      for (const url of [
+        'file:///etc/passwd',
+        'data:text/plain,hi',
+        'javascript:alert(1)',
+        'http+unix://%2Ftmp%2Fs/x',
+        'ftp://h/x',
+      ]) {
+        const res = await http(app.url, 'PUT', '/_inference/completion/u', {
+          service: 'openai',
+          service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url },
+        });
         assert.equal(res.status, 400, url);
         assert.match(JSON.parse(res.body).error.reason, /Invalid url scheme|Invalid url/, url);
       }
@@ -132,7 +156,10 @@ describe('url settings (13.8)', () => {
     const app = await handlerServer({ retry: { maxAttempts: 1 } });
     try {
       const url = provider.url.replace('http://', 'http://alice:s3cr3t-pw@');
-      const put = await http(app.url, 'PUT', '/_inference/completion/u', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url } });
+      const put = await http(app.url, 'PUT', '/_inference/completion/u', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url },
+      });
       assert.equal(put.status, 200, put.body);
       const get = await http(app.url, 'GET', '/_inference/u');
       for (const body of [put.body, get.body]) {
@@ -156,17 +183,36 @@ describe('url settings (13.8)', () => {
     const port = new URL(provider.url).port;
     const app = await handlerServer({ registry, allowHosts: [`localhost:${port}`, '*.example.com'] });
     try {
-      const refused = await http(app.url, 'PUT', '/_inference/completion/a', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url } });
+      const refused = await http(app.url, 'PUT', '/_inference/completion/a', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+      });
       assert.equal(refused.status, 400);
       assert.match(refused.body, /not in this server's list of allowed provider hosts/);
-      const allowed = await http(app.url, 'PUT', '/_inference/completion/b', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url.replace('127.0.0.1', 'localhost') } });
+      const allowed = await http(app.url, 'PUT', '/_inference/completion/b', {
+        service: 'openai',
+        service_settings: {
+          api_key: 'sk-aaaaaaaa',
+          model_id: 'm',
+          url: provider.url.replace('127.0.0.1', 'localhost'),
+        },
+      });
       assert.equal(allowed.status, 200, allowed.body);
-      await registry.put({ inference_id: 'c', task_type: 'completion', service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url }, task_settings: {} });
+      await registry.put({
+        inference_id: 'c',
+        task_type: 'completion',
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+        task_settings: {},
+      });
       const res = await http(app.url, 'POST', '/_inference/completion/c', { input: 'x' });
       assert.equal(res.status, 400);
       assert.equal(provider.requests.length, 0, 'no provider call');
       // no url: the provider's own host, not listed either
-      const openai = await http(app.url, 'PUT', '/_inference/completion/d', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm' } });
+      const openai = await http(app.url, 'PUT', '/_inference/completion/d', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm' },
+      });
       assert.equal(openai.status, 200);
       assert.equal((await http(app.url, 'POST', '/_inference/completion/d', { input: 'x' })).status, 400);
     } finally {
@@ -180,7 +226,8 @@ describe('nesting depth (13.5)', () => {
   test('10,000 deep is a 400 with Elasticsearch words and stores nothing; 900 deep is fine', async () => {
     const app = await handlerServer();
     try {
-      const deep = (n: number) => `{"service":"openai","service_settings":{"api_key":"sk-aaaaaaaa","model_id":"m"},"task_settings":{"a":${'['.repeat(n)}${']'.repeat(n)}}}`;
+      const deep = (n: number) =>
+        `{"service":"openai","service_settings":{"api_key":"sk-aaaaaaaa","model_id":"m"},"task_settings":{"a":${'['.repeat(n)}${']'.repeat(n)}}}`;
       const res = await http(app.url, 'PUT', '/_inference/completion/deep', deep(10_000));
       assert.equal(res.status, 400, res.body);
       const err = JSON.parse(res.body).error;
@@ -189,7 +236,12 @@ describe('nesting depth (13.5)', () => {
       const list = await http(app.url, 'GET', '/_inference/_all');
       assert.equal(list.status, 200);
       assert.deepEqual(JSON.parse(list.body).endpoints, []);
-      const post = await http(app.url, 'POST', '/_inference/completion/deep/_stream', `{"input":"x","task_settings":{"a":${'{"b":'.repeat(5000)}1${'}'.repeat(5000)}}}`);
+      const post = await http(
+        app.url,
+        'POST',
+        '/_inference/completion/deep/_stream',
+        `{"input":"x","task_settings":{"a":${'{"b":'.repeat(5000)}1${'}'.repeat(5000)}}}`,
+      );
       assert.equal(post.status, 400);
       const fine = await http(app.url, 'PUT', '/_inference/completion/ok', deep(900));
       assert.equal(fine.status, 200, fine.body.slice(0, 200));
@@ -208,7 +260,10 @@ describe('provider answers the server does not pass on (13.9)', () => {
     });
     const app = await handlerServer({ retry: { maxAttempts: 1 } });
     try {
-      await http(app.url, 'PUT', '/_inference/completion/r', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url } });
+      await http(app.url, 'PUT', '/_inference/completion/r', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+      });
       const res = await http(app.url, 'POST', '/_inference/completion/r/_stream', { input: 'x' });
       assert.equal(res.status, 502);
       assert.match(readStream(res.body).error!.reason, /status \[302\]/);
@@ -220,7 +275,12 @@ describe('provider answers the server does not pass on (13.9)', () => {
   });
 
   test('gzip, deflate and br bodies are decoded; another encoding is a clear error', async () => {
-    const bodies: Record<string, Buffer> = { gzip: gzipSync(OK), deflate: deflateSync(OK), br: brotliCompressSync(OK), zstd: Buffer.from('\x28\xb5\x2f\xfd binary') };
+    const bodies: Record<string, Buffer> = {
+      gzip: gzipSync(OK),
+      deflate: deflateSync(OK),
+      br: brotliCompressSync(OK),
+      zstd: Buffer.from('\x28\xb5\x2f\xfd binary'),
+    };
     const provider = await fakeProvider((req, res) => {
       const enc = req.url.slice(1);
       res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': enc });
@@ -229,7 +289,10 @@ describe('provider answers the server does not pass on (13.9)', () => {
     const app = await handlerServer({ retry: { maxAttempts: 1 } });
     try {
       for (const enc of Object.keys(bodies)) {
-        await http(app.url, 'PUT', `/_inference/completion/${enc}`, { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: `${provider.url}/${enc}` } });
+        await http(app.url, 'PUT', `/_inference/completion/${enc}`, {
+          service: 'openai',
+          service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: `${provider.url}/${enc}` },
+        });
         const res = await http(app.url, 'POST', `/_inference/completion/${enc}/_stream`, { input: 'x' });
         const got = readStream(res.body);
         if (enc === 'zstd') {
@@ -253,8 +316,16 @@ describe('limits (13.9)', () => {
     const app = await handlerServer({ limits: { maxConcurrentStreams: 1 } });
     const held = new AbortController();
     try {
-      await http(app.url, 'PUT', '/_inference/completion/e', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url } });
-      const open = await fetch(`${app.url}/_inference/completion/e/_stream`, { method: 'POST', body: '{"input":"x"}', headers: { 'content-type': 'application/json' }, signal: held.signal });
+      await http(app.url, 'PUT', '/_inference/completion/e', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+      });
+      const open = await fetch(`${app.url}/_inference/completion/e/_stream`, {
+        method: 'POST',
+        body: '{"input":"x"}',
+        headers: { 'content-type': 'application/json' },
+        signal: held.signal,
+      });
       assert.equal(open.status, 200);
       const a = await http(app.url, 'POST', '/_inference/completion/e/_stream', { input: 'x' });
       const b = await http(app.url, 'POST', '/_inference/completion/e', { input: 'x' });
@@ -275,7 +346,11 @@ describe('limits (13.9)', () => {
 
   test('--limit refuses unknown names, inherited ones included', async () => {
     let err = '';
-    const io = { stdin: process.stdin, stdout: process.stdout, stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream };
+    const io = {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
+    };
     for (const name of ['constructor', 'toString', 'nope']) {
       err = '';
       assert.equal(await main(['serve', '--limit', `${name}=5`, '--port', '0'], io), 2, name);
@@ -284,7 +359,11 @@ describe('limits (13.9)', () => {
   });
 
   test('maxConnections: connections beyond it are closed; a slow request head gets 408', async () => {
-    const server = await startInferenceServer({ port: 0, demo: false, limits: { maxConnections: 2, headersTimeoutMs: 300 } });
+    const server = await startInferenceServer({
+      port: 0,
+      demo: false,
+      limits: { maxConnections: 2, headersTimeoutMs: 300 },
+    });
     try {
       const { port } = new URL(server.url);
       const a = connect(Number(port), '127.0.0.1');
@@ -318,8 +397,14 @@ describe('servers own what they create (12)', () => {
     const two = await startInferenceServer({ port: 0, demo: false });
     try {
       for (const s of [one, two]) {
-        await http(s.url, 'PUT', '/_inference/completion/p', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url } });
-        assert.equal(readStream((await http(s.url, 'POST', '/_inference/completion/p/_stream', { input: 'x' })).body).text, 'Hi');
+        await http(s.url, 'PUT', '/_inference/completion/p', {
+          service: 'openai',
+          service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+        });
+        assert.equal(
+          readStream((await http(s.url, 'POST', '/_inference/completion/p/_stream', { input: 'x' })).body).text,
+          'Hi',
+        );
       }
       await one.close();
       const after = await http(two.url, 'POST', '/_inference/completion/p/_stream', { input: 'x' });

@@ -27,7 +27,11 @@ async function endlessProvider(): Promise<FakeProvider & { open: () => number; c
 }
 
 /** Starts a streaming request and resolves once its response headers are in. */
-async function startStream(base: string, path: string, read = true): Promise<{ res: IncomingMessage; req: ReturnType<typeof httpRequest> }> {
+async function startStream(
+  base: string,
+  path: string,
+  read = true,
+): Promise<{ res: IncomingMessage; req: ReturnType<typeof httpRequest> }> {
   const req = httpRequest(new URL(path, base), { method: 'POST', headers: { 'content-type': 'application/json' } });
   req.on('error', () => {});
   req.end('{"input":"x"}');
@@ -40,9 +44,18 @@ async function startStream(base: string, path: string, read = true): Promise<{ r
 describe('--drain', () => {
   test('drains hold their concurrency slot, so provider connections stay within the limit', async () => {
     const provider = await endlessProvider();
-    const server = await startInferenceServer({ port: 0, demo: false, onDisconnect: 'drain', shutdownGraceMs: 0, limits: { maxConcurrentStreams: 2, drainTimeoutMs: 60_000, idleTimeoutMs: 0 } });
+    const server = await startInferenceServer({
+      port: 0,
+      demo: false,
+      onDisconnect: 'drain',
+      shutdownGraceMs: 0,
+      limits: { maxConcurrentStreams: 2, drainTimeoutMs: 60_000, idleTimeoutMs: 0 },
+    });
     try {
-      await http(server.url, 'PUT', '/_inference/completion/e', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url } });
+      await http(server.url, 'PUT', '/_inference/completion/e', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+      });
       let refused = 0;
       for (let i = 0; i < 6; i++) {
         const started = await startStream(server.url, '/_inference/completion/e/_stream');
@@ -60,9 +73,17 @@ describe('--drain', () => {
 
   test('a drain ends at its deadline and frees its slot', { timeout: 20_000 }, async () => {
     const provider = await endlessProvider();
-    const server = await startInferenceServer({ port: 0, demo: false, onDisconnect: 'drain', limits: { maxConcurrentStreams: 1, drainTimeoutMs: 200, idleTimeoutMs: 0 } });
+    const server = await startInferenceServer({
+      port: 0,
+      demo: false,
+      onDisconnect: 'drain',
+      limits: { maxConcurrentStreams: 1, drainTimeoutMs: 200, idleTimeoutMs: 0 },
+    });
     try {
-      await http(server.url, 'PUT', '/_inference/completion/e', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url } });
+      await http(server.url, 'PUT', '/_inference/completion/e', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+      });
       const first = await startStream(server.url, '/_inference/completion/e/_stream');
       first.req.destroy();
       await Promise.all(provider.closed); // the deadline closed the provider connection
@@ -77,8 +98,17 @@ describe('--drain', () => {
 
   test('shutdown ends drains after the grace period', async () => {
     const provider = await endlessProvider();
-    const server = await startInferenceServer({ port: 0, demo: false, onDisconnect: 'drain', shutdownGraceMs: 200, limits: { drainTimeoutMs: 0, idleTimeoutMs: 0 } });
-    await http(server.url, 'PUT', '/_inference/completion/e', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url } });
+    const server = await startInferenceServer({
+      port: 0,
+      demo: false,
+      onDisconnect: 'drain',
+      shutdownGraceMs: 200,
+      limits: { drainTimeoutMs: 0, idleTimeoutMs: 0 },
+    });
+    await http(server.url, 'PUT', '/_inference/completion/e', {
+      service: 'openai',
+      service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+    });
     const started = await startStream(server.url, '/_inference/completion/e/_stream');
     started.req.destroy();
     const t0 = Date.now();
@@ -104,10 +134,18 @@ describe('shutdown answers every request in flight', () => {
       }
     });
     const grace = 300;
-    const server = await startInferenceServer({ port: 0, demo: false, shutdownGraceMs: grace, retry: { maxAttempts: 3, maxRetryAfterMs: 10_000 } });
+    const server = await startInferenceServer({
+      port: 0,
+      demo: false,
+      shutdownGraceMs: grace,
+      retry: { maxAttempts: 3, maxRetryAfterMs: 10_000 },
+    });
     try {
       for (const id of ['silent', 'busy', 'endless']) {
-        await http(server.url, 'PUT', `/_inference/completion/${id}`, { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: `${provider.url}/${id}` } });
+        await http(server.url, 'PUT', `/_inference/completion/${id}`, {
+          service: 'openai',
+          service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: `${provider.url}/${id}` },
+        });
       }
       const answers = [
         http(server.url, 'POST', '/_inference/completion/silent/_stream', { input: 'x' }),
@@ -139,7 +177,10 @@ describe('shutdown answers every request in flight', () => {
     const provider = await endlessProvider();
     const server = await startInferenceServer({ port: 0, demo: false, shutdownGraceMs: 300 });
     try {
-      await http(server.url, 'PUT', '/_inference/completion/e', { service: 'openai', service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url } });
+      await http(server.url, 'PUT', '/_inference/completion/e', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-aaaaaaaa', model_id: 'm', url: provider.url },
+      });
       const open = await startStream(server.url, '/_inference/completion/e/_stream');
       let text = '';
       open.res.setEncoding('utf8');

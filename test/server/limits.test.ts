@@ -19,11 +19,19 @@ describe('limits', () => {
     for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
       assert.throws(() => resolveLimits(JSON.parse(`{"${name}":5}`)), /Unknown limit/, name);
     }
-    assert.equal(DEFAULT_LIMITS.maxConnections > DEFAULT_LIMITS.maxConcurrentStreams, true, 'connections bounded, above the stream limit');
+    assert.equal(
+      DEFAULT_LIMITS.maxConnections > DEFAULT_LIMITS.maxConcurrentStreams,
+      true,
+      'connections bounded, above the stream limit',
+    );
   });
 
   test('each error is Elasticsearch-shaped with its status', () => {
-    assert.deepEqual(bodyTooLarge(5).toJSON(), { type: 'content_too_long_exception', reason: 'Request body is too large: more than [5] bytes', status: 413 });
+    assert.deepEqual(bodyTooLarge(5).toJSON(), {
+      type: 'content_too_long_exception',
+      reason: 'Request body is too large: more than [5] bytes',
+      status: 413,
+    });
     assert.equal(tooManyStreams(2).status, 429);
     assert.equal(tooManyStreams(2).type, 'es_rejected_execution_exception');
     assert.equal(formatDuration(30_000), '30s');
@@ -45,7 +53,8 @@ describe('limits', () => {
     const long = error('a'.repeat(65));
     assert.ok(long && long.status === 400 && /cannot contain more than 64 characters/.test(long.reason));
     assert.ok(long.reason.length < 200, 'a huge id is not echoed whole');
-    for (const bad of ['-a', 'a-', 'A', 'a b', '', 'é', '_all']) assert.equal(error(bad)?.type, 'action_request_validation_exception', bad);
+    for (const bad of ['-a', 'a-', 'A', 'a b', '', 'é', '_all'])
+      assert.equal(error(bad)?.type, 'action_request_validation_exception', bad);
   });
 
   test('stream slots: 429 when full, release is idempotent', () => {
@@ -70,6 +79,9 @@ describe('limits', () => {
     assert.equal(Number(/Content-Length: (\d+)/.exec(head!)![1]), Buffer.byteLength(body!));
     assert.deepEqual(JSON.parse(body!).error.type, 'too_long_http_header_exception');
     assert.match(clientErrorResponse('HPE_INVALID_METHOD', 1), /^HTTP\/1\.1 400 Bad Request/);
-    assert.match(clientErrorResponse('ERR_HTTP_REQUEST_TIMEOUT', 1), /^HTTP\/1\.1 408 Request Timeout[^]*"timeout_exception"/);
+    assert.match(
+      clientErrorResponse('ERR_HTTP_REQUEST_TIMEOUT', 1),
+      /^HTTP\/1\.1 408 Request Timeout[^]*"timeout_exception"/,
+    );
   });
 });
