@@ -1,19 +1,22 @@
-// The `_inference` API on a plain node:http server.
-// Run: npx tsx examples/plain-http.ts   (then PUT an endpoint and stream, see README)
+// The `_inference` API on a plain node:http server, with the keyless `demo` endpoint.
+// Run: npx tsx examples/plain-http.ts   (listens on $PORT, default 8080)
 // In your project: import { createInferenceHandler } from 'inference-stream';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createInferenceHandler } from '../lib/index.js';
+import { demoRegistry, listen, runMain, type ExampleOptions } from './demo.js';
 
-export async function start(port = 9200): Promise<{ server: Server; url: string }> {
-  const handler = createInferenceHandler(); // in-memory endpoints, shared undici Agent
+export async function start(port: number, options: ExampleOptions = {}): Promise<{ server: Server; url: string }> {
+  const demo = await demoRegistry(options);
+  const handler = createInferenceHandler({ registry: demo.registry });
   const server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  server.on('close', () => void demo.close());
+  try {
+    return { server, url: await listen(server, port) };
+  } catch (err) {
+    await demo.close();
+    throw err;
+  }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { url } = await start(Number(process.env.PORT ?? 9200));
-  console.log(`listening on ${url}`);
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runMain(start);

@@ -3,14 +3,17 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import through2 from 'through2';
 import { toInferenceError } from '../errors.js';
+import { chatCompletionStream } from '../pipeline/chat-completion-stream.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import { isProviderId, listProviders, providerIds } from '../providers/index.js';
 
 const USAGE = `usage: inference-stream <command> [options]
 
-  convert --provider ID [--content-type T] [--status N] [--inference-id ID] [--bom] < body
-                 a provider's response body on stdin, Elasticsearch's completion events on stdout
+  convert --provider ID [--task completion|chat_completion] [--content-type T] [--status N]
+          [--inference-id ID] [--model M] [--bom] < body
+                 a provider's response body on stdin, Elasticsearch's completion events (or, with
+                 --task chat_completion, its chat.completion.chunk events) on stdout
   deltas --provider ID [--content-type T] [--status N] [--inference-id ID] < body
                  a provider's response body on stdin, one JSON delta object per line on stdout
   providers      the provider ids and what each one reads
@@ -40,6 +43,8 @@ const decodeFlags = {
   status: { type: 'string' },
   'inference-id': { type: 'string' },
   bom: { type: 'boolean' },
+  task: { type: 'string' },
+  model: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -106,7 +111,10 @@ function help(io: CliIo): number {
 function version(): string {
   for (const path of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'inference-stream' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // not at this depth
@@ -134,6 +142,11 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>)
 function decodeOptions(command: 'deltas' | 'convert', args: string[], io: CliIo) {
   const values = parse(args, decodeFlags);
   if (values.help) return null;
+  const task = values.task ?? 'completion';
+  if (command === 'deltas' && (values.task !== undefined || values.model !== undefined))
+    throw new UsageError('--task and --model are options of convert');
+  if (task !== 'completion' && task !== 'chat_completion')
+    throw new UsageError(`--task must be completion or chat_completion, got [${String(task)}]`);
   const provider = values.provider;
   if (typeof provider !== 'string') throw new UsageError('--provider is required');
   if (!isProviderId(provider)) throw new UsageError(`unknown provider [${provider}]`);
@@ -153,11 +166,13 @@ function decodeOptions(command: 'deltas' | 'convert', args: string[], io: CliIo)
   }
   return {
     provider,
+    task,
     options: {
       contentType: values['content-type'] as string | undefined,
       status,
       inferenceId: values['inference-id'] as string | undefined,
       bom: values.bom === true,
+      ...(typeof values.model === 'string' ? { model: values.model } : {}),
     },
   };
 }
@@ -182,7 +197,10 @@ async function runDeltas(args: string[], io: CliIo, out: { closed: boolean }): P
 async function runConvert(args: string[], io: CliIo): Promise<number> {
   const decoded = decodeOptions('convert', args, io);
   if (decoded === null) return help(io);
-  const stream = completionStream(decoded.provider, decoded.options);
+  const stream =
+    decoded.task === 'chat_completion'
+      ? chatCompletionStream(decoded.provider, decoded.options)
+      : completionStream(decoded.provider, decoded.options);
   await pipeline(io.stdin, stream, io.stdout, { end: false });
   return stream.endedWithError ? 1 : 0;
 }

@@ -7,6 +7,10 @@ import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeErro
 import { chatBody, isDone, openAiChunk, OpenAiChatState } from './dialects/openai-chat.js';
 import { mapSettings, modelOf, need, resolveUrl } from './settings.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { openAiChatBody } from './chat/openai.js';
+import { dashscopeChatBody } from './chat/dashscope.js';
+import type { StoredEndpoint } from '../registry/types.js';
 
 const ID = 'alibabacloud';
 
@@ -53,9 +57,14 @@ function compatError(error: Json) {
  * The native protocol with incremental output; a `url` ending in `/chat/completions`
  * (compatible mode) gets OpenAI's body instead.
  */
+function isCompatibleMode(endpoint: StoredEndpoint): boolean {
+  return new URL(resolveUrl(endpoint, NATIVE_URL)).pathname.endsWith('/chat/completions');
+}
+const NATIVE_URL = 'https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation/generation';
+
 function request(input: RequestInput): ProviderRequest {
   const { endpoint } = input;
-  const url = resolveUrl(endpoint, 'https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation/generation');
+  const url = resolveUrl(endpoint, NATIVE_URL);
   const model = modelOf(endpoint);
   const headers = {
     authorization: `Bearer ${need(endpoint, 'api_key')}`,
@@ -78,5 +87,10 @@ export const alibabacloud = defineProvider({
   description: 'Alibaba Cloud DashScope SSE (native output.choices / output.text, incremental or cumulative) or compatible mode (data: [DONE])',
   required: ['api_key', 'model_id'],
   request,
+  // the url says which protocol, as for completion
+  chat: (input, context) =>
+    chatVia(request, input, context, (t, endpoint) =>
+      isCompatibleMode(endpoint) ? openAiChatBody(input.request, t, { includeUsage: true }) : dashscopeChatBody(input.request, t),
+    ),
   createNormalizer: () => new AlibabaCloudNormalizer(),
 });

@@ -8,8 +8,11 @@ import { AnthropicState, anthropicEvent } from './dialects/anthropic-messages.js
 import { bedrockException, converseEvent } from './dialects/bedrock-converse.js';
 import { ShapeCache } from './shape-cache.js';
 import { mapSettings, modelOf, need, resolveUrl, text } from './settings.js';
-import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
+import type { ChatInput, DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
 import { ToolCalls } from './tool-calls.js';
+import { chatEndpoint, chatTarget } from './chat/target.js';
+import { bedrockChatBody } from './chat/bedrock.js';
+import type { StoredEndpoint } from '../registry/types.js';
 
 const ID = 'amazonbedrock';
 
@@ -60,12 +63,8 @@ function decodeChunk(base64: string): unknown {
   }
 }
 
-/** ConverseStream, signed with SigV4 (service `bedrock`) by @smithy/signature-v4, loaded on the first Bedrock request. */
-async function request(input: RequestInput): Promise<ProviderRequest> {
-  const { endpoint } = input;
-  const region = need(endpoint, 'region');
-  const model = modelOf(endpoint) ?? '';
-  const url = new URL(resolveUrl(endpoint, `https://bedrock-runtime.${region}.amazonaws.com/model/${encodeURIComponent(model)}/converse-stream`));
+/** ConverseStream for one `completion` input. */
+function request(input: RequestInput): Promise<ProviderRequest> {
   const inferenceConfig = mapSettings(input.taskSettings, {
     max_new_tokens: 'maxTokens',
     max_tokens: 'maxTokens',
@@ -76,7 +75,20 @@ async function request(input: RequestInput): Promise<ProviderRequest> {
   const body: Record<string, unknown> = { messages: [{ role: 'user', content: [{ text: input.input }] }] };
   if (Object.keys(inferenceConfig).length > 0) body.inferenceConfig = inferenceConfig;
   if (input.taskSettings.top_k !== undefined) body.additionalModelRequestFields = { top_k: input.taskSettings.top_k };
-  const payload = JSON.stringify(body);
+  return converseStream(input.endpoint, JSON.stringify(body));
+}
+
+/** ConverseStream for a chat request (the body is built, and may be refused, before any signing). */
+function chat(input: ChatInput): Promise<ProviderRequest> {
+  const payload = JSON.stringify(bedrockChatBody(input.request, chatTarget(input), input.taskSettings));
+  return converseStream(chatEndpoint(input), payload);
+}
+
+/** `POST /model/{model}/converse-stream` with `payload`, signed with SigV4 (service `bedrock`) by @smithy/signature-v4, loaded on the first Bedrock request. */
+async function converseStream(endpoint: StoredEndpoint, payload: string): Promise<ProviderRequest> {
+  const region = need(endpoint, 'region');
+  const model = modelOf(endpoint) ?? '';
+  const url = new URL(resolveUrl(endpoint, `https://bedrock-runtime.${region}.amazonaws.com/model/${encodeURIComponent(model)}/converse-stream`));
   const sessionToken = text(endpoint.service_settings, 'session_token');
   const { SignatureV4 } = await import('@smithy/signature-v4');
   const signer = new SignatureV4({
@@ -147,5 +159,6 @@ export const amazonbedrock = defineProvider({
   description: 'Amazon Bedrock AWS event stream: ConverseStream, or InvokeModelWithResponseStream chunks of Anthropic events',
   required: ['access_key', 'secret_key', 'region', 'model'],
   request,
+  chat,
   createNormalizer: () => new BedrockNormalizer(),
 });

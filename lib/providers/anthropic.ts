@@ -2,6 +2,8 @@ import { defineProvider } from './define.js';
 import { AnthropicMessagesNormalizer } from './dialects/anthropic-messages.js';
 import { mapSettings, modelOf, need, resolveUrl } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { anthropicChatBody } from './chat/anthropic.js';
 
 /** Messages API: `max_tokens` is required by Anthropic; 1024 when the endpoint sets none. */
 function request(input: RequestInput): ProviderRequest {
@@ -31,5 +33,6 @@ export const anthropic = defineProvider({
   description: 'Anthropic Messages SSE (named events, message_stop)',
   required: ['api_key', 'model_id'],
   request,
+  chat: (input, context) => chatVia(request, input, context, (t) => anthropicChatBody(input.request, t, input.taskSettings)),
   createNormalizer: () => new AnthropicMessagesNormalizer('anthropic'),
 });

@@ -2,6 +2,9 @@ import { defineProvider } from './define.js';
 import { OpenAiChatNormalizer } from './dialects/openai-chat.js';
 import { jsonHeaders, mapSettings, need, resolveUrl, text } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { openAiChatBody } from './chat/openai.js';
+import { unsupportedByProvider } from '../errors.js';
 
 /**
  * The user's `target`; `token` endpoints take the chat body with sampling under
@@ -42,5 +45,11 @@ export const azureaistudio = defineProvider({
   description: 'Azure AI Studio / Foundry chat completions SSE (OpenAI-compatible, reasoning_content, data: [DONE])',
   required: ['target', 'api_key'],
   request,
+  chat: (input, context) =>
+    chatVia(request, input, context, (t, endpoint) => {
+      // a managed online (`realtime`) deployment takes `input_data`, not a chat request
+      if (text(endpoint.service_settings, 'endpoint_type') === 'realtime') throw unsupportedByProvider('azureaistudio', 'chat_completion on a realtime endpoint');
+      return openAiChatBody(input.request, t);
+    }),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'azureaistudio' }),
 });

@@ -2,6 +2,8 @@ import { defineProvider } from './define.js';
 import { chatBody, OpenAiChatNormalizer } from './dialects/openai-chat.js';
 import { jsonHeaders, need, resolveUrl, text } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { openAiChatBody } from './chat/openai.js';
 
 /** The deployment route, `api-key` header or an Entra ID bearer token; no model in the body. */
 function request(input: RequestInput): ProviderRequest {
@@ -32,5 +34,10 @@ export const azureopenai = defineProvider({
   required: ['resource_name', 'deployment_id', 'api_version'],
   oneOf: ['api_key', 'entra_id'],
   request,
+  // the deployment names the model: none in the body
+  chat: (input, context) =>
+    chatVia(request, input, context, (t) =>
+      openAiChatBody(input.request, t, { model: false, developerRole: true, maxTokensAs: 'max_completion_tokens', includeUsage: true }),
+    ),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'azureopenai' }),
 });

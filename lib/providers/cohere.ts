@@ -2,6 +2,8 @@ import { defineProvider } from './define.js';
 import { CohereNormalizer } from './dialects/cohere.js';
 import { mapSettings, modelOf, need, resolveUrl, text } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { cohereChatBody } from './chat/cohere.js';
 
 /** v1 (`message`, NDJSON answer) by default, v2 (`messages`, SSE) with `api_version: V2`. */
 function request(input: RequestInput): ProviderRequest {
@@ -28,5 +30,13 @@ export const cohere = defineProvider({
   description: 'Cohere chat: v1 NDJSON (event_type, stream-end) and v2 SSE or JSON lines (content-delta, message-end)',
   required: ['api_key'],
   request,
+  // chat always speaks v2 (messages, tools); v1 has neither in this form
+  chat: (input, context) =>
+    chatVia(
+      (i) => request({ ...i, endpoint: { ...i.endpoint, service_settings: { ...i.endpoint.service_settings, api_version: 'V2' } } }),
+      input,
+      context,
+      (t) => cohereChatBody(input.request, t),
+    ),
   createNormalizer: () => new CohereNormalizer('cohere'),
 });

@@ -2,6 +2,8 @@ import { defineProvider } from './define.js';
 import { geminiBody, GeminiNormalizer } from './dialects/gemini.js';
 import { modelOf, need, resolveUrl } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { geminiChatBody } from './chat/gemini.js';
 
 /** The key in `x-goog-api-key` (kept out of the URL, unlike Elasticsearch's `?key=`), `alt=sse`. */
 function request(input: RequestInput): ProviderRequest {
@@ -20,5 +22,6 @@ export const googleaistudio = defineProvider({
   description: 'Gemini API streamGenerateContent: SSE (alt=sse, CRLF, ends at EOF) or a streamed JSON array',
   required: ['api_key', 'model_id'],
   request,
+  chat: (input, context) => chatVia(request, input, context, (t) => geminiChatBody(input.request, t)),
   createNormalizer: () => new GeminiNormalizer('googleaistudio'),
 });

@@ -9,6 +9,8 @@ import { geminiBody, GeminiStream, geminiError } from './dialects/gemini.js';
 import { jsonHeaders, keyOf, modelOf, need, resolveUrl, text } from './settings.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestContext, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { geminiChatBody } from './chat/gemini.js';
 
 const ID = 'googlevertexai';
 
@@ -117,5 +119,6 @@ export const googlevertexai = defineProvider({
   description: 'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
   required: ['service_account_json', 'project_id', 'location', 'model_id'],
   request,
+  chat: (input, context) => chatVia(request, input, context, (t) => geminiChatBody(input.request, t)),
   createNormalizer: () => new VertexNormalizer(),
 });

@@ -6,6 +6,8 @@ import { defineProvider } from './define.js';
 import { bearerChatRequest, isDone, openAiChunk, openAiStreamError, OpenAiChatState } from './dialects/openai-chat.js';
 import { isTgiEvent, tgiError, tgiEvent } from './dialects/tgi.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
+import { chatVia } from './chat/target.js';
+import { openAiChatBody } from './chat/openai.js';
 
 const ID = 'hugging_face';
 
@@ -48,5 +50,10 @@ export const hugging_face = defineProvider({
   description: 'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
   required: ['api_key', 'url'],
   request: (input) => bearerChatRequest(input, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }),
+  // TGI's Messages API: `max_tokens`, `stream_options.include_usage`
+  chat: (input, context) =>
+    chatVia((i) => bearerChatRequest(i, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }), input, context, (t) =>
+      openAiChatBody(input.request, t, { includeUsage: true }),
+    ),
   createNormalizer: () => new HuggingFaceNormalizer(),
 });

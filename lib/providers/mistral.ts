@@ -1,5 +1,7 @@
 import { defineProvider } from './define.js';
 import { bearerChatRequest, OpenAiChatNormalizer } from './dialects/openai-chat.js';
+import { chatVia } from './chat/target.js';
+import { openAiChatBody } from './chat/openai.js';
 
 /**
  * Mistral: OpenAI-like chunks; `delta.content` is a string or (magistral) an array of
@@ -11,5 +13,8 @@ export const mistral = defineProvider({
   description: 'Mistral chat completions SSE (content string or text/thinking parts, data: [DONE])',
   required: ['api_key'],
   request: (input) => bearerChatRequest(input, { defaultUrl: 'https://api.mistral.ai/v1/chat/completions' }),
+  // usage comes with the last chunk unasked; `max_tokens`
+  chat: (input, context) =>
+    chatVia((i) => bearerChatRequest(i, { defaultUrl: 'https://api.mistral.ai/v1/chat/completions' }), input, context, (t) => openAiChatBody(input.request, t)),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'mistral', errorFinishReason: 'error' }),
 });

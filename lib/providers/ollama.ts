@@ -6,6 +6,8 @@ import { defineProvider } from './define.js';
 import { mapSettings, modelOf, resolveUrl } from './settings.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
 import { ToolCalls } from './tool-calls.js';
+import { chatVia } from './chat/target.js';
+import { ollamaChatBody } from './chat/ollama.js';
 
 const ID = 'ollama';
 
@@ -77,5 +79,6 @@ export const ollama = defineProvider({
   description: 'Ollama NDJSON from /api/chat or /api/generate (ends with "done": true)',
   required: ['model_id'],
   request,
+  chat: (input, context) => chatVia(request, input, context, (t) => ollamaChatBody(input.request, t)),
   createNormalizer: () => new OllamaNormalizer(),
 });

@@ -5,6 +5,7 @@ import { InferenceError, providerTimeout, requestCancelled, sendFailed, unknownP
 import type { StoredEndpoint } from '../registry/types.js';
 import { getProvider, isProviderId, providerIds, type ProviderId } from './index.js';
 import type { Provider, ProviderRequest, RequestContext } from './types.js';
+import type { ChatRequest } from './chat/request.js';
 import { undici } from './undici.js';
 
 let shared: Agent | null = null;
@@ -95,8 +96,23 @@ export class ProviderClient {
     return provider.request({ endpoint, input, taskSettings: { ...endpoint.task_settings, ...taskSettings } }, this.context);
   }
 
+  /** The provider request for a chat request (URL, headers with credentials, body in the provider's API). */
+  async buildChat(endpoint: StoredEndpoint, request: ChatRequest): Promise<ProviderRequest> {
+    const provider = ProviderClient.providerFor(endpoint);
+    return provider.chat({ endpoint, request, taskSettings: endpoint.task_settings }, this.context);
+  }
+
   /** Sends the request; resolves once the provider's headers are in. Throws an InferenceError when it cannot. */
-  async call(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}, options: ProviderCallOptions = {}): Promise<UpstreamResponse> {
+  call(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}, options: ProviderCallOptions = {}): Promise<UpstreamResponse> {
+    return this.send(endpoint, () => this.build(endpoint, input, taskSettings), options);
+  }
+
+  /** Sends a chat request (see {@link buildChat}); as {@link call} otherwise. */
+  callChat(endpoint: StoredEndpoint, request: ChatRequest, options: ProviderCallOptions = {}): Promise<UpstreamResponse> {
+    return this.send(endpoint, () => this.buildChat(endpoint, request), options);
+  }
+
+  private async send(endpoint: StoredEndpoint, build: () => Promise<ProviderRequest>, options: ProviderCallOptions): Promise<UpstreamResponse> {
     const provider = ProviderClient.providerFor(endpoint);
     const timeoutMs = options.headersTimeoutMs ?? 30_000;
     const controller = new AbortController();
@@ -113,7 +129,7 @@ export class ProviderClient {
           }, timeoutMs)
         : undefined;
     try {
-      const req = await this.build(endpoint, input, taskSettings);
+      const req = await build();
       options.onRequest?.(req);
       const res = await undici().request(req.url, {
         dispatcher: this.dispatcher,

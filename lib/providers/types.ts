@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Frame } from '../framing/frame.js';
 import type { StoredEndpoint } from '../registry/types.js';
+import type { ChatRequest } from './chat/request.js';
 
 /** Answer text: exactly the element type of Elasticsearch's `completion` array. Never empty. */
 export interface TextDelta {
@@ -80,6 +81,15 @@ export interface RequestInput {
   taskSettings: Record<string, unknown>;
 }
 
+/** What a `chat_completion` request asks of a provider. */
+export interface ChatInput {
+  endpoint: StoredEndpoint;
+  /** The validated chat request (see `parseChatRequest`); its `model` overrides the endpoint's. */
+  request: ChatRequest;
+  /** The endpoint's task settings. */
+  taskSettings: Record<string, unknown>;
+}
+
 /** What is sent to the provider. */
 export interface ProviderRequest {
   url: string;
@@ -118,4 +128,9 @@ export interface Provider<Id extends string = string> extends ResponseReader {
   readonly oneOf?: readonly string[] | undefined;
   /** The provider request for one `completion` input; may fetch or sign credentials. */
   request(input: RequestInput, context: RequestContext): ProviderRequest | Promise<ProviderRequest>;
+  /**
+   * The provider request for a `chat_completion` (messages, tools, tool choice) in the
+   * provider's own API; throws a 400 before any call for what the provider cannot do.
+   */
+  chat(input: ChatInput, context: RequestContext): ProviderRequest | Promise<ProviderRequest>;
 }

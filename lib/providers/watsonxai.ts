@@ -8,6 +8,8 @@ import { jsonHeaders, keyOf, need, resolveUrl, text } from './settings.js';
 import { isWatsonxGeneration, watsonxGenerationEvent } from './dialects/watsonx-generation.js';
 import { undici } from './undici.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestContext, RequestInput } from './types.js';
+import { chatVia } from './chat/target.js';
+import { watsonxChatBody } from './chat/watsonx.js';
 
 const ID = 'watsonxai';
 
@@ -111,5 +113,6 @@ export const watsonxai = defineProvider({
   description: 'IBM watsonx.ai chat_stream (OpenAI-like chunks, no [DONE]) or generation_stream (results[0].generated_text) SSE',
   required: ['api_key', 'url', 'api_version', 'model_id'],
   request,
+  chat: (input, context) => chatVia(request, input, context, (t, endpoint) => watsonxChatBody(input.request, t, text(endpoint.service_settings, 'project_id'))),
   createNormalizer: () => new WatsonxNormalizer(),
 });

@@ -15,7 +15,7 @@ export interface InferenceServerOptions extends InferenceHandlerOptions {
   host?: string;
   /** Default 9200; 0 picks a free port. */
   port?: number;
-  /** Add the `demo` endpoint backed by the embedded simulated provider. Default true. */
+  /** Add the `demo` (completion) and `demo-chat` (chat_completion) endpoints backed by the embedded simulated provider. Default true. */
   demo?: boolean | { tokensPerSecond?: number };
   /** On close: how long requests in flight may go on before they are ended (503 or an error event). Default 10 s. */
   shutdownGraceMs?: number;
@@ -74,22 +74,26 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
     if (options.demo !== false) {
       const demo: DemoProvider = await startDemoProvider(typeof options.demo === 'object' ? options.demo : {});
       owned.push(() => demo.close());
-      const existing = await registry.get('demo');
-      if (existing && !isBuiltInDemo(existing)) {
-        options.onWarning?.(
-          'an endpoint named [demo] already exists and is kept; the built-in demo endpoint is not added (start with --no-demo to silence this)',
-        );
-      } else {
-        await registry.put(
-          {
-            inference_id: 'demo',
-            task_type: 'completion',
-            service: 'openai',
-            service_settings: { model_id: 'demo-1', url: demo.url, api_key: DEMO_KEY },
-            task_settings: {},
-          },
-          { overwrite: true },
-        );
+      // the same simulated model on both routes (a task type per endpoint, as in Elasticsearch)
+      for (const [id, taskType] of [
+        ['demo', 'completion'],
+        ['demo-chat', 'chat_completion'],
+      ] as const) {
+        const existing = await registry.get(id);
+        if (existing && !isBuiltInDemo(existing)) {
+          options.onWarning?.(
+            `an endpoint named [${id}] already exists and is kept; the built-in one is not added (start with --no-demo to silence this)`,
+          );
+          continue;
+        }
+        const endpoint = {
+          inference_id: id,
+          task_type: taskType,
+          service: 'openai',
+          service_settings: { model_id: 'demo-1', url: demo.url, api_key: DEMO_KEY },
+          task_settings: {},
+        };
+        await registry.put(endpoint, { overwrite: true });
       }
     }
     const tracker = new StreamTracker();

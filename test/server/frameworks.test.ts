@@ -2,7 +2,9 @@
 // error, and their own routes still answer.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import express from 'express';
 import { createInferenceHandler } from '../../lib/index.js';
@@ -40,12 +42,20 @@ async function exercise(url: string): Promise<void> {
   assert.equal(badJson.status, 400);
   assert.equal(JSON.parse(badJson.body).error.type, 'x_content_parse_exception');
   const list = await http(url, 'GET', '/_inference/_all');
-  assert.deepEqual(JSON.parse(list.body).endpoints.map((e: { inference_id: string }) => e.inference_id), ['fw']);
+  assert.deepEqual(JSON.parse(list.body).endpoints.map((e: { inference_id: string }) => e.inference_id).sort(), ['demo', 'fw']);
+  // the keyless demo endpoint each example comes with
+  const demo = await http(url, 'POST', '/_inference/completion/demo/_stream', { input: 'hi' });
+  assert.equal(demo.status, 200);
+  const answer = readStream(demo.body);
+  assert.equal(answer.done, true);
+  assert.match(answer.text, /^You said "hi"\./);
 }
+
+const fast = { demoTokensPerSecond: 5000 };
 
 describe('examples', () => {
   test('plain node:http', async () => {
-    const { server, url } = await startPlain(0);
+    const { server, url } = await startPlain(0, fast);
     try {
       await exercise(url);
     } finally {
@@ -56,7 +66,7 @@ describe('examples', () => {
   });
 
   test('Express', async () => {
-    const { server, url } = await startExpress(0);
+    const { server, url } = await startExpress(0, fast);
     try {
       await exercise(url);
       const health = await http(url, 'GET', '/health');
@@ -69,13 +79,37 @@ describe('examples', () => {
   });
 
   test('Fastify', async () => {
-    const { app, url } = await startFastify(0);
+    const { app, url } = await startFastify(0, fast);
     try {
       await exercise(url);
       const health = await http(url, 'GET', '/health');
       assert.deepEqual(JSON.parse(health.body), { ok: true });
     } finally {
       await app.close();
+    }
+  });
+
+  test('a busy port is a listen error (EADDRINUSE) from every example, not a later TypeError', async () => {
+    const { server, url } = await startPlain(0, fast);
+    const port = Number(new URL(url).port);
+    try {
+      for (const start of [startPlain, startExpress, startFastify]) {
+        await assert.rejects(start(port, fast), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
+      }
+      // run as a script: a clear message and exit status 1
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../examples/express.ts', import.meta.url))], {
+        env: { ...process.env, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (b) => (stderr += b));
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 1);
+      assert.equal(stderr, `port ${port} is already in use: set PORT to another port (PORT=0 picks a free one)\n`);
+    } finally {
+      server.close();
+      server.closeAllConnections();
+      await once(server, 'close');
     }
   });
 
