@@ -1,17 +1,20 @@
 import { parseArgs } from 'node:util';
-import { FileRegistry } from '../registry/file.js';
-import { startInferenceServer } from '../server/server.js';
 import type { CliIo } from './main.js';
-import { ApiKeys } from '../server/api-keys.js';
+import { parseWorkers, runServe } from './fleet.js';
+import { SecretBox } from '../registry/sealed.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { LIMIT_NAMES, resolveLimits, type Limits } from '../server/limits.js';
 import { ALLOW_HOSTS_ENV, HostPolicy } from '../server/url-policy.js';
 
 const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints FILE] [--demo-tps N] [--no-demo] [--bom] [--drain]
                               [--api-keys FILE] [--allow-hosts LIST] [--limit NAME=VALUE]... [--retries N] [--shutdown-grace MS]
+                              [--workers N|auto] [--log-level L] [--log-format json|pretty]
 
   --host H          address to listen on (env HOST; default 127.0.0.1)
   --port N          port (env PORT; default 9200; 0 picks a free port)
-  --endpoints FILE  keep endpoints in FILE across restarts (env INFERENCE_STREAM_ENDPOINTS)
+  --endpoints FILE|URL  keep endpoints in FILE across restarts, or share them with a fleet in Redis:
+                    redis://[user:pass@]host:port[/db] or rediss:// (env INFERENCE_STREAM_ENDPOINTS);
+                    INFERENCE_STREAM_SECRETS_KEY (32 bytes, base64) encrypts secret settings at rest
   --demo-tps N      token rate of the simulated provider behind the demo endpoint (env INFERENCE_STREAM_DEMO_TPS; default 40)
   --no-demo         no demo endpoint
   --bom             U+FEFF before every event, byte for byte as Elasticsearch
@@ -25,6 +28,11 @@ const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints F
   --retries N       provider retries before the first byte reached the client (429, 5xx, refused/reset; default 2)
   --shutdown-grace MS  on SIGTERM/SIGINT, how long requests may finish before they are ended (default 10000);
                     the process exits within this + 1 s, and a second signal does not cut the close short
+  --workers N|auto  worker processes on the same port (env INFERENCE_STREAM_WORKERS; auto = one per core; default 1)
+  --log-level L     fatal, error, warn, info (default), debug, trace or silent (env INFERENCE_STREAM_LOG_LEVEL)
+  --log-format F    json (default: one JSON line per event on stderr) or pretty (env INFERENCE_STREAM_LOG_FORMAT)
+
+  GET / answers like an Elasticsearch node; GET /_prometheus/metrics has Prometheus metrics (monitor_inference).
 `;
 
 function usage(io: CliIo, message: string): number {
@@ -53,6 +61,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
         limit: { type: 'string', multiple: true },
         retries: { type: 'string' },
         'shutdown-grace': { type: 'string' },
+        workers: { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -87,82 +98,45 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     return usage(io, `invalid --retries [${retriesText}]`);
   const graceText = values['shutdown-grace'] as string | undefined;
   if (graceText !== undefined && !/^\d+$/.test(graceText)) return usage(io, `invalid --shutdown-grace [${graceText}]`);
-  const hosts = HostPolicy.parse((values['allow-hosts'] as string | undefined) ?? process.env[ALLOW_HOSTS_ENV]);
-  const warn = (message: string) => io.stderr.write(`inference-stream: warning: ${message}\n`);
-  let apiKeys: ApiKeys | null;
+  const workers = parseWorkers((values.workers as string | undefined) ?? process.env.INFERENCE_STREAM_WORKERS);
+  if (workers === null)
+    return usage(
+      io,
+      `invalid --workers [${String(values.workers ?? process.env.INFERENCE_STREAM_WORKERS)}], expected a number or auto`,
+    );
+  const logLevel = ((values['log-level'] as string | undefined) ??
+    process.env.INFERENCE_STREAM_LOG_LEVEL ??
+    'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    return usage(io, `invalid --log-level [${logLevel}], expected one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = ((values['log-format'] as string | undefined) ??
+    process.env.INFERENCE_STREAM_LOG_FORMAT ??
+    'json') as LogFormat;
+  if (logFormat !== 'json' && logFormat !== 'pretty')
+    return usage(io, `invalid --log-format [${logFormat}], expected json or pretty`);
   try {
-    apiKeys = await ApiKeys.load({
-      file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE,
-      onWarning: warn,
-    });
+    SecretBox.fromEnv();
   } catch (err) {
     io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
     return 1;
   }
-
-  let registry: FileRegistry | undefined;
-  if (endpointsFile) {
-    try {
-      registry = await FileRegistry.open(endpointsFile);
-      for (const file of registry.removedTempFiles)
-        io.stderr.write(`inference-stream: removed a temp file a stopped server left behind: ${file}\n`);
-    } catch (err) {
-      io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
-      return 1;
-    }
-  }
-  let server;
-  try {
-    server = await startInferenceServer({
+  return runServe(
+    {
       host,
       port,
-      registry,
+      endpoints: endpointsFile || undefined,
       demo: values['no-demo'] ? false : { tokensPerSecond },
       bom: values.bom === true,
-      onDisconnect: values.drain ? 'drain' : 'abort',
-      apiKeys,
-      allowHosts: hosts.entries.length > 0 ? hosts.entries : null,
-      onWarning: warn,
+      drain: values.drain === true,
+      apiKeysFile: values['api-keys'] as string | undefined,
+      allowHosts: HostPolicy.parse((values['allow-hosts'] as string | undefined) ?? process.env[ALLOW_HOSTS_ENV]).entries,
       limits,
-      ...(retriesText === undefined ? {} : { retry: { maxAttempts: Number(retriesText) + 1 } }),
-      ...(graceText === undefined ? {} : { shutdownGraceMs: Number(graceText) }),
-      // Reasons never carry credentials (they are built from setting names and provider messages).
-      onError: (err, info) =>
-        io.stderr.write(
-          `inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`,
-        ),
-    });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const listening = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL';
-    io.stderr.write(
-      `inference-stream: ${listening ? `cannot listen on ${host}:${port}: ` : 'cannot start: '}${e.message}\n`,
-    );
-    return 1;
-  }
-  io.stdout.write(`listening on ${server.url}\n`);
-  const graceMs = graceText === undefined ? 10_000 : Number(graceText);
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    // Installed for the whole shutdown: `npm start` relays a signal sent to the process group,
-    // so node may see it twice, and a second one must not cut the graceful close short.
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        io.stderr.write(`inference-stream: ${signal} again; already closing (at most ${graceMs + 1000} ms)\n`);
-        return;
-      }
-      stopping = true;
-      // the close is bounded by grace + 0.5 s; this is the backstop should anything hang
-      setTimeout(() => {
-        io.stderr.write('inference-stream: shutdown took too long; exiting\n');
-        process.exit(1);
-      }, graceMs + 900).unref();
-      server.close().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+      retries: retriesText === undefined ? undefined : Number(retriesText),
+      shutdownGraceMs: graceText === undefined ? undefined : Number(graceText),
+      workers,
+      logLevel,
+      logFormat,
+    },
+    io,
+  );
 }

@@ -12,7 +12,7 @@ import {
   validationFailed,
 } from '../errors.js';
 import { isObject } from '../json.js';
-import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
+import { publicEndpoint, type EndpointRegistry, type PutOptions, type StoredEndpoint } from '../registry/types.js';
 import type { Limits } from './limits.js';
 import { TASK_TYPES } from './routes.js';
 import { URL_SETTINGS } from './redact.js';
@@ -62,10 +62,13 @@ function validateServiceSettings(service: ProviderId, settings: Record<string, u
  * Stores an endpoint and returns the answer's JSON text. The answer is built before the
  * endpoint is stored, so nothing is stored that the client is not told about.
  */
-async function store(ctx: EndpointContext, endpoint: StoredEndpoint, overwrite: boolean): Promise<string> {
+async function store(ctx: EndpointContext, endpoint: StoredEndpoint, update: boolean): Promise<string> {
   const answer = JSON.stringify(publicEndpoint(endpoint));
-  if (!(await ctx.registry.put(endpoint, { overwrite }))) {
-    throw endpointExists(endpoint.inference_id);
+  // the registry checks the count again, atomically with the write (a shared one counts the fleet);
+  // an update only replaces, so one racing a DELETE cannot bring the endpoint back
+  const options: PutOptions = update ? { replaceOnly: true } : { maxEndpoints: ctx.limits.maxEndpoints };
+  if (!(await ctx.registry.put(endpoint, options))) {
+    throw update ? endpointNotFound(endpoint.inference_id) : endpointExists(endpoint.inference_id);
   }
   return answer;
 }

@@ -19,8 +19,8 @@ export interface Runtime {
   client: ProviderClient;
   /** On client disconnect: `abort` the provider request (default) or `drain` it to its end. */
   onDisconnect: 'abort' | 'drain';
-  onDelta?: ((delta: DeltaObject, info: { inferenceId: string; service: string }) => void) | undefined;
-  onError?: ((err: InferenceError, info: { inferenceId?: string }) => void) | undefined;
+  onDelta?: ((delta: DeltaObject, info: { inferenceId: string; service: string; response: ServerResponse }) => void) | undefined;
+  onError?: ((err: InferenceError, info: { inferenceId?: string; response?: ServerResponse }) => void) | undefined;
   limits: Limits;
   /** Inference requests in flight (drains included): one more is refused with 429. */
   slots: StreamSlots;
@@ -88,14 +88,14 @@ export class InferenceExchange implements OpenStream {
   reject(err: unknown, asEvent = this.stream): void {
     if (this.res.headersSent || this.res.destroyed || this.gone) return;
     const e = this.redactor.error(toInferenceError(err));
-    this.rt.onError?.(e, { inferenceId: this.inferenceId });
+    this.rt.onError?.(e, { inferenceId: this.inferenceId, response: this.res });
     if (asEvent) sendSseError(this.res, this.ctx, e);
     else sendJsonError(this.res, this.ctx, e);
   }
 
   /** Reports an error of an answer already under way (already redacted by the caller). */
   reportError(err: InferenceError): void {
-    this.rt.onError?.(err, { inferenceId: this.inferenceId });
+    this.rt.onError?.(err, { inferenceId: this.inferenceId, response: this.res });
   }
 
   /**

@@ -65,9 +65,9 @@ export interface InferenceHandlerOptions {
   /** `timeout` when the request gives none. Default 30 s, Elasticsearch's default. */
   defaultTimeoutMs?: number;
   /** Every delta object of every answer (usage, finish_reason included), e.g. for accounting. */
-  onDelta?: (delta: DeltaObject, info: { inferenceId: string; service: string }) => void;
+  onDelta?: (delta: DeltaObject, info: { inferenceId: string; service: string; response: ServerResponse }) => void;
   /** Every error answered to a client (already free of secrets), e.g. for logging. */
-  onError?: (err: InferenceError, info: { inferenceId?: string | undefined }) => void;
+  onError?: (err: InferenceError, info: { inferenceId?: string | undefined; response?: ServerResponse }) => void;
   /**
    * API keys every request must carry: the entries of a key file (`[{ id, key | key_sha256,
    * privileges }]`) or loaded keys. Null, absent or empty: no access control.
@@ -249,7 +249,7 @@ export function buildHandler(
     } catch (err) {
       if (!(err instanceof SecurityError)) throw err;
       req.resume();
-      options.onError?.(err, {});
+      options.onError?.(err, { response: res });
       return sendJson(res, ctx, err.status, securityErrorBody(err), securityHeaders(err));
     }
     if (matched === null || matched === 'not_found') {
@@ -277,7 +277,7 @@ export function buildHandler(
     run.catch((err) => {
       req.resume();
       const e = toInferenceError(err);
-      options.onError?.(e, { inferenceId: r.inferenceId || undefined });
+      options.onError?.(e, { inferenceId: r.inferenceId || undefined, response: res });
       if (!res.headersSent) sendJsonError(res, ctx, e);
       else res.destroy();
     });

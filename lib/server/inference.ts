@@ -104,10 +104,10 @@ export async function runInference(ex: InferenceExchange, call: InferenceCall): 
   else await collectAnswer(ex, endpoint, upstream);
 }
 
-function deltaHook(rt: Runtime, endpoint: StoredEndpoint): ((d: DeltaObject) => void) | undefined {
-  const onDelta = rt.onDelta;
+function deltaHook(ex: InferenceExchange, endpoint: StoredEndpoint): ((d: DeltaObject) => void) | undefined {
+  const onDelta = ex.rt.onDelta;
   if (!onDelta) return undefined;
-  const info = { inferenceId: endpoint.inference_id, service: endpoint.service };
+  const info = { inferenceId: endpoint.inference_id, service: endpoint.service, response: ex.res };
   return (d) => {
     try {
       onDelta(d, info);
@@ -132,7 +132,7 @@ function streamAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream:
     status: upstream.status,
     inferenceId: endpoint.inference_id,
     bom: ctx.bom,
-    onDelta: deltaHook(rt, endpoint),
+    onDelta: deltaHook(ex, endpoint),
     maxFrameBytes: rt.limits.maxFrameBytes,
     // a provider may quote the credentials it was sent (even mid-stream): they never go further
     mapError: (e) => ex.redactor.error(e),
@@ -199,7 +199,7 @@ async function collectAnswer(
   });
   body.pipe(deltas);
   ex.attach(body, fail);
-  const onDelta = deltaHook(rt, endpoint);
+  const onDelta = deltaHook(ex, endpoint);
   let result = '';
   try {
     for await (const d of deltas as AsyncIterable<DeltaObject>) {

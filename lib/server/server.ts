@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAgent, ProviderClient } from '../providers/transport.js';
 import { MemoryRegistry } from '../registry/memory.js';
@@ -9,6 +9,7 @@ import { buildHandler, type InferenceHandlerOptions } from './handler.js';
 import { clientErrorResponse, resolveLimits } from './limits.js';
 import { closeGracefully, StreamTracker } from './shutdown.js';
 import { assertSafeBinding } from './bind.js';
+import { createNodeRoutes, type NodeInfo } from './node-routes.js';
 
 export interface InferenceServerOptions extends InferenceHandlerOptions {
   /** Default 127.0.0.1. */
@@ -21,6 +22,12 @@ export interface InferenceServerOptions extends InferenceHandlerOptions {
   shutdownGraceMs?: number;
   /** Told what an operator should know (e.g. a user endpoint named `demo` kept instead of the built-in one). */
   onWarning?: (message: string) => void;
+  /** Called first for every request, e.g. to give it a request id and log it when it ends. */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** What `GET /` reports (Elasticsearch's node root). */
+  nodeInfo?: NodeInfo;
+  /** `GET /_prometheus/metrics` answers with this text; absent: no metrics route. */
+  metrics?: () => Promise<{ text: string; contentType: string }>;
 }
 
 export interface InferenceServer {
@@ -93,11 +100,19 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
           service_settings: { model_id: 'demo-1', url: demo.url, api_key: DEMO_KEY },
           task_settings: {},
         };
-        await registry.put(endpoint, { overwrite: true });
+        // a fleet member's own: its demo provider lives in this process
+        await registry.put(endpoint, { overwrite: true, local: true });
       }
     }
     const tracker = new StreamTracker();
     const handler = buildHandler({ ...options, registry, client, apiKeys }, { tracker, limits });
+    const nodeRoutes = createNodeRoutes({
+      apiKeys,
+      productHeader: options.elasticProductHeader ?? true,
+      info: options.nodeInfo,
+      metrics: options.metrics,
+    });
+    const onRequest = options.onRequest;
     const server = createServer(
       {
         maxHeaderSize: limits.maxHeaderBytes,
@@ -106,7 +121,10 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
         requestTimeout: Math.max(300_000, limits.headersTimeoutMs),
         connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4))),
       },
-      (req, res) => handler(req, res),
+      (req, res) => {
+        onRequest?.(req, res);
+        if (!nodeRoutes(req, res)) handler(req, res);
+      },
     );
     server.maxConnections = limits.maxConnections;
     // a request Node cannot parse (oversized head, broken HTTP, a head too slow) still gets Elasticsearch's JSON
