@@ -12,7 +12,13 @@ export { SseDecoder } from './framing/sse.js';
 export { NdjsonDecoder } from './framing/ndjson.js';
 export { JsonValuesDecoder } from './framing/json-values.js';
 export { EventStreamDecoder } from './framing/event-stream.js';
-export { DetectingDecoder, createFrameDecoder, framingForContentType, framingForFirstByte, type FramingName } from './framing/detect.js';
+export {
+  DetectingDecoder,
+  createFrameDecoder,
+  framingForContentType,
+  framingForFirstByte,
+  type FramingName,
+} from './framing/detect.js';
 export {
   FramingStream,
   sseParser,
@@ -52,7 +58,14 @@ export {
 // Output: delta objects -> Elasticsearch's `completion` events
 export { batch, Batch } from './output/batch.js';
 export { Batcher, type BatchOptions } from './output/batcher.js';
-export { serialize, Serializer, completionEvent, doneEvent, errorEvent, type SerializeOptions } from './output/serialize.js';
+export {
+  serialize,
+  Serializer,
+  completionEvent,
+  doneEvent,
+  errorEvent,
+  type SerializeOptions,
+} from './output/serialize.js';
 
 // The composed streams' parts
 export { BodyDecoder, type DecodeOptions } from './pipeline/body-decoder.js';

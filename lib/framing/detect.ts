@@ -6,6 +6,7 @@ import { SseDecoder } from './sse.js';
 
 export type FramingName = 'sse' | 'ndjson' | 'json-array' | 'json-sequence' | 'event-stream';
 
+/** A decoder for one framing by name. */
 export function createFrameDecoder(name: FramingName, options?: FramingOptions): FrameDecoder {
   switch (name) {
     case 'sse':

@@ -30,4 +30,5 @@ export interface FramingOptions {
   maxFrameBytes?: number;
 }
 
+/** The default largest event, line, JSON value or AWS frame a framing accepts (32 MiB). */
 export const DEFAULT_MAX_FRAME_BYTES = 32 * 1024 * 1024;

@@ -19,6 +19,7 @@ export function describe(text: string): string {
   return `[${cut}]`;
 }
 
+/** The value when it is a string, else undefined. */
 export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -28,14 +29,17 @@ export function pushText(out: DeltaObject[], text: unknown): void {
   if (typeof text === 'string' && text.length > 0) out.push({ delta: text });
 }
 
+/** Appends reasoning text, dropping only the empty string. */
 export function pushReasoning(out: DeltaObject[], text: unknown): void {
   if (typeof text === 'string' && text.length > 0) out.push({ reasoning: text });
 }
 
+/** Appends a finish reason when there is one. */
 export function pushFinish(out: DeltaObject[], reason: unknown): void {
   if (typeof reason === 'string' && reason.length > 0) out.push({ finish_reason: reason });
 }
 
+/** Appends a usage object when there is one. */
 export function pushUsage(out: DeltaObject[], usage: unknown): void {
   if (isObject(usage)) out.push({ usage });
 }

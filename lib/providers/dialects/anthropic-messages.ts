@@ -119,6 +119,7 @@ function startInput(input: unknown): string | undefined {
   return JSON.stringify(input);
 }
 
+/** An Anthropic `error` event (`{type, message}`) as an error, with the status Elasticsearch gives its type. */
 export function anthropicError(provider: string, error: unknown) {
   if (!isObject(error)) return providerStreamError(provider, String(error));
   const type = str(error.type) ?? 'error';

@@ -84,6 +84,7 @@ export class GeminiStream {
   }
 }
 
+/** Gemini chunks from any framing (one frame = one value), for Google AI Studio. */
 export class GeminiNormalizer implements EventNormalizer {
   private readonly stream: GeminiStream;
 
