@@ -95,9 +95,9 @@ export class DetectingDecoder implements FrameDecoder {
     if (this.heldBytes > DetectingDecoder.MAX_HELD) this.decide(this.fallback, undefined, sink);
   }
 
-  end(sink: FrameSink): void {
+  end(sink: FrameSink): boolean {
     if (this.inner === null) this.decide(this.fallback, undefined, sink);
-    this.inner!.end(sink);
+    return this.inner!.end(sink);
   }
 
   private decide(name: FramingName, chunk: Buffer | undefined, sink: FrameSink): void {

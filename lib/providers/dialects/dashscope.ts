@@ -138,5 +138,5 @@ export function dashScopeError(provider: string, json: Json) {
   const code = str(json.code);
   const message = str(json.message) ?? code ?? JSON.stringify(json);
   const status = typeof json.status_code === 'number' ? json.status_code : dashScopeStatus(code);
-  return providerStreamError(provider, code && message !== code ? `${code}: ${message}` : message, status);
+  return providerStreamError(provider, message, status);
 }
