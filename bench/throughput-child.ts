@@ -27,11 +27,16 @@ obs.observe({ entryTypes: ['gc'] });
 for (let i = 0; i < Number(warmupArg); i++) await run();
 counting = true;
 const samples: number[] = [];
+/** CPU time of this process per pass (all its threads): less disturbed than wall time when other work shares the cores. */
+const cpuSamples: number[] = [];
 const t0 = performance.now();
 for (let i = 0; i < Number(passesArg); i++) {
   const t = performance.now();
+  const c = process.cpuUsage();
   await run();
+  const used = process.cpuUsage(c);
   samples.push(performance.now() - t);
+  cpuSamples.push((used.user + used.system) / 1000);
 }
 const total = performance.now() - t0;
 // GC entries are delivered asynchronously: let the last ones arrive.
@@ -41,6 +46,7 @@ obs.disconnect();
 process.stdout.write(
   JSON.stringify({
     samples,
+    cpuSamples,
     totalMs: total,
     gcMinorMs: minorMs,
     gcOtherMs: otherMs,

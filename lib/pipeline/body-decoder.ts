@@ -124,6 +124,7 @@ export class BodyDecoder {
         const end = shape.match(chunk, p, p + this.maxFrameBytes < n ? p + this.maxFrameBytes : n, out);
         if (end >= 0) {
           this.misses = 0;
+          cache.hit();
           p = end;
           // One event read: the same per-event hook as when it is framed.
           if (this.afterFrame !== null) this.afterFrame(out);

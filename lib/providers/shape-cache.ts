@@ -235,6 +235,11 @@ export class ShapeCache {
     return this.compiled;
   }
 
+  /** An event was read from the bytes with this shape: the run of misses is over. */
+  hit(): void {
+    this.misses = 0;
+  }
+
   private miss(): undefined {
     this.known = false;
     if (++this.misses >= MISSES_BEFORE_REST) {
