@@ -37,8 +37,8 @@ class WatsonxNormalizer implements EventNormalizer {
       if (frame.event === 'error') throw providerStreamError(ID, typeof json === 'string' ? json : noMessage(ID, frame.data));
       return;
     }
-    if (Array.isArray(json.errors) || frame.event === 'error') throw watsonxError(json);
-    if (isObject(json.error)) throw openAiStreamError(ID, json.error);
+    if (isObject(json.error)) throw openAiStreamError(ID, json.error, frame.data);
+    if (Array.isArray(json.errors) || frame.event === 'error') throw watsonxError(json, frame.data);
     if (isWatsonxGeneration(json)) {
       if (watsonxGenerationEvent(ID, json, out)) this.complete = true;
     } else if (openAiChunk(json, out, this.state) !== undefined) {
@@ -52,9 +52,9 @@ class WatsonxNormalizer implements EventNormalizer {
 }
 
 /** `{"errors":[{"code","message","more_info"}],"trace","status_code"}` inside a 200 stream. */
-function watsonxError(json: Json) {
+function watsonxError(json: Json, data: string) {
   const first = Array.isArray(json.errors) && isObject(json.errors[0]) ? json.errors[0] : json;
-  const message = str(first.message) ?? JSON.stringify(json);
+  const message = str(first.message) ?? noMessage(ID, data);
   const status = typeof json.status_code === 'number' ? json.status_code : statusForErrorWord(first.code);
   return providerStreamError(ID, message, status);
 }
