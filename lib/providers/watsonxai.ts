@@ -10,6 +10,7 @@ import { undici } from './undici.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestContext, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { watsonxChatBody } from './chat/watsonx.js';
+import { watsonxWords } from './failure.js';
 
 const ID = 'watsonxai';
 
@@ -119,4 +120,5 @@ export const watsonxai = defineProvider({
   request,
   chat: (input, context) => chatVia(request, input, context, (t, endpoint) => watsonxChatBody(input.request, t, text(endpoint.service_settings, 'project_id'))),
   createNormalizer: () => new WatsonxNormalizer(),
+  failureWords: watsonxWords,
 });

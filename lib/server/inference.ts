@@ -136,6 +136,8 @@ function streamAnswer(
   const events = completionStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
+    headers: upstream.headers,
+    url: upstream.url,
     inferenceId: endpoint.inference_id,
     bom: ctx.bom,
     onDelta,
@@ -215,6 +217,8 @@ async function collectAnswer(
   const deltas = deltaStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
+    headers: upstream.headers,
+    url: upstream.url,
     inferenceId: endpoint.inference_id,
     maxFrameBytes: options.limits.maxFrameBytes,
   });
