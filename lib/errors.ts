@@ -260,7 +260,7 @@ export function sendFailed(inferenceId: string, err: unknown): InferenceError {
 
 /** A provider answered with a redirect: not followed (it could lead anywhere), reported as the provider failing (502). */
 export function providerRedirected(status: number, inferenceId: string): InferenceError {
-  return new InferenceError(ErrorType.status, `${upstreamStatusPhrase(status)} for request from inference entity id [${inferenceId}] status [${status}]`, 502);
+  return new InferenceError(ErrorType.status, `Unhandled redirection for request from inference entity id [${inferenceId}] status [${status}]`, 502);
 }
 
 /** A provider body in a content-encoding the client cannot decode (502). */
