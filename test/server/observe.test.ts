@@ -27,6 +27,7 @@ test('prettyLine: one terminal line per record, values escaped', () => {
   const out = prettyLine(line + '\n');
   assert.equal(out.split('\n').length, 2);
   assert.match(out, /^10:11:12\.345 WARN {2}request error=/);
+  // eslint-disable-next-line no-control-regex -- looking for control characters is the point
   assert.ok(!/[\u0000-\u001f\u2028]/.test(out.slice(0, -1)), out);
   assert.equal(prettyLine('not json\u001b\n'), 'not json\\u001b\n');
 });
