@@ -132,6 +132,7 @@ function streamAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream:
     status: upstream.status,
     headers: upstream.headers,
     url: upstream.url,
+    readerOptions: upstream.readerOptions,
     inferenceId: endpoint.inference_id,
     bom: ctx.bom,
     onDelta: deltaHook(ex, endpoint),
@@ -186,6 +187,7 @@ async function collectAnswer(
     status: upstream.status,
     headers: upstream.headers,
     url: upstream.url,
+    readerOptions: upstream.readerOptions,
     inferenceId: endpoint.inference_id,
     maxFrameBytes: rt.limits.maxFrameBytes,
   });
