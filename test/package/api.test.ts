@@ -57,7 +57,7 @@ describe('public API', () => {
       assert.ok(names.includes(name), name);
     }
     for (const stage of [
-      'sseParser',
+      'jsonArrayParser',
       'normalize',
       'batch',
       'serialize',
