@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=throughput,worst,memory,latency,micro,http] [-- --no-1g] [-- --out=DIR]`
+ * `npm run bench [-- --quick] [-- --only=throughput,worst,memory,latency,micro,http,chat] [-- --no-1g] [-- --out=DIR]`
  *
  * Every benchmark on generated data (no network beyond loopback), a table per benchmark with
  * the machine, `bench/results/<name>.json` and `bench/results/<name>.svg` for the README.
@@ -222,6 +222,16 @@ if (want('http')) {
   printHttp(res);
   save('http', res);
   writeChart(resultsDir + 'http.svg', { title: 'HTTP streaming proxy under load', subtitle, unit: 'each group on its own scale', groups: res.chartGroups, perGroupScale: true });
+}
+
+// ------------------------------------------------------------------ chat_completion vs completion
+if (want('chat')) {
+  const { runChatBench } = await import('./chat.js');
+  log('chat_completion vs completion…');
+  const rows = await runChatBench({ quick });
+  heading('chat_completion vs completion (same OpenAI body)');
+  console.log(table(['reads', 'stream', 'MB/s', 'spread', 'output bytes'], rows.map((r) => [r.reads, r.contender, fmt(r.mbps), '±' + fmt(r.spreadPct, 0) + '%', r.outBytes.toLocaleString('en-US')])));
+  save('chat', { rows });
 }
 
 log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${resultsDir}`);

@@ -7,6 +7,7 @@
  */
 export { completionStream, type CompletionStream, type CompletionStreamOptions } from './pipeline/completion-stream.js';
 export { deltaStream, type DeltaStream, type DeltaStreamOptions } from './pipeline/delta-stream.js';
+export { chatCompletionStream, type ChatCompletionStream, type ChatCompletionStreamOptions } from './pipeline/chat-completion-stream.js';
 export type { DecodeOptions } from './pipeline/body-decoder.js';
 export {
   createInferenceHandler,

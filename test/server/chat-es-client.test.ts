@@ -19,11 +19,22 @@ const root = new URL('../../', import.meta.url);
 const tools = [
   {
     type: 'function' as const,
-    function: { name: 'get_weather', description: 'Weather now', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+    function: {
+      name: 'get_weather',
+      description: 'Weather now',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
   },
-  { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } } },
+  {
+    type: 'function' as const,
+    function: { name: 'get_time', parameters: { type: 'object', properties: { tz: { type: 'string' } } } },
+  },
 ];
-const chatRequest = { messages: [{ role: 'user' as const, content: 'Weather and time in Paris?' }], tools, tool_choice: 'auto' as const };
+const chatRequest = {
+  messages: [{ role: 'user' as const, content: 'Weather and time in Paris?' }],
+  tools,
+  tool_choice: 'auto' as const,
+};
 
 async function readAll(body: NodeJS.ReadableStream): Promise<string> {
   let text = '';
@@ -54,7 +65,9 @@ describe('official client: inference.chatCompletionUnified against npm start', (
   before(async () => {
     provider = await fakeProvider(async (req, res) => {
       const path = req.url.split('?')[0]!;
-      const replay = replays.find(([, p]) => path.startsWith(p + '/') || path === p || path.startsWith(p + ':') || path.includes(p + '/'));
+      const replay = replays.find(
+        ([, p]) => path.startsWith(p + '/') || path === p || path.startsWith(p + ':') || path.includes(p + '/'),
+      );
       const c = replay?.[2];
       if (!c) {
         res.writeHead(404).end();
@@ -65,7 +78,11 @@ describe('official client: inference.chatCompletionUnified against npm start', (
       res.end();
     });
     // as `npm start` does: the built CLI's serve
-    child = spawn(process.execPath, ['bin/inference-stream.js', 'serve'], { cwd: root, env: { ...process.env, PORT: '0', INFERENCE_STREAM_DEMO_TPS: '5000' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['bin/inference-stream.js', 'serve'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', INFERENCE_STREAM_DEMO_TPS: '5000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (b) => {
@@ -80,7 +97,13 @@ describe('official client: inference.chatCompletionUnified against npm start', (
       await client.inference.put({
         task_type: 'chat_completion',
         inference_id: `${service}-${path.slice(1)}`,
-        inference_config: { service, service_settings: settingsFor(service, provider.url + (service === 'googleaistudio' ? '/gemini/models/x:streamGenerateContent?alt=sse' : path)) },
+        inference_config: {
+          service,
+          service_settings: settingsFor(
+            service,
+            provider.url + (service === 'googleaistudio' ? '/gemini/models/x:streamGenerateContent?alt=sse' : path),
+          ),
+        },
       });
     }
   });
@@ -95,8 +118,14 @@ describe('official client: inference.chatCompletionUnified against npm start', (
     await provider?.close();
   });
 
-  async function chat(id: string, request: object = chatRequest): Promise<{ status: number; contentType: string; got: ChatOutcome }> {
-    const res = await client.inference.chatCompletionUnified({ inference_id: id, chat_completion_request: request as typeof chatRequest }, { asStream: true, meta: true });
+  async function chat(
+    id: string,
+    request: object = chatRequest,
+  ): Promise<{ status: number; contentType: string; got: ChatOutcome }> {
+    const res = await client.inference.chatCompletionUnified(
+      { inference_id: id, chat_completion_request: request as typeof chatRequest },
+      { asStream: true, meta: true },
+    );
     const text = await readAll(res.body as unknown as NodeJS.ReadableStream);
     return { status: res.statusCode!, contentType: String(res.headers['content-type']), got: readChat(text) };
   }
@@ -121,7 +150,10 @@ describe('official client: inference.chatCompletionUnified against npm start', (
   test('the request the provider got carries the tools in its own API', async () => {
     const anthropic = provider.requests.find((r) => r.url.startsWith('/anthropic'));
     assert.ok(anthropic);
-    const body = JSON.parse(anthropic.body) as { tools: { name: string; input_schema: unknown }[]; tool_choice: unknown };
+    const body = JSON.parse(anthropic.body) as {
+      tools: { name: string; input_schema: unknown }[];
+      tool_choice: unknown;
+    };
     assert.deepEqual(
       body.tools.map((t) => t.name),
       ['get_weather', 'get_time'],
@@ -142,7 +174,10 @@ describe('official client: inference.chatCompletionUnified against npm start', (
     const calls = provider.requests.length;
     for (const bad of [{ ...chatRequest, foo: 1 }, { messages: [] }, { tools }]) {
       await assert.rejects(
-        client.inference.chatCompletionUnified({ inference_id: 'openai-openai', chat_completion_request: bad as typeof chatRequest }),
+        client.inference.chatCompletionUnified({
+          inference_id: 'openai-openai',
+          chat_completion_request: bad as typeof chatRequest,
+        }),
         (err: InstanceType<typeof errors.ResponseError>) => {
           assert.equal(err.statusCode, 400);
           const body = err.body as { error: Record<string, unknown> };
@@ -162,12 +197,23 @@ describe('official client: inference.chatCompletionUnified against npm start', (
     const { status, got } = await chat('demo');
     assert.equal(status, 400);
     assert.equal(got.error!.code, 'bad_request');
-    assert.equal(got.error!.message, 'Incompatible task_type for unified API, the requested type [completion] must be one of [chat_completion]');
+    assert.equal(
+      got.error!.message,
+      'Incompatible task_type for unified API, the requested type [completion] must be one of [chat_completion]',
+    );
     for (const call of [
       // POST _inference/completion/<id>/_stream
-      () => client.inference.streamCompletion({ inference_id: 'openai-openai', input: 'hi' }, { asStream: true, meta: true }),
+      () =>
+        client.inference.streamCompletion(
+          { inference_id: 'openai-openai', input: 'hi' },
+          { asStream: true, meta: true },
+        ),
       // POST _inference/<id>/_stream
-      () => client.transport.request({ method: 'POST', path: '/_inference/openai-openai/_stream', body: { input: 'hi' } }, { asStream: true, meta: true }),
+      () =>
+        client.transport.request(
+          { method: 'POST', path: '/_inference/openai-openai/_stream', body: { input: 'hi' } },
+          { asStream: true, meta: true },
+        ),
     ]) {
       const res = await call();
       assert.equal(res.statusCode, 400);
