@@ -25,6 +25,8 @@ export const ErrorType = {
   noHandler: 'no_handler_found_exception',
   methodNotAllowed: 'method_not_allowed_exception',
   nodeClosed: 'node_closed_exception',
+  /** The shared endpoint registry (Redis) cannot be reached: endpoints cannot be changed now (503). */
+  registryUnavailable: 'cluster_block_exception',
 } as const;
 
 /** One of the type strings of {@link ErrorType}. */
@@ -300,6 +302,31 @@ export function endpointFileUnwritable(path: string, err: unknown): InferenceErr
 /** The endpoint file is not one (left untouched). */
 export function invalidEndpointFile(path: string, why: string): InferenceError {
   return new InferenceError(ErrorType.illegalState, `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`, 500);
+}
+
+/** A change refused because the shared endpoint registry cannot be reached; reads go on from the cache. */
+export function registryUnavailable(what: string): InferenceError {
+  return new InferenceError(ErrorType.registryUnavailable, `The endpoint registry is unreachable (${what}); endpoints cannot be changed now, retry later`, 503);
+}
+
+/** The shared endpoint registry cannot be opened at start (never quotes a password). */
+export function registryOpenFailed(store: string, why: string): InferenceError {
+  return new InferenceError(ErrorType.illegalState, `Cannot open the endpoint registry ${store}: ${why}`, 500);
+}
+
+/** The secrets key is missing, malformed or not the one the stored secrets were sealed with (never quotes a key or a secret). */
+export function secretsKeyError(reason: string): InferenceError {
+  return new InferenceError(ErrorType.illegalArgument, reason, 500);
+}
+
+/** An optional package a feature loads on demand is not installed. */
+export function packageMissing(pkg: string, feature: string): InferenceError {
+  return new InferenceError(ErrorType.illegalState, `${feature} needs the ${pkg} package (npm install ${pkg})`, 500);
+}
+
+/** A request the server could not complete (e.g. metrics collection). */
+export function internalError(what: string, err: unknown): InferenceError {
+  return new InferenceError(ErrorType.illegalState, `${what}: ${safeMessage(err)}`, 500);
 }
 
 // ---------------------------------------------------------------------------------------

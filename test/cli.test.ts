@@ -108,7 +108,11 @@ describe('inference-stream CLI: version, help, pipes, terminals, errors', () => 
       // an endpoints "file" that is a directory cannot be read: the server does not start
       const r = await run(['serve', '--port', '0', '--endpoints', dir]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^inference-stream: [^\n]+\n$/);
+      // serve logs in JSON lines (one per event): the failure is one fatal line with the reason
+      assert.match(r.stderr, /^[^\n]+\n$/);
+      const line = JSON.parse(r.stderr) as { level: string; reason: string };
+      assert.equal(line.level, 'fatal');
+      assert.match(line.reason, /Cannot read endpoint file/);
       assert.doesNotMatch(r.stderr, /usage/);
       assert.equal(r.stdout, '');
     } finally {

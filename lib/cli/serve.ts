@@ -1,16 +1,19 @@
 import { parseArgs } from 'node:util';
-import { FileRegistry } from '../registry/file.js';
-import { startInferenceServer } from '../server/server.js';
 import type { CliIo } from './main.js';
-import { ApiKeys } from '../server/api-keys.js';
+import { parseWorkers, runServe } from './fleet.js';
+import { SecretBox } from '../registry/sealed.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../server/limits.js';
 
 const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints FILE] [--demo-tps N] [--no-demo] [--bom] [--drain]
                               [--api-keys FILE] [--limit NAME=VALUE]... [--retries N] [--shutdown-grace MS]
+                              [--workers N|auto] [--log-level L] [--log-format json|pretty]
 
   --host H          address to listen on (env HOST; default 127.0.0.1)
   --port N          port (env PORT; default 9200; 0 picks a free port)
-  --endpoints FILE  keep endpoints in FILE across restarts (env INFERENCE_STREAM_ENDPOINTS)
+  --endpoints FILE|URL  keep endpoints in FILE across restarts, or share them with a fleet in Redis:
+                    redis://[user:pass@]host:port[/db] or rediss:// (env INFERENCE_STREAM_ENDPOINTS);
+                    INFERENCE_STREAM_SECRETS_KEY (32 bytes, base64) encrypts secret settings at rest
   --demo-tps N      token rate of the simulated provider behind the demo endpoint (env INFERENCE_STREAM_DEMO_TPS; default 40)
   --no-demo         no demo endpoint
   --bom             U+FEFF before every event, byte for byte as Elasticsearch
@@ -20,6 +23,11 @@ const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints F
   --limit N=V       a limit, repeatable: ${Object.keys(DEFAULT_LIMITS).join(', ')}
   --retries N       provider retries before the first byte reached the client (429, 5xx, refused/reset; default 2)
   --shutdown-grace MS  on SIGTERM, how long open streams may finish before they end with an error (default 10000)
+  --workers N|auto  worker processes on the same port (env INFERENCE_STREAM_WORKERS; auto = one per core; default 1)
+  --log-level L     fatal, error, warn, info (default), debug, trace or silent (env INFERENCE_STREAM_LOG_LEVEL)
+  --log-format F    json (default: one JSON line per event on stderr) or pretty (env INFERENCE_STREAM_LOG_FORMAT)
+
+  GET / answers like an Elasticsearch node; GET /_prometheus/metrics has Prometheus metrics (monitor_inference).
 `;
 
 function usage(io: CliIo, message: string): number {
@@ -47,6 +55,9 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
         limit: { type: 'string', multiple: true },
         retries: { type: 'string' },
         'shutdown-grace': { type: 'string' },
+        workers: { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -77,57 +88,48 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     return usage(io, (err as Error).message);
   }
   const retriesText = values.retries as string | undefined;
-  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText)) return usage(io, `invalid --retries [${retriesText}]`);
+  if (retriesText !== undefined && !/^\d{1,2}$/.test(retriesText))
+    return usage(io, `invalid --retries [${retriesText}]`);
   const graceText = values['shutdown-grace'] as string | undefined;
   if (graceText !== undefined && !/^\d+$/.test(graceText)) return usage(io, `invalid --shutdown-grace [${graceText}]`);
-  let apiKeys: ApiKeys | null;
+  const workers = parseWorkers((values.workers as string | undefined) ?? process.env.INFERENCE_STREAM_WORKERS);
+  if (workers === null)
+    return usage(
+      io,
+      `invalid --workers [${String(values.workers ?? process.env.INFERENCE_STREAM_WORKERS)}], expected a number or auto`,
+    );
+  const logLevel = ((values['log-level'] as string | undefined) ??
+    process.env.INFERENCE_STREAM_LOG_LEVEL ??
+    'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    return usage(io, `invalid --log-level [${logLevel}], expected one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = ((values['log-format'] as string | undefined) ??
+    process.env.INFERENCE_STREAM_LOG_FORMAT ??
+    'json') as LogFormat;
+  if (logFormat !== 'json' && logFormat !== 'pretty')
+    return usage(io, `invalid --log-format [${logFormat}], expected json or pretty`);
   try {
-    apiKeys = await ApiKeys.load({ file: (values['api-keys'] as string | undefined) ?? process.env.INFERENCE_STREAM_API_KEYS_FILE });
+    SecretBox.fromEnv();
   } catch (err) {
     io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
     return 1;
   }
-
-  let registry: FileRegistry | undefined;
-  if (endpointsFile) {
-    try {
-      registry = await FileRegistry.open(endpointsFile);
-    } catch (err) {
-      io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
-      return 1;
-    }
-  }
-  let server;
-  try {
-    server = await startInferenceServer({
+  return runServe(
+    {
       host,
       port,
-      registry,
+      endpoints: endpointsFile || undefined,
       demo: values['no-demo'] ? false : { tokensPerSecond },
       bom: values.bom === true,
-      onDisconnect: values.drain ? 'drain' : 'abort',
-      apiKeys,
+      drain: values.drain === true,
+      apiKeysFile: values['api-keys'] as string | undefined,
       limits,
-      ...(retriesText === undefined ? {} : { retry: { maxAttempts: Number(retriesText) + 1 } }),
-      ...(graceText === undefined ? {} : { shutdownGraceMs: Number(graceText) }),
-      // Reasons never carry credentials (they are built from setting names and provider messages).
-      onError: (err, info) => io.stderr.write(`inference-stream: ${info.inferenceId ? `[${info.inferenceId}] ` : ''}${err.status} ${err.type}: ${err.reason}\n`),
-    });
-  } catch (err) {
-    io.stderr.write(`inference-stream: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
-    return 1;
-  }
-  io.stdout.write(`listening on ${server.url}\n`);
-  return new Promise<number>((resolve) => {
-    const stop = () => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      server.close().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+      retries: retriesText === undefined ? undefined : Number(retriesText),
+      shutdownGraceMs: graceText === undefined ? undefined : Number(graceText),
+      workers,
+      logLevel,
+      logFormat,
+    },
+    io,
+  );
 }

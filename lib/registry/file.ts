@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { endpointFileUnreadable, endpointFileUnwritable, invalidEndpointFile } from '../errors.js';
+import { endpointFileUnreadable, endpointFileUnwritable, invalidEndpointFile, secretsKeyError } from '../errors.js';
 import { isObject } from '../json.js';
 import { MemoryRegistry } from './memory.js';
-import type { StoredEndpoint } from './types.js';
+import type { PutOptions, StoredEndpoint } from './types.js';
+import { isSealed, openEndpoint, sealEndpoint, SecretBox, type SealedValue } from './sealed.js';
 
 interface EndpointFile {
   version: 1;
+  /** Present when secrets are sealed: tells a wrong key at start. */
+  key_check?: SealedValue;
   endpoints: StoredEndpoint[];
+}
+
+export interface FileRegistryOptions {
+  /** Seals secret settings in the file (AES-256-GCM). Default: from `INFERENCE_STREAM_SECRETS_KEY`, none when unset. */
+  secrets?: SecretBox | null;
 }
 
 /**
@@ -18,26 +26,50 @@ interface EndpointFile {
  */
 export class FileRegistry extends MemoryRegistry {
   readonly path: string;
+  /** Endpoints whose secrets were sealed anew at open (they were plain, or sealed with a previous key). */
+  readonly resealed: number;
   private writing: Promise<void> = Promise.resolve();
+  private readonly box: SecretBox | null;
 
-  private constructor(path: string, initial: StoredEndpoint[]) {
+  private constructor(path: string, initial: StoredEndpoint[], box: SecretBox | null, resealed: number) {
     super(initial);
     this.path = path;
+    this.box = box;
+    this.resealed = resealed;
   }
 
-  /** Loads the file (a missing file is an empty registry). */
-  static async open(path: string): Promise<FileRegistry> {
+  /**
+   * Loads the file (a missing file is an empty registry). Sealed secrets are opened with the
+   * configured key; a wrong or missing key fails here with a clear error, the file untouched.
+   */
+  static async open(path: string, options: FileRegistryOptions = {}): Promise<FileRegistry> {
+    const box = options.secrets === undefined ? SecretBox.fromEnv() : options.secrets;
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, []);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, [], box, 0);
       throw endpointFileUnreadable(path, err);
     }
-    return new FileRegistry(path, parseEndpointFile(path, text));
+    const file = parseEndpointFile(path, text);
+    const where = `endpoint file [${path}]`;
+    if (file.key_check !== undefined) {
+      if (box === null) throw secretsKeyError(`The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`);
+      box.verify(file.key_check, where);
+    }
+    let stale = box !== null && file.key_check !== undefined && box.isStale(file.key_check) ? 1 : 0;
+    const endpoints = file.endpoints.map((e) => {
+      const opened = openEndpoint(box, e, where);
+      if (opened.stale) stale++;
+      return opened.endpoint;
+    });
+    const registry = new FileRegistry(path, endpoints, box, stale);
+    // plain secrets under a key, or a key being rotated out: written again, sealed with the current key
+    if (stale > 0) await registry.save();
+    return registry;
   }
 
-  override async put(endpoint: StoredEndpoint, options?: { overwrite?: boolean }): Promise<boolean> {
+  override async put(endpoint: StoredEndpoint, options?: PutOptions): Promise<boolean> {
     const before = this.endpoints.get(endpoint.inference_id);
     const stored = await super.put(endpoint, options);
     if (stored) await this.saveOrUndo(() => this.restore(endpoint.inference_id, before));
@@ -68,14 +100,17 @@ export class FileRegistry extends MemoryRegistry {
 
   /** Writes the current state; concurrent changes queue behind one another. */
   private save(): Promise<void> {
-    const snapshot: EndpointFile = { version: 1, endpoints: [...this.endpoints.values()] };
+    const box = this.box;
+    const endpoints = [...this.endpoints.values()];
+    const snapshot: EndpointFile =
+      box === null ? { version: 1, endpoints } : { version: 1, key_check: box.keyCheck(), endpoints: endpoints.map((e) => sealEndpoint(box, e)) };
     const next = this.writing.then(() => writeAtomically(this.path, JSON.stringify(snapshot, null, 2) + '\n'));
     this.writing = next.catch(() => undefined);
     return next;
   }
 }
 
-function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
+function parseEndpointFile(path: string, text: string): EndpointFile {
   const fail = (why: string) => invalidEndpointFile(path, why);
   let data: unknown;
   try {
@@ -93,7 +128,8 @@ function parseEndpointFile(path: string, text: string): StoredEndpoint[] {
       throw fail('an endpoint lacks inference_id, task_type, service, service_settings or task_settings');
     }
   }
-  return file.endpoints;
+  if (file.key_check !== undefined && !isSealed(file.key_check)) throw fail('key_check is not a sealed value');
+  return file as EndpointFile;
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

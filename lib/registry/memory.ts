@@ -1,4 +1,5 @@
-import type { EndpointRegistry, StoredEndpoint } from './types.js';
+import { tooManyEndpoints } from '../errors.js';
+import type { EndpointRegistry, PutOptions, StoredEndpoint } from './types.js';
 
 /** The default registry: a Map, gone when the process ends. */
 export class MemoryRegistry implements EndpointRegistry {
@@ -12,8 +13,10 @@ export class MemoryRegistry implements EndpointRegistry {
     return this.endpoints.get(inferenceId);
   }
 
-  async put(endpoint: StoredEndpoint, options: { overwrite?: boolean } = {}): Promise<boolean> {
-    if (!options.overwrite && this.endpoints.has(endpoint.inference_id)) return false;
+  async put(endpoint: StoredEndpoint, options: PutOptions = {}): Promise<boolean> {
+    const exists = this.endpoints.has(endpoint.inference_id);
+    if (options.replaceOnly ? !exists : !options.overwrite && exists) return false;
+    if (!exists && options.maxEndpoints !== undefined && this.endpoints.size >= options.maxEndpoints) throw tooManyEndpoints(options.maxEndpoints);
     this.endpoints.set(endpoint.inference_id, endpoint);
     return true;
   }

@@ -13,11 +13,27 @@ export interface StoredEndpoint {
  */
 export interface EndpointRegistry {
   get(inferenceId: string): Promise<StoredEndpoint | undefined>;
-  /** Stores the endpoint; resolves false (and stores nothing) when the id exists and `overwrite` is not set. */
-  put(endpoint: StoredEndpoint, options?: { overwrite?: boolean }): Promise<boolean>;
+  /**
+   * Stores the endpoint; resolves false (and stores nothing) when the id exists and `overwrite` is not set
+   * (or, with `replaceOnly`, when it does not exist). Throws the `tooManyEndpoints` error when a new id would
+   * pass `maxEndpoints`, checked atomically with the write (a shared registry counts the whole fleet).
+   */
+  put(endpoint: StoredEndpoint, options?: PutOptions): Promise<boolean>;
   /** Resolves false when there was no such endpoint. */
   delete(inferenceId: string): Promise<boolean>;
   list(): Promise<StoredEndpoint[]>;
+}
+
+/** How `put` stores an endpoint. */
+export interface PutOptions {
+  /** Replace an endpoint of the same id. */
+  overwrite?: boolean;
+  /** Only replace (an update): never create, so an update racing a DELETE cannot bring the endpoint back. */
+  replaceOnly?: boolean;
+  /** Refuse a new id when this many endpoints are stored. */
+  maxEndpoints?: number;
+  /** Keep this endpoint in this process only (a fleet member's own `demo` endpoint); plain registries ignore it. */
+  local?: boolean;
 }
 
 /** Setting names that hold credentials: stored, used, never returned. */

@@ -1,14 +1,20 @@
 import { getProvider, isProviderId, providerIds } from '../providers/index.js';
 import { badRequest, bodyRequired, endpointExists, endpointNotFound, invalidInferenceId, unknownTaskType, validationFailed } from '../errors.js';
 import { isObject } from '../json.js';
-import { publicEndpoint, type EndpointRegistry, type StoredEndpoint } from '../registry/types.js';
+import { publicEndpoint, type EndpointRegistry, type PutOptions, type StoredEndpoint } from '../registry/types.js';
 import { TASK_TYPES } from './routes.js';
 
 const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. */
-export async function putEndpoint(registry: EndpointRegistry, urlTaskType: string | null, inferenceId: string, body: unknown): Promise<Record<string, unknown>> {
+export async function putEndpoint(
+  registry: EndpointRegistry,
+  urlTaskType: string | null,
+  inferenceId: string,
+  body: unknown,
+  putOptions: PutOptions = {},
+): Promise<Record<string, unknown>> {
   if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
     if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
@@ -52,7 +58,7 @@ export async function putEndpoint(registry: EndpointRegistry, urlTaskType: strin
     service_settings: { ...serviceSettings },
     task_settings: { ...taskSettings },
   };
-  if (!(await registry.put(endpoint))) {
+  if (!(await registry.put(endpoint, putOptions))) {
     throw endpointExists(inferenceId);
   }
   return publicEndpoint(endpoint);

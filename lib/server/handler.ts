@@ -34,9 +34,9 @@ export interface InferenceHandlerOptions {
   /** `timeout` when the request gives none. Default 30 s, Elasticsearch's default. */
   defaultTimeoutMs?: number;
   /** Every delta object of every answer (usage, finish_reason included), e.g. for accounting. */
-  onDelta?: (delta: DeltaObject, info: { inferenceId: string; service: string }) => void;
+  onDelta?: (delta: DeltaObject, info: { inferenceId: string; service: string; response: ServerResponse }) => void;
   /** Every error answered to a client (already free of secrets), e.g. for logging. */
-  onError?: (err: InferenceError, info: { inferenceId?: string }) => void;
+  onError?: (err: InferenceError, info: { inferenceId?: string; response?: ServerResponse }) => void;
   /** API keys every request must carry (see server/api-keys.ts). Null or absent: no access control. */
   apiKeys?: ApiKeys | null;
   /** Limits (see server/limits.ts); `maxBodyBytes` above is the same as `limits.maxBodyBytes`. */
@@ -89,7 +89,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     } catch (err) {
       if (!(err instanceof SecurityError)) throw err;
       req.resume();
-      options.onError?.(err, {});
+      options.onError?.(err, { response: res });
       return sendJson(res, ctx, err.status, securityErrorBody(err), securityHeaders(err));
     }
     if (matched === null || matched === 'not_found') {
@@ -107,7 +107,7 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
     }
     handle(req, res, ctx, method, matched.route, url.searchParams).catch((err) => {
       const e = toInferenceError(err);
-      options.onError?.(e, {});
+      options.onError?.(e, { response: res });
       if (!res.headersSent) sendJsonError(res, ctx, e);
       else res.destroy();
     });
@@ -135,7 +135,8 @@ export function createInferenceHandler(options: InferenceHandlerOptions = {}): I
       if (body === undefined) throw bodyRequired();
       const exists = (await registry.get(route.inferenceId)) !== undefined;
       checkNewEndpoint(route.inferenceId, exists, exists ? 0 : (await registry.list()).length, limits);
-      return sendJson(res, ctx, 200, await putEndpoint(registry, route.taskType, route.inferenceId, body));
+      // the registry checks the count again, atomically with the write (a shared one counts the fleet)
+      return sendJson(res, ctx, 200, await putEndpoint(registry, route.taskType, route.inferenceId, body, { maxEndpoints: limits.maxEndpoints }));
     }
     // POST: inference, streaming or not. Parse errors are plain JSON, as in Elasticsearch.
     const param = query.get('timeout');

@@ -21,8 +21,8 @@ export interface InferenceRunOptions {
   client: ProviderClient;
   /** On client disconnect: `abort` the provider request (default) or `drain` it to its end. */
   onDisconnect: 'abort' | 'drain';
-  onDelta?: ((delta: DeltaObject, info: { inferenceId: string; service: string }) => void) | undefined;
-  onError?: ((err: InferenceError, info: { inferenceId: string }) => void) | undefined;
+  onDelta?: ((delta: DeltaObject, info: { inferenceId: string; service: string; response: ServerResponse }) => void) | undefined;
+  onError?: ((err: InferenceError, info: { inferenceId: string; response: ServerResponse }) => void) | undefined;
   limits: Limits;
   /** Streams open at once: a full server answers 429 before calling the provider. */
   slots: StreamSlots;
@@ -91,7 +91,7 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
     if (aborter.signal.aborted) return; // nobody left to tell
     // a provider may quote the credentials it was sent: they never go further
     const e = redactError(toInferenceError(err), secrets);
-    options.onError?.(e, { inferenceId: call.inferenceId });
+    options.onError?.(e, { inferenceId: call.inferenceId, response: res });
     if (call.stream) sendSseError(res, ctx, e);
     else sendJsonError(res, ctx, e);
     return;
@@ -102,7 +102,7 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
     return;
   }
   const onDelta = options.onDelta;
-  const info = { inferenceId: endpoint.inference_id, service: endpoint.service };
+  const info = { inferenceId: endpoint.inference_id, service: endpoint.service, response: res };
   const deltaHook = onDelta
     ? (d: DeltaObject) => {
         try {
@@ -161,7 +161,7 @@ function streamAnswer(
       if (clientGone) return;
       const failure = events.endedWithError;
       sendEventStream(res, ctx, failure ? failure.status : 500, Buffer.concat(parts));
-      if (failure) options.onError?.(failure, { inferenceId: endpoint.inference_id });
+      if (failure) options.onError?.(failure, { inferenceId: endpoint.inference_id, response: res });
     });
     res.once('close', () => {
       if (res.writableFinished) return;
@@ -175,7 +175,7 @@ function streamAnswer(
   events.pipe(res);
   events.once('end', () => {
     if (!events.endedWithError) return;
-    options.onError?.(events.endedWithError, { inferenceId: endpoint.inference_id });
+    options.onError?.(events.endedWithError, { inferenceId: endpoint.inference_id, response: res });
     // Nothing more will be decoded: stop reading what the provider still sends.
     if (!body.readableEnded) {
       clientGone = true;
@@ -247,7 +247,7 @@ async function collectAnswer(
     body.destroy(); // a decoding failure leaves the provider body unread: close its connection
     if (res.destroyed) return;
     const e = redactError(readFailure ?? toInferenceError(err), secrets);
-    options.onError?.(e, { inferenceId: endpoint.inference_id });
+    options.onError?.(e, { inferenceId: endpoint.inference_id, response: res });
     sendJsonError(res, ctx, e);
     return;
   }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { closeSharedAgent } from '../providers/transport.js';
 import { MemoryRegistry } from '../registry/memory.js';
@@ -8,6 +8,7 @@ import { createInferenceHandler, type InferenceHandlerOptions } from './handler.
 import { clientErrorResponse, resolveLimits } from './limits.js';
 import { closeGracefully, StreamTracker } from './shutdown.js';
 import { assertSafeBinding } from './bind.js';
+import { createNodeRoutes, type NodeInfo } from './node-routes.js';
 
 export interface InferenceServerOptions extends InferenceHandlerOptions {
   /** Default 127.0.0.1. */
@@ -18,6 +19,12 @@ export interface InferenceServerOptions extends InferenceHandlerOptions {
   demo?: boolean | { tokensPerSecond?: number };
   /** On close: how long open streams may go on before they are ended with an error event. Default 10 s. */
   shutdownGraceMs?: number;
+  /** Called first for every request, e.g. to give it a request id and log it when it ends. */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** What `GET /` reports (Elasticsearch's node root). */
+  nodeInfo?: NodeInfo;
+  /** `GET /_prometheus/metrics` answers with this text; absent: no metrics route. */
+  metrics?: () => Promise<{ text: string; contentType: string }>;
 }
 
 export interface InferenceServer {
@@ -46,7 +53,8 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
         service_settings: { model_id: 'demo-1', url: demo.url, api_key: 'demo' },
         task_settings: {},
       },
-      { overwrite: true },
+      // a fleet member's own: its demo provider lives in this process
+      { overwrite: true, local: true },
     );
     // the same simulated model on the chat route (a task type per endpoint, as in Elasticsearch)
     await registry.put(
@@ -62,7 +70,12 @@ export async function startInferenceServer(options: InferenceServerOptions = {})
   }
   const tracker = new StreamTracker();
   const handler = createInferenceHandler({ ...options, registry, tracker });
-  const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (req, res) => handler(req, res));
+  const nodeRoutes = createNodeRoutes({ apiKeys: options.apiKeys ?? null, productHeader: options.elasticProductHeader ?? true, info: options.nodeInfo, metrics: options.metrics });
+  const onRequest = options.onRequest;
+  const server = createServer({ maxHeaderSize: limits.maxHeaderBytes }, (req, res) => {
+    onRequest?.(req, res);
+    if (!nodeRoutes(req, res)) handler(req, res);
+  });
   // a request Node cannot parse (oversized head, broken HTTP) still gets Elasticsearch's JSON
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // as Node's own handler: answer only when no response has started on this connection

@@ -1,0 +1,85 @@
+import type { Logger } from '../server/observe.js';
+import { escapeControl } from '../server/observe.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
+
+/** A pino logger as the server uses it, plus a synchronous flush for the last lines before exit. */
+export interface ServerLogger extends Logger {
+  fatal(fields: object, msg?: string): void;
+  flush(): void;
+}
+
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+
+/**
+ * A terminal format for pino's JSON lines: `12:00:00.123 INFO  request key=value …`, one
+ * line per record. Every value is escaped (control characters, newlines), as in the JSON.
+ */
+export function prettyLine(line: string): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return escapeControl(line.trimEnd()) + '\n';
+  }
+  const { time, level, msg, pid: _pid, hostname: _host, ...rest } = record;
+  const t = typeof time === 'string' ? time.slice(11, 23) : new Date(Number(time)).toISOString().slice(11, 23);
+  const levelName = (typeof level === 'string' ? level.toUpperCase() : LEVEL_NAMES[Number(level)]) ?? String(level);
+  const parts = [t, levelName.padEnd(5), escapeControl(String(msg ?? ''))];
+  for (const [k, v] of Object.entries(rest)) {
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    parts.push(`${escapeControl(k)}=${/\s/.test(text) || text === '' ? JSON.stringify(text) : escapeControl(text)}`);
+  }
+  return parts.join(' ') + '\n';
+}
+
+/**
+ * The server's logger: pino (loaded now, only for `serve`), JSON lines on stderr, written
+ * synchronously so that no line is lost at exit. `pretty` rewrites each line for a terminal.
+ */
+export async function createLogger(options: {
+  level: LogLevel;
+  format: LogFormat;
+  stderr?: NodeJS.WritableStream;
+  base?: Record<string, unknown>;
+}): Promise<ServerLogger> {
+  const { pino } = await import('pino');
+  const out = options.stderr ?? process.stderr;
+  let destination: { write(s: string): void; flushSync?(): void };
+  if (out === process.stderr) {
+    const sonic = pino.destination({ dest: 2, sync: true });
+    destination =
+      options.format === 'pretty'
+        ? { write: (s: string) => sonic.write(prettyLine(s)), flushSync: () => sonic.flushSync() }
+        : sonic;
+  } else {
+    destination = { write: (s: string) => out.write(options.format === 'pretty' ? prettyLine(s) : s) };
+  }
+  const logger = pino(
+    {
+      level: options.level,
+      base: { pid: process.pid, ...options.base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label: string) => ({ level: label }) },
+    },
+    destination as never,
+  );
+  return Object.assign(logger, {
+    flush: () => {
+      try {
+        destination.flushSync?.();
+      } catch {
+        // nothing buffered, or stderr already closed
+      }
+    },
+  }) as unknown as ServerLogger;
+}
