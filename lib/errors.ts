@@ -249,6 +249,20 @@ export function sendFailed(inferenceId: string, err: unknown): InferenceError {
   return new InferenceError(ErrorType.status, `Failed to send request from inference entity id [${inferenceId}]: ${safeMessage(err)}`, 500, { cause: err });
 }
 
+/** A provider answered with a redirect: not followed (it could lead anywhere), reported as the provider failing (502). */
+export function providerRedirected(status: number, inferenceId: string): InferenceError {
+  return new InferenceError(ErrorType.status, `${upstreamStatusPhrase(status)} for request from inference entity id [${inferenceId}] status [${status}]`, 502);
+}
+
+/** A provider body in a content-encoding the client cannot decode (502). */
+export function unsupportedContentEncoding(inferenceId: string, encoding: string): InferenceError {
+  return new InferenceError(
+    ErrorType.status,
+    `Failed to read the response from inference entity id [${inferenceId}]: content-encoding [${encoding.slice(0, 40)}] is not supported (gzip, deflate and br are)`,
+    502,
+  );
+}
+
 /** The provider's body failed while it was being read. */
 export function readFailed(inferenceId: string, err: unknown): InferenceError {
   return new InferenceError(ErrorType.status, `Failed to read the response from inference entity id [${inferenceId}]: ${safeMessage(err)}`, 500, { cause: err });
@@ -287,6 +301,21 @@ export function tooManyEndpoints(max: number): InferenceError {
 /** A task type in a URL or body that Elasticsearch does not know. */
 export function unknownTaskType(taskType: string): InferenceError {
   return badRequest(`Unknown task_type [${taskType}]`);
+}
+
+/** `_update` asks to change what an endpoint cannot change (its service or task type). */
+export function endpointFieldImmutable(id: string, field: 'service' | 'task_type', current: string, asked: unknown): InferenceError {
+  return badRequest(`The ${field} of an inference endpoint cannot be updated: [${id}] has [${current}], the request names [${String(asked)}]`);
+}
+
+/** A URL setting with a scheme other than http or https. */
+export function invalidUrlScheme(scheme: string, field: string): string {
+  return `[service_settings] Invalid url scheme [${scheme.slice(0, 32)}] received for field [${field}]; only http and https are allowed`;
+}
+
+/** A provider host outside the server's allow-list (`--allow-hosts`). */
+export function hostNotAllowed(host: string, field: string): InferenceError {
+  return badRequest(`[service_settings] host [${host}] of field [${field}] is not in this server's list of allowed provider hosts (--allow-hosts)`);
 }
 
 /** The endpoint file exists but cannot be read. */
@@ -362,6 +391,16 @@ export function contentParseError(reason: string): InferenceError {
   return new InferenceError(ErrorType.xContentParse, reason, 400);
 }
 
+/** A request body nested deeper than Elasticsearch (Jackson) allows, in Jackson's words after Elasticsearch's `[line:column]`. */
+export function nestingTooDeep(line: number, column: number, depth: number, max: number): InferenceError {
+  return contentParseError(`[${line}:${column}] Document nesting depth (${depth}) exceeds the maximum allowed (${max}, from \`StreamReadConstraints.getMaxNestingDepth()\`)`);
+}
+
+/** The request head did not arrive within the headers timeout (408). */
+export function requestHeadTimeout(): InferenceError {
+  return new InferenceError(ErrorType.timeout, 'Timed out waiting for the request headers', 408);
+}
+
 /** A route that needs a body got none. */
 export function bodyRequired(): InferenceError {
   return new InferenceError(ErrorType.parse, 'request body is required', 400);
@@ -420,7 +459,7 @@ export function answerTooLarge(inferenceId: string, max: number): InferenceError
 
 /** The server is shutting down (503). */
 export function shuttingDown(): InferenceError {
-  return new InferenceError(ErrorType.nodeClosed, 'The server is shutting down; the stream was ended before the provider finished', 503);
+  return new InferenceError(ErrorType.nodeClosed, 'The server is shutting down; the request was ended before the provider finished', 503);
 }
 
 /** The API key file or value is not valid (never quotes a key). */

@@ -28,5 +28,4 @@ export type { SerializeOptions } from './output/serialize.js';
 export type { Limits } from './server/limits.js';
 export type { RetryPolicy } from './server/retry.js';
 export type { ApiKeyConfig, ApiKeys, Privilege } from './server/api-keys.js';
-export type { StreamTracker } from './server/shutdown.js';
 export type { ProviderClient, ProviderClientOptions } from './providers/transport.js';

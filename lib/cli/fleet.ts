@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { ProviderClient } from '../providers/transport.js';
+import { createAgent, ProviderClient } from '../providers/transport.js';
 import { FileRegistry } from '../registry/file.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import { RegistryHost, WorkerRegistry, type IpcChannel } from '../registry/cluster.js';
@@ -25,6 +25,8 @@ export interface ServeConfig {
   bom: boolean;
   drain: boolean;
   apiKeysFile: string | undefined;
+  /** Provider hosts endpoints may name; empty: every host. */
+  allowHosts: readonly string[];
   limits: Partial<Limits>;
   retries: number | undefined;
   shutdownGraceMs: number | undefined;
@@ -68,6 +70,8 @@ async function openRegistry(
   if (worker) return WorkerRegistry.connect(process as unknown as IpcChannel);
   if (where === undefined) return undefined;
   const file = await FileRegistry.open(where);
+  for (const temp of file.removedTempFiles)
+    log.warn({ event: 'registry_temp_removed', file: temp }, 'removed a temp file a stopped server left behind');
   if (file.resealed > 0)
     log.info({ event: 'registry_resealed', store: where, endpoints: file.resealed }, 'registry_resealed');
   return file;
@@ -116,7 +120,10 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
   };
   let apiKeys: ApiKeys | null;
   try {
-    apiKeys = await ApiKeys.load({ file: config.apiKeysFile ?? process.env.INFERENCE_STREAM_API_KEYS_FILE });
+    apiKeys = await ApiKeys.load({
+      file: config.apiKeysFile ?? process.env.INFERENCE_STREAM_API_KEYS_FILE,
+      onWarning: (message) => log.warn({ event: 'api_key_file_mode', reason: message }, 'api_key_file_mode'),
+    });
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -142,7 +149,9 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
   }
   const observer = new RequestObserver({ log, metrics, registry });
   streams.observer = observer;
-  const client = observer.instrumentClient(new ProviderClient());
+  // this process's own provider connections, closed when it stops
+  const agent = createAgent();
+  const client = observer.instrumentClient(new ProviderClient({ dispatcher: agent }));
   const store =
     config.endpoints === undefined
       ? 'memory'
@@ -160,6 +169,8 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
       bom: config.bom,
       onDisconnect: config.drain ? 'drain' : 'abort',
       apiKeys,
+      allowHosts: config.allowHosts.length > 0 ? config.allowHosts : null,
+      onWarning: (message) => log.warn({ event: 'warning', reason: message }, 'warning'),
       limits: config.limits,
       ...(config.retries === undefined ? {} : { retry: { maxAttempts: config.retries + 1 } }),
       ...(config.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: config.shutdownGraceMs }),
@@ -174,7 +185,10 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
   } catch (err) {
     observer.close();
     await closeRegistry(registry);
-    return fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    await agent.destroy();
+    const e = err as NodeJS.ErrnoException;
+    const listen = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL';
+    return fail(listen ? `cannot listen on ${config.host}:${config.port}: ${e.message}` : e.message);
   }
   log.info(
     { event: 'start', url: server.url, endpoints: store, registry_size: registryView?.size, workers: config.workers },
@@ -193,8 +207,15 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
       }
       stopping = true;
       log.info({ event: 'stop', signal, open_streams: observer.activeStreams }, 'stopping');
+      // the close is bounded by grace + 0.5 s; this is the backstop should anything else hang
+      setTimeout(() => {
+        log.error({ event: 'stop_timeout' }, 'shutdown took too long; exiting');
+        log.flush();
+        process.exit(1);
+      }, (config.shutdownGraceMs ?? DEFAULT_GRACE_MS) + 900).unref();
       server.close().then(
         async () => {
+          await agent.destroy();
           observer.close();
           await closeRegistry(registry);
           log.info({ event: 'stopped' }, 'stopped');

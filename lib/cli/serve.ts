@@ -3,10 +3,11 @@ import type { CliIo } from './main.js';
 import { parseWorkers, runServe } from './fleet.js';
 import { SecretBox } from '../registry/sealed.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
-import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../server/limits.js';
+import { LIMIT_NAMES, resolveLimits, type Limits } from '../server/limits.js';
+import { ALLOW_HOSTS_ENV, HostPolicy } from '../server/url-policy.js';
 
 const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints FILE] [--demo-tps N] [--no-demo] [--bom] [--drain]
-                              [--api-keys FILE] [--limit NAME=VALUE]... [--retries N] [--shutdown-grace MS]
+                              [--api-keys FILE] [--allow-hosts LIST] [--limit NAME=VALUE]... [--retries N] [--shutdown-grace MS]
                               [--workers N|auto] [--log-level L] [--log-format json|pretty]
 
   --host H          address to listen on (env HOST; default 127.0.0.1)
@@ -17,12 +18,16 @@ const HELP = `usage: inference-stream serve [--host H] [--port N] [--endpoints F
   --demo-tps N      token rate of the simulated provider behind the demo endpoint (env INFERENCE_STREAM_DEMO_TPS; default 40)
   --no-demo         no demo endpoint
   --bom             U+FEFF before every event, byte for byte as Elasticsearch
-  --drain           read a provider to its end when a streaming client disconnects (default: abort at once)
+  --drain           read a provider to its end when a streaming client disconnects (default: abort at once);
+                    a drain keeps its stream slot and ends after drainTimeoutMs or at shutdown
   --api-keys FILE   API keys with privileges, {"api_keys":[{"id","key_sha256"|"key","privileges"}]} (env INFERENCE_STREAM_API_KEYS_FILE);
                     INFERENCE_STREAM_API_KEY=<key> adds one key with both privileges. Without keys only loopback is allowed.
-  --limit N=V       a limit, repeatable: ${Object.keys(DEFAULT_LIMITS).join(', ')}
+  --allow-hosts L   provider hosts endpoints may use, comma-separated: api.openai.com,*.openai.azure.com,127.0.0.1:11434
+                    (env ${ALLOW_HOSTS_ENV}; default: every host)
+  --limit N=V       a limit, repeatable: ${LIMIT_NAMES.join(', ')}
   --retries N       provider retries before the first byte reached the client (429, 5xx, refused/reset; default 2)
-  --shutdown-grace MS  on SIGTERM, how long open streams may finish before they end with an error (default 10000)
+  --shutdown-grace MS  on SIGTERM/SIGINT, how long requests may finish before they are ended (default 10000);
+                    the process exits within this + 1 s, and a second signal does not cut the close short
   --workers N|auto  worker processes on the same port (env INFERENCE_STREAM_WORKERS; auto = one per core; default 1)
   --log-level L     fatal, error, warn, info (default), debug, trace or silent (env INFERENCE_STREAM_LOG_LEVEL)
   --log-format F    json (default: one JSON line per event on stderr) or pretty (env INFERENCE_STREAM_LOG_FORMAT)
@@ -52,6 +57,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
         bom: { type: 'boolean' },
         drain: { type: 'boolean' },
         'api-keys': { type: 'string' },
+        'allow-hosts': { type: 'string' },
         limit: { type: 'string', multiple: true },
         retries: { type: 'string' },
         'shutdown-grace': { type: 'string' },
@@ -123,6 +129,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       bom: values.bom === true,
       drain: values.drain === true,
       apiKeysFile: values['api-keys'] as string | undefined,
+      allowHosts: HostPolicy.parse((values['allow-hosts'] as string | undefined) ?? process.env[ALLOW_HOSTS_ENV]).entries,
       limits,
       retries: retriesText === undefined ? undefined : Number(retriesText),
       shutdownGraceMs: graceText === undefined ? undefined : Number(graceText),

@@ -1,6 +1,7 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Agent, Dispatcher } from 'undici';
-import { InferenceError, providerTimeout, requestCancelled, sendFailed, unknownProvider } from '../errors.js';
+import { InferenceError, providerTimeout, requestCancelled, sendFailed, unknownProvider, unsupportedContentEncoding } from '../errors.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import { getProvider, isProviderId, providerIds, type ProviderId } from './index.js';
 import type { Provider, ProviderRequest, RequestContext } from './types.js';
@@ -17,9 +18,14 @@ let shared: Agent | null = null;
  */
 const CONNECTIONS_PER_ORIGIN = 4096;
 
-/** The one keep-alive undici Agent every provider call goes through (created on first use). */
+/** A keep-alive undici Agent for provider calls, owned (and closed) by the caller. */
+export function createAgent(): Agent {
+  return new (undici().Agent)({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
+}
+
+/** The one keep-alive undici Agent provider calls share by default (created on first use). */
 export function sharedAgent(): Dispatcher {
-  shared ??= new (undici().Agent)({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
+  shared ??= createAgent();
   return shared;
 }
 
@@ -50,6 +56,12 @@ export interface ProviderCallOptions {
   headersTimeoutMs?: number;
   /** Most milliseconds between two body reads once streaming. Default 300 s. */
   bodyTimeoutMs?: number;
+  /**
+   * Sees the built request (URL, headers with the credentials built for it: OAuth and IAM
+   * tokens, signatures) before it is sent, e.g. to learn every credential to redact or to
+   * refuse a host; a throw stops the call.
+   */
+  onRequest?: (request: ProviderRequest) => void;
 }
 
 /** Options of a {@link ProviderClient}: the dispatcher and credential overrides. */
@@ -118,6 +130,7 @@ export class ProviderClient {
         : undefined;
     try {
       const req = await build();
+      options.onRequest?.(req);
       const res = await undici().request(req.url, {
         dispatcher: this.dispatcher,
         method: 'POST',
@@ -133,7 +146,7 @@ export class ProviderClient {
         provider,
         status: res.statusCode,
         contentType: Array.isArray(type) ? type[0] : type,
-        body: res.body,
+        body: decodeContent(endpoint, res.headers['content-encoding'], res.body),
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       };
     } catch (err) {
@@ -146,4 +159,20 @@ export class ProviderClient {
       options.signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/**
+ * The body with its `content-encoding` (gzip, deflate, br) undone; destroying the result
+ * closes the provider connection. An encoding this client cannot read is a clear error
+ * rather than binary quoted as text.
+ */
+function decodeContent(endpoint: StoredEndpoint, header: string | string[] | undefined, body: Readable): Readable {
+  const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return body;
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
+  if (decoder === null) {
+    body.on('error', () => {}).destroy();
+    throw unsupportedContentEncoding(endpoint.inference_id, encoding);
+  }
+  return pipeline(body, decoder, () => {});
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { endpointFileUnreadable, endpointFileUnwritable, invalidEndpointFile, secretsKeyError } from '../errors.js';
 import { isObject } from '../json.js';
 import { MemoryRegistry } from './memory.js';
@@ -19,20 +20,26 @@ export interface FileRegistryOptions {
 }
 
 /**
- * The in-memory registry, persisted to a JSON file after every change. Writes are
- * atomic (a temp file with mode 0600, fsynced, renamed over the old one) and
- * serialized, so a crash leaves either the old or the new file. A file that cannot be
- * read as an endpoint file fails `open` and is left untouched.
+ * The in-memory registry, persisted to a JSON file after every change. Each change and
+ * its save are one operation, run one at a time: a change the file did not take is undone
+ * before the next one starts, so memory never holds (and a later save never writes) what
+ * was not acknowledged. Writes are atomic (a temp file with mode 0600, fsynced, renamed
+ * over the old one), so a crash leaves either the old or the new file; temp files a crashed
+ * process left behind are removed at `open`. A file that cannot be read as an endpoint
+ * file fails `open` and is left untouched.
  */
 export class FileRegistry extends MemoryRegistry {
   readonly path: string;
   /** Endpoints whose secrets were sealed anew at open (they were plain, or sealed with a previous key). */
   readonly resealed: number;
-  private writing: Promise<void> = Promise.resolve();
+  /** Temp files of crashed writers removed by `open` (they may hold API keys). */
+  readonly removedTempFiles: readonly string[];
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly box: SecretBox | null;
 
-  private constructor(path: string, initial: StoredEndpoint[], box: SecretBox | null, resealed: number) {
+  private constructor(path: string, initial: StoredEndpoint[], box: SecretBox | null, resealed: number, removed: string[]) {
     super(initial);
+    this.removedTempFiles = removed;
     this.path = path;
     this.box = box;
     this.resealed = resealed;
@@ -44,11 +51,12 @@ export class FileRegistry extends MemoryRegistry {
    */
   static async open(path: string, options: FileRegistryOptions = {}): Promise<FileRegistry> {
     const box = options.secrets === undefined ? SecretBox.fromEnv() : options.secrets;
+    const removed = await removeStaleTempFiles(path);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, [], box, 0);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileRegistry(path, [], box, 0, removed);
       throw endpointFileUnreadable(path, err);
     }
     const file = parseEndpointFile(path, text);
@@ -63,30 +71,41 @@ export class FileRegistry extends MemoryRegistry {
       if (opened.stale) stale++;
       return opened.endpoint;
     });
-    const registry = new FileRegistry(path, endpoints, box, stale);
+    const registry = new FileRegistry(path, endpoints, box, stale, removed);
     // plain secrets under a key, or a key being rotated out: written again, sealed with the current key
-    if (stale > 0) await registry.save();
+    if (stale > 0) await registry.serialized(() => registry.write());
     return registry;
   }
 
-  override async put(endpoint: StoredEndpoint, options?: PutOptions): Promise<boolean> {
-    const before = this.endpoints.get(endpoint.inference_id);
-    const stored = await super.put(endpoint, options);
-    if (stored) await this.saveOrUndo(() => this.restore(endpoint.inference_id, before));
-    return stored;
+  override put(endpoint: StoredEndpoint, options?: PutOptions): Promise<boolean> {
+    return this.serialized(async () => {
+      const before = this.endpoints.get(endpoint.inference_id);
+      const stored = await super.put(endpoint, options);
+      if (stored) await this.saveOrUndo(() => this.restore(endpoint.inference_id, before));
+      return stored;
+    });
   }
 
-  override async delete(inferenceId: string): Promise<boolean> {
-    const before = this.endpoints.get(inferenceId);
-    const deleted = await super.delete(inferenceId);
-    if (deleted) await this.saveOrUndo(() => this.restore(inferenceId, before));
-    return deleted;
+  override delete(inferenceId: string): Promise<boolean> {
+    return this.serialized(async () => {
+      const before = this.endpoints.get(inferenceId);
+      const deleted = await super.delete(inferenceId);
+      if (deleted) await this.saveOrUndo(() => this.restore(inferenceId, before));
+      return deleted;
+    });
+  }
+
+  /** Runs `op` after every operation queued before it (whatever their outcome). */
+  private serialized<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** A change the file did not take is taken back, so memory never claims what a restart would lose. */
   private async saveOrUndo(undo: () => void): Promise<void> {
     try {
-      await this.save();
+      await this.write();
     } catch (err) {
       undo();
       throw endpointFileUnwritable(this.path, err);
@@ -98,15 +117,13 @@ export class FileRegistry extends MemoryRegistry {
     else this.endpoints.set(inferenceId, endpoint);
   }
 
-  /** Writes the current state; concurrent changes queue behind one another. */
-  private save(): Promise<void> {
+  /** Writes the current state (inside a serialized operation). */
+  private async write(): Promise<void> {
     const box = this.box;
     const endpoints = [...this.endpoints.values()];
     const snapshot: EndpointFile =
       box === null ? { version: 1, endpoints } : { version: 1, key_check: box.keyCheck(), endpoints: endpoints.map((e) => sealEndpoint(box, e)) };
-    const next = this.writing.then(() => writeAtomically(this.path, JSON.stringify(snapshot, null, 2) + '\n'));
-    this.writing = next.catch(() => undefined);
-    return next;
+    await writeAtomically(this.path, JSON.stringify(snapshot, null, 2) + '\n');
   }
 }
 
@@ -130,6 +147,43 @@ function parseEndpointFile(path: string, text: string): EndpointFile {
   }
   if (file.key_check !== undefined && !isSealed(file.key_check)) throw fail('key_check is not a sealed value');
   return file as EndpointFile;
+}
+
+/** Whether process `pid` is alive (a temp file of a live writer is not touched). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `<file>.<pid>.<hex>.tmp` files of processes that are gone; returns their paths. */
+async function removeStaleTempFiles(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const prefix = basename(path) + '.';
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || alive(Number(m[1]))) continue;
+    const full = join(dir, name);
+    try {
+      await unlink(full);
+      removed.push(full);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

@@ -54,11 +54,30 @@ export function isSecretSetting(name: string): boolean {
   return SECRET_SETTINGS.has(name);
 }
 
+/** Settings whose value is a provider URL. */
+const URL_SETTINGS = new Set(['url', 'streaming_url', 'target']);
+
+/** A URL as GET and PUT show it: credentials inside it (`user:pass@`) are secrets and never echoed. */
+export function publicUrl(value: unknown): unknown {
+  if (typeof value !== 'string' || !value.includes('@')) return value;
+  try {
+    const url = new URL(value);
+    if (url.username === '' && url.password === '') return value;
+    if (url.username !== '') url.username = 'REDACTED';
+    if (url.password !== '') url.password = 'REDACTED';
+    return url.href;
+  } catch {
+    return value;
+  }
+}
+
 /** The endpoint as Elasticsearch shows it: key order kept, secrets removed, empty task_settings omitted. */
 export function publicEndpoint(endpoint: StoredEndpoint): Record<string, unknown> {
   const serviceSettings: Record<string, unknown> = {};
   for (const key of Object.keys(endpoint.service_settings)) {
-    if (!isSecretSetting(key)) serviceSettings[key] = endpoint.service_settings[key];
+    if (isSecretSetting(key)) continue;
+    const value = endpoint.service_settings[key];
+    serviceSettings[key] = URL_SETTINGS.has(key) ? publicUrl(value) : value;
   }
   const view: Record<string, unknown> = {
     inference_id: endpoint.inference_id,

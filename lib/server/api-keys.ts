@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { apiKeyConfigError as configError } from '../errors.js';
 
 /** Elasticsearch's inference cluster privileges; `manage_inference` includes `monitor_inference`, as in Elasticsearch. */
@@ -61,7 +61,8 @@ export class ApiKeys {
   /** From `{"api_keys":[{id, key | key_sha256, privileges, name?}]}`; throws a clear error naming what is wrong (never the key). */
   static fromConfig(config: unknown, source = 'configuration'): ApiKeys {
     const list = (config as { api_keys?: unknown } | null)?.api_keys;
-    if (!Array.isArray(list)) throw configError(source, 'expected {"api_keys":[{"id":…,"key_sha256":…,"privileges":[…]}]}');
+    if (!Array.isArray(list))
+      throw configError(source, 'expected {"api_keys":[{"id":…,"key_sha256":…,"privileges":[…]}]}');
     const keys: StoredKey[] = [];
     const seen = new Set<string>();
     const hashes = new Set<string>();
@@ -69,22 +70,29 @@ export class ApiKeys {
       const e = entry as Partial<Record<keyof ApiKeyConfig, unknown>> | null;
       const where = `api_keys[${i}]`;
       if (!e || typeof e !== 'object') throw configError(source, `${where} is not an object`);
-      if (typeof e.id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(e.id)) throw configError(source, `${where}.id must be 1-64 letters, digits, '_', '.' or '-'`);
+      if (typeof e.id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(e.id))
+        throw configError(source, `${where}.id must be 1-64 letters, digits, '_', '.' or '-'`);
       if (seen.has(e.id)) throw configError(source, `duplicate id [${e.id}]`);
       seen.add(e.id);
       let hash: Buffer;
       if (typeof e.key_sha256 === 'string' && e.key === undefined) {
-        if (!/^[0-9a-fA-F]{64}$/.test(e.key_sha256)) throw configError(source, `${where}.key_sha256 must be 64 hex digits`);
+        if (!/^[0-9a-fA-F]{64}$/.test(e.key_sha256))
+          throw configError(source, `${where}.key_sha256 must be 64 hex digits`);
         hash = Buffer.from(e.key_sha256, 'hex');
       } else if (typeof e.key === 'string' && e.key_sha256 === undefined) {
-        if (e.key.length < MIN_KEY_LENGTH) throw configError(source, `${where}.key is shorter than ${MIN_KEY_LENGTH} characters`);
+        if (e.key.length < MIN_KEY_LENGTH)
+          throw configError(source, `${where}.key is shorter than ${MIN_KEY_LENGTH} characters`);
         hash = sha256(e.key);
       } else {
         throw configError(source, `${where} needs exactly one of key or key_sha256`);
       }
       if (hashes.has(hash.toString('hex'))) throw configError(source, `${where} repeats the key of another entry`);
       hashes.add(hash.toString('hex'));
-      if (!Array.isArray(e.privileges) || e.privileges.length === 0 || !e.privileges.every((p) => PRIVILEGES.includes(p as Privilege))) {
+      if (
+        !Array.isArray(e.privileges) ||
+        e.privileges.length === 0 ||
+        !e.privileges.every((p) => PRIVILEGES.includes(p as Privilege))
+      ) {
         throw configError(source, `${where}.privileges must list one or more of [${PRIVILEGES.join(', ')}]`);
       }
       const privileges = new Set(e.privileges as Privilege[]);
@@ -95,16 +103,34 @@ export class ApiKeys {
     return new ApiKeys(keys);
   }
 
+  /**
+   * The keys an option gives: an ApiKeys, or the same entries the key file holds
+   * (`[{ id, key | key_sha256, privileges }]`). Null or absent: no access control.
+   */
+  static from(keys: ApiKeys | readonly ApiKeyConfig[] | null | undefined, source = 'apiKeys option'): ApiKeys | null {
+    if (keys === null || keys === undefined) return null;
+    if (keys instanceof ApiKeys) return keys.size > 0 ? keys : null;
+    if (!Array.isArray(keys)) throw configError(source, 'expected an array of {id, key | key_sha256, privileges}');
+    return keys.length === 0 ? null : ApiKeys.fromConfig({ api_keys: keys }, source);
+  }
+
   /** One key with both privileges, as `INFERENCE_STREAM_API_KEY` gives it. */
   static fromSingleKey(key: string, source = API_KEY_ENV): ApiKeys {
-    return ApiKeys.fromConfig({ api_keys: [{ id: 'default', key, privileges: ['manage_inference', 'monitor_inference'] }] }, source);
+    return ApiKeys.fromConfig(
+      { api_keys: [{ id: 'default', key, privileges: ['manage_inference', 'monitor_inference'] }] },
+      source,
+    );
   }
 
   /**
    * The keys from a JSON file and/or the environment variable; null when neither is set.
    * A file that cannot be read or parsed stops the start with an error naming the file.
    */
-  static async load(options: { file?: string | undefined; env?: NodeJS.ProcessEnv }): Promise<ApiKeys | null> {
+  static async load(options: {
+    file?: string | undefined;
+    env?: NodeJS.ProcessEnv;
+    onWarning?: (message: string) => void;
+  }): Promise<ApiKeys | null> {
     const env = options.env ?? process.env;
     const single = env[API_KEY_ENV];
     const entries: unknown[] = [];
@@ -114,6 +140,16 @@ export class ApiKeys {
         text = await readFile(options.file, 'utf8');
       } catch (err) {
         throw configError(options.file, `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      // the file holds keys (or their hashes): other users of the machine should not read it
+      const mode = await stat(options.file).then(
+        (st) => st.mode & 0o777,
+        () => null,
+      );
+      if (mode !== null && (mode & 0o077) !== 0 && process.platform !== 'win32') {
+        options.onWarning?.(
+          `API key file [${options.file}] is readable by other users (mode 0${mode.toString(8)}); restrict it with chmod 600`,
+        );
       }
       let parsed: unknown;
       try {
@@ -153,7 +189,12 @@ export class ApiKeys {
 
 /** A stored key back as a config entry (hash only), to merge sources. */
 function toEntry(k: StoredKey): ApiKeyConfig {
-  return { id: k.identity.id, name: k.identity.name, key_sha256: k.hash.toString('hex'), privileges: [...k.identity.privileges] };
+  return {
+    id: k.identity.id,
+    name: k.identity.name,
+    key_sha256: k.hash.toString('hex'),
+    privileges: [...k.identity.privileges],
+  };
 }
 
 /** The credential after `ApiKey ` or `Bearer ` (schemes are case-insensitive); null when there is none of those. */

@@ -1,14 +1,18 @@
 import type { IncomingMessage } from 'node:http';
-import { bodyTooLarge, contentParseError, unsupportedMediaType } from '../errors.js';
+import { bodyTooLarge, contentParseError, nestingTooDeep, unsupportedMediaType } from '../errors.js';
 
 const JSON_TYPE = /^application\/(?:json|vnd\.elasticsearch\+json)\s*(?:;|$)/i;
+
+/** Elasticsearch's (Jackson's) default maximum nesting depth of a request body. */
+export const MAX_NESTING_DEPTH = 1000;
 
 /** The request body as JSON, or undefined when there is none. Throws Elasticsearch's errors. */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   // A framework that parsed the body already (express.json(), Fastify) left it on req.body.
   const parsed = (req as { body?: unknown }).body;
   if (parsed !== undefined && (req.readableEnded || req.complete)) {
-    if (Buffer.isBuffer(parsed) || typeof parsed === 'string') return parseJson(parsed.toString());
+    if (Buffer.isBuffer(parsed) || typeof parsed === 'string') return parseJson(Buffer.from(parsed));
+    checkParsedDepth(parsed);
     return parsed;
   }
   const type = req.headers['content-type'];
@@ -26,14 +30,75 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   if (type !== undefined && !JSON_TYPE.test(type)) {
     throw unsupportedMediaType(type);
   }
-  return parseJson(Buffer.concat(chunks, size).toString('utf8'));
+  return parseJson(Buffer.concat(chunks, size));
 }
 
-function parseJson(text: string): unknown {
+function parseJson(bytes: Buffer): unknown {
+  // before parsing: nothing downstream (validation, storage, serialization) meets a body deeper than this
+  checkDepth(bytes);
+  const text = bytes.toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch (err) {
     throw contentParseError(`Failed to parse request body: ${(err as Error).message}`);
+  }
+}
+
+function tooDeep(line: number, column: number, depth: number): Error {
+  return nestingTooDeep(line, column, depth, MAX_NESTING_DEPTH);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+
+/**
+ * Nesting depth of JSON bytes, counted outside strings, without parsing: a body nested
+ * deeper than Elasticsearch allows is refused before anything recursive sees it. The
+ * bytes that matter are ASCII, so UTF-8 needs no decoding.
+ */
+export function checkDepth(bytes: Uint8Array, max = MAX_NESTING_DEPTH): void {
+  let depth = 0;
+  let inString = false;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === BACKSLASH) i++;
+      else if (b === QUOTE) inString = false;
+      continue;
+    }
+    switch (b) {
+      case QUOTE:
+        inString = true;
+        break;
+      case 0x5b: // [
+      case 0x7b: // {
+        if (++depth > max) throw tooDeep(line, i - lineStart + 1, depth);
+        break;
+      case 0x5d: // ]
+      case 0x7d: // }
+        depth--;
+        break;
+      case NEWLINE:
+        line++;
+        lineStart = i + 1;
+        break;
+      default:
+    }
+  }
+}
+
+/** The same bound for a body a framework already parsed (iterative: the check itself cannot overflow the stack). */
+function checkParsedDepth(value: unknown, max = MAX_NESTING_DEPTH): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > max) throw tooDeep(1, 1, d + 1);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
   }
 }

@@ -1,30 +1,97 @@
-import { getProvider, isProviderId, providerIds } from '../providers/index.js';
-import { badRequest, bodyRequired, endpointExists, endpointNotFound, invalidInferenceId, unknownTaskType, validationFailed } from '../errors.js';
+import { getProvider, isProviderId, providerIds, type ProviderId } from '../providers/index.js';
+import {
+  badRequest,
+  bodyRequired,
+  endpointExists,
+  endpointFieldImmutable,
+  endpointNotFound,
+  inferenceIdTooLong,
+  invalidInferenceId,
+  tooManyEndpoints,
+  unknownTaskType,
+  validationFailed,
+} from '../errors.js';
 import { isObject } from '../json.js';
 import { publicEndpoint, type EndpointRegistry, type PutOptions, type StoredEndpoint } from '../registry/types.js';
+import type { Limits } from './limits.js';
 import { TASK_TYPES } from './routes.js';
+import { URL_SETTINGS } from './redact.js';
+import { urlProblem, type HostPolicy } from './url-policy.js';
 
 const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
+const UPDATE_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 
-/** PUT: validates as Elasticsearch does (without calling the provider) and stores. */
+/** What endpoint management needs from the handler. */
+export interface EndpointContext {
+  registry: EndpointRegistry;
+  limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>;
+  hosts: HostPolicy;
+}
+
+/** Elasticsearch's inference id rule (MlStrings.isValidId) with this server's length limit; throws its 400. */
+export function validateInferenceId(id: string, maxLength: number): void {
+  if (id.length > maxLength) throw inferenceIdTooLong(id, maxLength);
+  if (!VALID_ID.test(id)) throw invalidInferenceId(id);
+}
+
+/** The service's required settings and every URL setting (scheme, host allow-list); throws Elasticsearch's validation 400. */
+function validateServiceSettings(service: ProviderId, settings: Record<string, unknown>, hosts: HostPolicy): void {
+  const definition = getProvider(service);
+  const problems: string[] = [];
+  for (const key of definition.required) {
+    const v = settings[key];
+    if (typeof v !== 'string' || v.length === 0)
+      problems.push(`[service_settings] does not contain the required setting [${key}]`);
+  }
+  if (definition.oneOf && !definition.oneOf.some((k) => typeof settings[k] === 'string' && settings[k] !== '')) {
+    problems.push(`[service_settings] must contain one of [${definition.oneOf.join(', ')}]`);
+  }
+  for (const key of URL_SETTINGS) {
+    if (settings[key] === undefined) continue;
+    const problem = urlProblem(settings[key], key);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length > 0) {
+    throw validationFailed(problems);
+  }
+  for (const key of URL_SETTINGS) if (typeof settings[key] === 'string') hosts.check(settings[key] as string, key);
+}
+
+/**
+ * Stores an endpoint and returns the answer's JSON text. The answer is built before the
+ * endpoint is stored, so nothing is stored that the client is not told about.
+ */
+async function store(ctx: EndpointContext, endpoint: StoredEndpoint, update: boolean): Promise<string> {
+  const answer = JSON.stringify(publicEndpoint(endpoint));
+  // the registry checks the count again, atomically with the write (a shared one counts the fleet);
+  // an update only replaces, so one racing a DELETE cannot bring the endpoint back
+  const options: PutOptions = update ? { replaceOnly: true } : { maxEndpoints: ctx.limits.maxEndpoints };
+  if (!(await ctx.registry.put(endpoint, options))) {
+    throw update ? endpointNotFound(endpoint.inference_id) : endpointExists(endpoint.inference_id);
+  }
+  return answer;
+}
+
+/** PUT: validates as Elasticsearch does (without calling the provider) and stores. Returns the answer's JSON text. */
 export async function putEndpoint(
-  registry: EndpointRegistry,
+  ctx: EndpointContext,
   urlTaskType: string | null,
   inferenceId: string,
   body: unknown,
-  putOptions: PutOptions = {},
-): Promise<Record<string, unknown>> {
+): Promise<string> {
   if (!isObject(body)) throw bodyRequired();
   for (const key of Object.keys(body)) {
-    if (!PUT_FIELDS.has(key)) throw badRequest(`Model configuration contains settings [${key}] unknown to the inference endpoint configuration`);
+    if (!PUT_FIELDS.has(key))
+      throw badRequest(
+        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
+      );
   }
-  if (!VALID_ID.test(inferenceId)) {
-    throw invalidInferenceId(inferenceId);
-  }
+  validateInferenceId(inferenceId, ctx.limits.maxIdLength);
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
-  if (service === undefined || service === null) throw badRequest('Inference endpoint configuration is missing the [service] setting');
+  if (service === undefined || service === null)
+    throw badRequest('Inference endpoint configuration is missing the [service] setting');
   if (!isProviderId(service)) {
     throw badRequest(`Unknown service [${String(service)}]; known services: [${providerIds().join(', ')}]`);
   }
@@ -32,36 +99,64 @@ export async function putEndpoint(
   const taskSettings = body.task_settings ?? {};
   if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
   if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
-  const definition = getProvider(service);
-  const problems: string[] = [];
-  for (const key of definition.required) {
-    const v = serviceSettings[key];
-    if (typeof v !== 'string' || v.length === 0) problems.push(`[service_settings] does not contain the required setting [${key}]`);
+  validateServiceSettings(service, serviceSettings, ctx.hosts);
+  if (
+    (await ctx.registry.get(inferenceId)) === undefined &&
+    (await ctx.registry.list()).length >= ctx.limits.maxEndpoints
+  ) {
+    throw tooManyEndpoints(ctx.limits.maxEndpoints);
   }
-  if (definition.oneOf && !definition.oneOf.some((k) => typeof serviceSettings[k] === 'string' && serviceSettings[k] !== '')) {
-    problems.push(`[service_settings] must contain one of [${definition.oneOf.join(', ')}]`);
+  return store(
+    ctx,
+    {
+      inference_id: inferenceId,
+      task_type: taskType,
+      service,
+      service_settings: { ...serviceSettings },
+      task_settings: { ...taskSettings },
+    },
+    false,
+  );
+}
+
+/**
+ * `PUT …/<id>/_update`: changes service settings (secrets included) and task settings of an
+ * existing endpoint, given keys replacing stored ones; `service` and `task_type` cannot
+ * change. Returns the updated endpoint's JSON text, secrets omitted.
+ */
+export async function updateEndpoint(
+  ctx: EndpointContext,
+  urlTaskType: string | null,
+  inferenceId: string,
+  body: unknown,
+): Promise<string> {
+  if (!isObject(body)) throw bodyRequired();
+  for (const key of Object.keys(body)) {
+    if (!UPDATE_FIELDS.has(key))
+      throw badRequest(
+        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
+      );
   }
-  if (typeof serviceSettings.url === 'string') {
-    try {
-      new URL(serviceSettings.url);
-    } catch {
-      problems.push(`[service_settings] Invalid url [${serviceSettings.url}] received for field [url]`);
-    }
-  }
-  if (problems.length > 0) {
-    throw validationFailed(problems);
-  }
-  const endpoint: StoredEndpoint = {
-    inference_id: inferenceId,
-    task_type: taskType,
-    service,
-    service_settings: { ...serviceSettings },
-    task_settings: { ...taskSettings },
+  const current = await ctx.registry.get(inferenceId);
+  if (!current) throw endpointNotFound(inferenceId);
+  checkTaskType(current, urlTaskType);
+  if (body.service !== undefined && body.service !== current.service)
+    throw endpointFieldImmutable(inferenceId, 'service', current.service, body.service);
+  if (body.task_type !== undefined && body.task_type !== current.task_type)
+    throw endpointFieldImmutable(inferenceId, 'task_type', current.task_type, body.task_type);
+  const serviceSettings = body.service_settings ?? {};
+  const taskSettings = body.task_settings ?? {};
+  if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
+  if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
+  const updated: StoredEndpoint = {
+    ...current,
+    service_settings: { ...current.service_settings, ...serviceSettings },
+    task_settings: { ...current.task_settings, ...taskSettings },
   };
-  if (!(await registry.put(endpoint, putOptions))) {
-    throw endpointExists(inferenceId);
-  }
-  return publicEndpoint(endpoint);
+  if (!isProviderId(current.service))
+    throw badRequest(`Unknown service [${current.service}]; known services: [${providerIds().join(', ')}]`);
+  validateServiceSettings(current.service, updated.service_settings, ctx.hosts);
+  return store(ctx, updated, true);
 }
 
 /** URL and body task types, reconciled as ServiceUtils.resolveTaskType does. */
@@ -71,7 +166,9 @@ function resolveTaskType(urlTaskType: string | null, bodyTaskType: unknown): str
     if (typeof bodyTaskType !== 'string' || !TASK_TYPES.has(bodyTaskType)) throw unknownTaskType(String(bodyTaskType));
     if (bodyTaskType === 'any') throw badRequest('task_type [any] is not valid type for inference');
     if (fromUrl !== null && fromUrl !== bodyTaskType) {
-      throw badRequest(`Cannot resolve conflicting task_type parameter in the request URL [${fromUrl}] and the request body [${bodyTaskType}]`);
+      throw badRequest(
+        `Cannot resolve conflicting task_type parameter in the request URL [${fromUrl}] and the request body [${bodyTaskType}]`,
+      );
     }
     return bodyTaskType;
   }
@@ -81,11 +178,17 @@ function resolveTaskType(urlTaskType: string | null, bodyTaskType: unknown): str
 
 function checkTaskType(endpoint: StoredEndpoint, taskType: string | null): void {
   if (taskType !== null && taskType !== 'any' && taskType !== endpoint.task_type) {
-    throw badRequest(`Requested task type [${taskType}] does not match the inference endpoint's task type [${endpoint.task_type}]`);
+    throw badRequest(
+      `Requested task type [${taskType}] does not match the inference endpoint's task type [${endpoint.task_type}]`,
+    );
   }
 }
 
-export async function getEndpoints(registry: EndpointRegistry, taskType: string | null, inferenceId: string | null): Promise<{ endpoints: unknown[] }> {
+export async function getEndpoints(
+  registry: EndpointRegistry,
+  taskType: string | null,
+  inferenceId: string | null,
+): Promise<{ endpoints: unknown[] }> {
   if (inferenceId === null) {
     const all = await registry.list();
     const matching = taskType === null || taskType === 'any' ? all : all.filter((e) => e.task_type === taskType);
@@ -97,10 +200,20 @@ export async function getEndpoints(registry: EndpointRegistry, taskType: string 
   return { endpoints: [publicEndpoint(endpoint)] };
 }
 
-export async function deleteEndpoint(registry: EndpointRegistry, taskType: string | null, inferenceId: string): Promise<unknown> {
+/**
+ * DELETE. With `dryRun` nothing is deleted: the answer says so (`acknowledged: false`) and
+ * lists what would block the delete (nothing references endpoints here).
+ */
+export async function deleteEndpoint(
+  registry: EndpointRegistry,
+  taskType: string | null,
+  inferenceId: string,
+  dryRun = false,
+): Promise<unknown> {
   const endpoint = await registry.get(inferenceId);
   if (!endpoint) throw endpointNotFound(inferenceId);
   checkTaskType(endpoint, taskType);
+  if (dryRun) return { acknowledged: false, pipelines: [], indexes: [] };
   if (!(await registry.delete(inferenceId))) throw endpointNotFound(inferenceId);
   return { acknowledged: true, pipelines: [], indexes: [] };
 }

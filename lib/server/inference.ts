@@ -1,119 +1,120 @@
-import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ProviderClient, UpstreamResponse } from '../providers/transport.js';
-import { answerTooLarge, badRequest, endpointNotFound, hookFailed, readFailed, shuttingDown, toInferenceError, type InferenceError } from '../errors.js';
+import type { UpstreamResponse } from '../providers/transport.js';
+import {
+  answerTooLarge,
+  badRequest,
+  endpointNotFound,
+  hookFailed,
+  providerRedirected,
+  readFailed,
+  type InferenceError,
+} from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
 import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
-import type { EndpointRegistry, StoredEndpoint } from '../registry/types.js';
+import type { StoredEndpoint } from '../registry/types.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
-import { sendEventStream, sendJson, sendJsonError, sendSseError, startEventStream, type ResponseContext } from './respond.js';
-import type { Limits } from './limits.js';
-import type { StreamSlots } from './slots.js';
-import { watchUpstream } from './watchdog.js';
-import { callUpstream, guardStream } from './upstream.js';
-import type { StreamTracker } from './shutdown.js';
-import { type RetryPolicy } from './retry.js';
-import { redactError, secretsOf } from './redact.js';
-
-export interface InferenceRunOptions {
-  registry: EndpointRegistry;
-  client: ProviderClient;
-  /** On client disconnect: `abort` the provider request (default) or `drain` it to its end. */
-  onDisconnect: 'abort' | 'drain';
-  onDelta?: ((delta: DeltaObject, info: { inferenceId: string; service: string; response: ServerResponse }) => void) | undefined;
-  onError?: ((err: InferenceError, info: { inferenceId: string; response: ServerResponse }) => void) | undefined;
-  limits: Limits;
-  /** Streams open at once: a full server answers 429 before calling the provider. */
-  slots: StreamSlots;
-  /** Retries of the provider call, only before anything went to the client. */
-  retry: RetryPolicy;
-  /** Open streams, so that shutdown can end them. */
-  tracker: StreamTracker;
-}
+import { sendEventStream, sendJson, startEventStream } from './respond.js';
+import { withRetry } from './retry.js';
+import { requestCredentials, secretsOf } from './redact.js';
+import type { InferenceExchange, Runtime } from './exchange.js';
 
 export interface InferenceCall {
   taskType: string | null;
   inferenceId: string;
   body: InferenceBody;
   timeoutMs: number;
-  stream: boolean;
 }
 
 /** Checks made once the request is parsed, in Elasticsearch's order; they fail as `event: error` on `_stream`. */
-async function prepare(options: InferenceRunOptions, call: InferenceCall): Promise<{ endpoint: StoredEndpoint; input: string }> {
+async function prepare(
+  rt: Runtime,
+  call: InferenceCall,
+  stream: boolean,
+): Promise<{ endpoint: StoredEndpoint; input: string }> {
   const inputs = validateInput(call.body.input);
-  const endpoint = await options.registry.get(call.inferenceId);
+  const endpoint = await rt.registry.get(call.inferenceId);
   if (!endpoint) throw endpointNotFound(call.inferenceId);
   if (call.taskType !== null && call.taskType !== 'any' && call.taskType !== endpoint.task_type) {
-    throw badRequest(`Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`);
+    throw badRequest(
+      `Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`,
+    );
   }
   if (endpoint.task_type !== 'completion') {
-    if (call.stream) {
-      throw badRequest(`Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`, 405);
+    if (stream) {
+      throw badRequest(
+        `Streaming is not allowed for service [${endpoint.service}] and task [${call.taskType ?? endpoint.task_type}]. Supported tasks: [completion]`,
+        405,
+      );
     }
     throw badRequest(`Task type [${endpoint.task_type}] is not supported by this server; supported: [completion]`);
   }
   return { endpoint, input: singleInput(inputs, endpoint.task_type) };
 }
 
-/** Runs one inference request to its end; never throws. */
-export async function runInference(res: ServerResponse, ctx: ResponseContext, options: InferenceRunOptions, call: InferenceCall): Promise<void> {
-  const aborter = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) aborter.abort();
-  };
-  res.once('close', onClose);
+/**
+ * Runs one inference request inside its exchange: checks, the provider call (with
+ * retries before anything reached the client), then the answer, streamed or collected.
+ * Never throws; every failure is answered through the exchange.
+ */
+export async function runInference(ex: InferenceExchange, call: InferenceCall): Promise<void> {
+  const rt = ex.rt;
   let upstream: UpstreamResponse;
-  let endpoint: StoredEndpoint | undefined;
-  let secrets: string[] = [];
+  let endpoint: StoredEndpoint;
   try {
-    const prepared = await prepare(options, call);
+    const prepared = await prepare(rt, call, ex.stream);
     endpoint = prepared.endpoint;
-    secrets = secretsOf(endpoint);
-    if (options.tracker.isClosing) throw shuttingDown();
+    ex.redactor.add(secretsOf(endpoint));
     // `timeout` bounds all tries together: a retry gets what is left of it
     const deadline = Date.now() + call.timeoutMs;
     let tries = 0;
-    const started = await callUpstream(
-      () => {
+    upstream = await withRetry(
+      async () => {
         const headersTimeoutMs = tries++ === 0 ? call.timeoutMs : Math.max(1, deadline - Date.now());
-        return options.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, { signal: aborter.signal, headersTimeoutMs });
+        const u = await rt.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, {
+          signal: ex.signal,
+          headersTimeoutMs,
+          onRequest: (req) => {
+            // whatever the client built from the secrets (tokens, signatures) is redacted too
+            ex.redactor.add(requestCredentials(req));
+            rt.hosts.check(req.url);
+          },
+        });
+        // a dropped answer may still report an abort later: nobody listens to it any more
+        return Object.assign(u, { discard: () => u.body.on('error', () => {}).destroy() });
       },
-      { slots: options.slots, retry: options.retry, signal: aborter.signal, deadline },
+      { policy: rt.retry, signal: ex.signal, deadline },
     );
-    upstream = started.upstream;
-    // the stream slot is held until the answer is over
-    if (aborter.signal.aborted) started.release();
-    else res.once('close', started.release);
   } catch (err) {
-    res.off('close', onClose);
-    if (aborter.signal.aborted) return; // nobody left to tell
-    // a provider may quote the credentials it was sent: they never go further
-    const e = redactError(toInferenceError(err), secrets);
-    options.onError?.(e, { inferenceId: call.inferenceId, response: res });
-    if (call.stream) sendSseError(res, ctx, e);
-    else sendJsonError(res, ctx, e);
+    // aborted: the client left (nobody to tell) or shutdown already answered
+    if (!ex.signal.aborted) ex.reject(err);
     return;
   }
-  res.off('close', onClose);
-  if (aborter.signal.aborted || res.destroyed) {
-    upstream.body.destroy();
+  if (ex.signal.aborted || ex.clientGone) {
+    upstream.body.on('error', () => {}).destroy();
     return;
   }
-  const onDelta = options.onDelta;
-  const info = { inferenceId: endpoint.inference_id, service: endpoint.service, response: res };
-  const deltaHook = onDelta
-    ? (d: DeltaObject) => {
-        try {
-          onDelta(d, info);
-        } catch (err) {
-          throw hookFailed('onDelta', err);
-        }
-      }
-    : undefined;
-  if (call.stream) streamAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
-  else await collectAnswer(res, ctx, options, endpoint, upstream, deltaHook, secrets);
+  if (upstream.status >= 300 && upstream.status < 400) {
+    upstream.body.on('error', () => {}).destroy();
+    // a redirect is not followed (it could lead anywhere): it is the provider failing
+    ex.reject(providerRedirected(upstream.status, endpoint.inference_id));
+    return;
+  }
+  if (ex.stream) streamAnswer(ex, endpoint, upstream);
+  else await collectAnswer(ex, endpoint, upstream);
+}
+
+function deltaHook(ex: InferenceExchange, endpoint: StoredEndpoint): ((d: DeltaObject) => void) | undefined {
+  const onDelta = ex.rt.onDelta;
+  if (!onDelta) return undefined;
+  const info = { inferenceId: endpoint.inference_id, service: endpoint.service, response: ex.res };
+  return (d) => {
+    try {
+      onDelta(d, info);
+    } catch (err) {
+      throw hookFailed('onDelta', err);
+    }
+  };
 }
 
 /**
@@ -122,15 +123,8 @@ export async function runInference(res: ServerResponse, ctx: ResponseContext, op
  * mid-way ends the stream with `event: error`. A non-2xx provider answer becomes the
  * single error event, with the mapped status, as Elasticsearch sends it.
  */
-function streamAnswer(
-  res: ServerResponse,
-  ctx: ResponseContext,
-  options: InferenceRunOptions,
-  endpoint: StoredEndpoint,
-  upstream: UpstreamResponse,
-  onDelta: ((d: DeltaObject) => void) | undefined,
-  secrets: readonly string[],
-): void {
+function streamAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream: UpstreamResponse): void {
+  const { res, ctx, rt } = ex;
   const body = upstream.body as Readable;
   const ok = upstream.status >= 200 && upstream.status < 300;
   const events = completionStream(upstream.provider, {
@@ -138,119 +132,87 @@ function streamAnswer(
     status: upstream.status,
     inferenceId: endpoint.inference_id,
     bom: ctx.bom,
-    onDelta,
-    maxFrameBytes: options.limits.maxFrameBytes,
+    onDelta: deltaHook(ex, endpoint),
+    maxFrameBytes: rt.limits.maxFrameBytes,
     // a provider may quote the credentials it was sent (even mid-stream): they never go further
-    mapError: secrets.length > 0 ? (e) => redactError(e, secrets) : undefined,
+    mapError: (e) => ex.redactor.error(e),
   });
-  const untrack = options.tracker.track({ end: (err) => events.fail(err) });
-  res.once('close', untrack);
-  let clientGone = false;
   body.on('error', (err) => {
-    if (!clientGone) events.fail(readFailed(endpoint.inference_id, err));
+    if (!ex.clientGone) events.fail(readFailed(endpoint.inference_id, err));
   });
   body.pipe(events);
-  // provider timeouts end the stream; a client that stopped reading is let go after the idle timeout
-  guardStream(body, res, options.limits, (err) => events.fail(err), options.limits.idleTimeoutMs || 30_000);
+  events.once('end', () => {
+    if (events.endedWithError) {
+      ex.reportError(events.endedWithError);
+      // nothing more will be decoded: stop reading what the provider still sends
+      if (!body.readableEnded) body.destroy();
+    }
+  });
 
   if (!ok) {
     // Small by construction: the decoder keeps at most 64 KiB of an error body and writes one event.
     const parts: Buffer[] = [];
     events.on('data', (b: Buffer) => parts.push(b));
-    events.on('end', () => {
-      if (clientGone) return;
-      const failure = events.endedWithError;
-      sendEventStream(res, ctx, failure ? failure.status : 500, Buffer.concat(parts));
-      if (failure) options.onError?.(failure, { inferenceId: endpoint.inference_id, response: res });
-    });
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      clientGone = true;
-      body.destroy();
-    });
+    events.once('end', () => sendEventStream(res, ctx, events.endedWithError?.status ?? 500, Buffer.concat(parts)));
+    ex.attach(body, (err) => events.fail(err));
     return;
   }
 
   startEventStream(res, ctx);
   events.pipe(res);
-  events.once('end', () => {
-    if (!events.endedWithError) return;
-    options.onError?.(events.endedWithError, { inferenceId: endpoint.inference_id, response: res });
-    // Nothing more will be decoded: stop reading what the provider still sends.
-    if (!body.readableEnded) {
-      clientGone = true;
-      body.destroy();
-    }
-  });
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    clientGone = true;
-    events.unpipe(res);
-    if (options.onDisconnect === 'drain' && !body.destroyed) {
-      // Read the provider to its end (usage still reaches onDelta); the output is discarded,
-      // so nothing accumulates beyond the streams' own high-water marks.
+  ex.attach(
+    body,
+    (err) => events.fail(err),
+    () => {
+      // the client left: the output is discarded, so nothing accumulates beyond the streams' high-water marks
+      events.unpipe(res);
       events.resume();
-      return;
-    }
-    body.destroy(); // closes the provider connection now
-    events.destroy();
-  });
+    },
+  );
 }
 
 /** The non-streaming route: the same decoding, collected into `{"completion":[{"result":"…"}]}`. */
 async function collectAnswer(
-  res: ServerResponse,
-  ctx: ResponseContext,
-  options: InferenceRunOptions,
+  ex: InferenceExchange,
   endpoint: StoredEndpoint,
   upstream: UpstreamResponse,
-  onDelta: ((d: DeltaObject) => void) | undefined,
-  secrets: readonly string[],
 ): Promise<void> {
+  const { res, ctx, rt } = ex;
   const body = upstream.body as Readable;
-  const onClose = () => {
-    if (!res.writableFinished) body.destroy();
-  };
-  res.once('close', onClose);
   const deltas = deltaStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
     inferenceId: endpoint.inference_id,
-    maxFrameBytes: options.limits.maxFrameBytes,
+    maxFrameBytes: rt.limits.maxFrameBytes,
   });
-  let result = '';
-  let readFailure: InferenceError | null = null;
-  body.on('error', (err) => {
-    readFailure ??= readFailed(endpoint.inference_id, err);
-    deltas.destroy(readFailure);
-  });
-  body.pipe(deltas);
-  // a provider timeout or shutdown ends the answer with that error
+  let failure: InferenceError | null = null;
+  // a provider timeout, shutdown or an endless answer ends the collection with that error
   const fail = (err: InferenceError) => {
-    readFailure ??= err;
+    failure ??= err;
     deltas.destroy(err);
     body.destroy();
   };
-  const stopWatch = watchUpstream(body, options.limits, fail);
-  const untrack = options.tracker.track({ end: fail });
-  res.once('close', untrack);
-  res.once('close', stopWatch);
+  body.on('error', (err) => fail(readFailed(endpoint.inference_id, err)));
+  // a body closed before its end (client gone, timeout) ends the collection too
+  body.once('close', () => {
+    if (!body.readableEnded) deltas.destroy(failure ?? undefined);
+  });
+  body.pipe(deltas);
+  ex.attach(body, fail);
+  const onDelta = deltaHook(ex, endpoint);
+  let result = '';
   try {
     for await (const d of deltas as AsyncIterable<DeltaObject>) {
       onDelta?.(d);
       if ('delta' in d) result += d.delta;
       // an endless answer must not grow memory: the collected text is bounded
-      if (result.length > options.limits.maxAnswerChars) fail(answerTooLarge(endpoint.inference_id, options.limits.maxAnswerChars));
+      if (result.length > rt.limits.maxAnswerChars)
+        fail(answerTooLarge(endpoint.inference_id, rt.limits.maxAnswerChars));
     }
   } catch (err) {
-    res.off('close', onClose);
     body.destroy(); // a decoding failure leaves the provider body unread: close its connection
-    if (res.destroyed) return;
-    const e = redactError(readFailure ?? toInferenceError(err), secrets);
-    options.onError?.(e, { inferenceId: endpoint.inference_id, response: res });
-    sendJsonError(res, ctx, e);
+    ex.reject(failure ?? err, false);
     return;
   }
-  res.off('close', onClose);
   sendJson(res, ctx, 200, { completion: [{ result }] });
 }

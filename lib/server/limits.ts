@@ -1,4 +1,4 @@
-import { errorBody, headersTooLarge, inferenceIdTooLong, invalidInferenceId, invalidOption, tooManyEndpoints, unparsableHttp } from '../errors.js';
+import { errorBody, headersTooLarge, invalidOption, requestHeadTimeout, unparsableHttp } from '../errors.js';
 
 /** Every limit the server enforces. All sizes in bytes, all times in milliseconds; 0 means no limit for times. */
 export interface Limits {
@@ -22,6 +22,12 @@ export interface Limits {
   maxIdLength: number;
   /** Largest answer the non-streaming route collects (characters); a streamed answer is never held. */
   maxAnswerChars: number;
+  /** Client connections open at once (Node's `server.maxConnections`); more are closed at once. */
+  maxConnections: number;
+  /** Longest a client may take to send the request head (Node's `headersTimeout`; 408). */
+  headersTimeoutMs: number;
+  /** With `onDisconnect: 'drain'`: longest a provider answer is still read after its client left. */
+  drainTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -35,49 +41,47 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxEndpoints: 1000,
   maxIdLength: 64,
   maxAnswerChars: 8 * 1024 * 1024,
+  maxConnections: 1024,
+  headersTimeoutMs: 60_000,
+  drainTimeoutMs: 60_000,
 });
+
+/** The limit names, for usage texts. */
+export const LIMIT_NAMES: readonly (keyof Limits)[] = Object.freeze(Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]);
 
 /** Defaults overlaid with what is given; throws for a value that is not a non-negative integer (or positive, for sizes and counts). */
 export function resolveLimits(given: Partial<Limits> = {}): Limits {
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(given) as [keyof Limits, unknown][]) {
     if (value === undefined) continue;
-    if (!(key in DEFAULT_LIMITS)) throw invalidOption(`Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`);
+    // own names only: `constructor` or `toString` are no limits
+    if (!Object.hasOwn(DEFAULT_LIMITS, key))
+      throw invalidOption(`Unknown limit [${key}]; known limits: [${Object.keys(DEFAULT_LIMITS).join(', ')}]`);
     const isTime = key.endsWith('Ms');
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!isTime && value === 0)) {
-      throw invalidOption(`Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`);
+      throw invalidOption(
+        `Limit [${key}] must be a ${isTime ? 'non-negative' : 'positive'} integer, got [${String(value)}]`,
+      );
     }
     limits[key] = value;
   }
+  if (limits.headersTimeoutMs === 0) limits.headersTimeoutMs = DEFAULT_LIMITS.headersTimeoutMs; // Node needs one
   return limits;
 }
 
-const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
-
-/** Elasticsearch's inference id rules (MlStrings) with the length limit; throws when the id breaks them. */
-export function checkInferenceId(id: string, maxLength: number): void {
-  if (id.length > maxLength) throw inferenceIdTooLong(id, maxLength);
-  if (!VALID_ID.test(id)) throw invalidInferenceId(id);
-}
-
-/** Throws when no more endpoint may be stored. */
-export function checkEndpointCount(current: number, max: number): void {
-  if (current >= max) throw tooManyEndpoints(max);
-}
-
-/** The raw HTTP answer to a request Node refused to parse (oversized head: 431, else 400), in Elasticsearch's JSON. */
+/** The raw HTTP answer to a request Node refused (oversized head 431, slow head 408, else 400), in Elasticsearch's JSON. */
 export function clientErrorResponse(code: string | undefined, maxHeaderBytes: number): string {
-  const err = code === 'HPE_HEADER_OVERFLOW' ? headersTooLarge(maxHeaderBytes) : unparsableHttp();
+  const err =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? headersTooLarge(maxHeaderBytes)
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? requestHeadTimeout()
+        : unparsableHttp();
   const body = JSON.stringify(errorBody(err));
-  const phrase = err.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  const phrase =
+    err.status === 431 ? 'Request Header Fields Too Large' : err.status === 408 ? 'Request Timeout' : 'Bad Request';
   return (
     `HTTP/1.1 ${err.status} ${phrase}\r\nContent-Type: application/json\r\nX-Elastic-Product: Elasticsearch\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
-}
-
-/** Throws unless endpoint `id` may be stored in a registry that holds `count` endpoints (replacing one is always allowed). */
-export function checkNewEndpoint(id: string, exists: boolean, count: number, limits: Pick<Limits, 'maxIdLength' | 'maxEndpoints'>): void {
-  if (id.length > limits.maxIdLength) throw inferenceIdTooLong(id, limits.maxIdLength);
-  if (!exists) checkEndpointCount(count, limits.maxEndpoints);
 }

@@ -296,21 +296,8 @@ function round(ms: number): number {
 function routeOf(path: string, method: string): { route: string; inferenceId: string | undefined } {
   if (path === '/') return { route: 'root', inferenceId: undefined };
   if (path === '/_prometheus/metrics') return { route: 'metrics', inferenceId: undefined };
-  const m = matchRoute(path);
+  const m = matchRoute(path, method.toUpperCase());
   if (m === null || m === 'not_found') return { route: 'other', inferenceId: undefined };
-  const r = m.route;
-  if (r.action === 'list') return { route: 'list', inferenceId: undefined };
-  if (r.action === 'stream') return { route: 'stream', inferenceId: r.inferenceId };
-  const verb = method.toUpperCase();
-  const route =
-    verb === 'POST'
-      ? 'infer'
-      : verb === 'PUT'
-        ? 'put'
-        : verb === 'DELETE'
-          ? 'delete'
-          : verb === 'GET'
-            ? 'get'
-            : 'other';
-  return { route, inferenceId: r.inferenceId };
+  // the action names are the labels (list, get, put, update, delete, infer, stream); a wrong method is `other`
+  return { route: m.action ?? 'other', inferenceId: m.inferenceId ?? undefined };
 }

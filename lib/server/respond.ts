@@ -24,14 +24,29 @@ function baseHeaders(ctx: ResponseContext, contentType: string): Record<string, 
   return headers;
 }
 
-export function sendJson(res: ServerResponse, ctx: ResponseContext, status: number, body: unknown, extra?: Record<string, string>): void {
+export function sendJson(
+  res: ServerResponse,
+  ctx: ResponseContext,
+  status: number,
+  body: unknown,
+  extra?: Record<string, string>,
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...baseHeaders(ctx, ctx.jsonType), 'content-length': String(Buffer.byteLength(text)), ...extra });
+  res.writeHead(status, {
+    ...baseHeaders(ctx, ctx.jsonType),
+    'content-length': String(Buffer.byteLength(text)),
+    ...extra,
+  });
   res.end(text);
 }
 
-export function sendJsonError(res: ServerResponse, ctx: ResponseContext, err: InferenceError, extra?: Record<string, string>): void {
+export function sendJsonError(
+  res: ServerResponse,
+  ctx: ResponseContext,
+  err: InferenceError,
+  extra?: Record<string, string>,
+): void {
   sendJson(res, ctx, err.status, errorBody(err), extra);
 }
 
@@ -46,7 +61,12 @@ export function startEventStream(res: ServerResponse, ctx: ResponseContext, stat
 }
 
 /** A complete event-stream body sent at once (an error before the stream, with its status). */
-export function sendEventStream(res: ServerResponse, ctx: ResponseContext, status: number, body: string | Buffer): void {
+export function sendEventStream(
+  res: ServerResponse,
+  ctx: ResponseContext,
+  status: number,
+  body: string | Buffer,
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     ...baseHeaders(ctx, 'text/event-stream'),
@@ -60,4 +80,30 @@ export function sendEventStream(res: ServerResponse, ctx: ResponseContext, statu
 /** Elasticsearch's way of failing a `_stream` request before it started: one `event: error`, the error's status. */
 export function sendSseError(res: ServerResponse, ctx: ResponseContext, err: InferenceError): void {
   sendEventStream(res, ctx, err.status, errorEvent(err, ctx.bom));
+}
+
+/** A response computed once and sent as is (the 429 of a full server must cost next to nothing). */
+export interface CannedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export function cannedError(
+  ctx: ResponseContext,
+  err: InferenceError,
+  asEvent: boolean,
+  extra: Record<string, string> = {},
+): CannedResponse {
+  const body = Buffer.from(asEvent ? errorEvent(err, ctx.bom) : JSON.stringify(errorBody(err)));
+  const headers = asEvent
+    ? { ...baseHeaders(ctx, 'text/event-stream'), 'cache-control': 'no-cache' }
+    : baseHeaders(ctx, ctx.jsonType);
+  return { status: err.status, headers: { ...headers, 'content-length': String(body.length), ...extra }, body };
+}
+
+export function sendCanned(res: ServerResponse, canned: CannedResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(canned.status, canned.headers);
+  res.end(canned.body);
 }

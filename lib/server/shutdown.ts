@@ -1,14 +1,17 @@
 import type { Server } from 'node:http';
 import { shuttingDown, type InferenceError } from '../errors.js';
 
-/** How an open stream is ended from outside: with an `event: error` carrying `err`. */
+/** How a request in flight is ended from outside: answered with `err` (503 or an `event: error`), its provider call closed. */
 export interface OpenStream {
   end(err: InferenceError): void;
 }
 
+/** After the grace period, how long ended requests get to write their last bytes before their connections are closed. */
+const LAST_WORDS_MS = 500;
+
 /**
- * The streams in flight, so that shutdown can let them finish and end the rest with an
- * error event once the grace period is over.
+ * The inference requests in flight (waiting for the provider, answering, or draining), so
+ * that shutdown can let them finish and end the rest once the grace period is over.
  */
 export class StreamTracker {
   private readonly open = new Set<OpenStream>();
@@ -19,12 +22,12 @@ export class StreamTracker {
     return this.open.size;
   }
 
-  /** True once shutdown began: new streams should be refused. */
+  /** True once shutdown began: new requests are refused with 503. */
   get isClosing(): boolean {
     return this.closing;
   }
 
-  /** Registers a stream; call the returned function when it is over (idempotent). */
+  /** Registers a request; call the returned function when it is over (idempotent). */
   track(stream: OpenStream): () => void {
     this.open.add(stream);
     return () => {
@@ -35,15 +38,16 @@ export class StreamTracker {
     };
   }
 
-  /** Resolves once no stream is open. */
+  /** Resolves once nothing is in flight. */
   idle(): Promise<void> {
     if (this.open.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /**
-   * Lets open streams finish for `graceMs`, then ends each remaining one with an error
-   * event and waits (at most `graceMs` again) for them to close.
+   * Lets requests finish for `graceMs`, then ends each remaining one (a 503 or an error
+   * event) and waits at most half a second more for them to close. Resolves within
+   * `graceMs` + 0.5 s whatever clients and providers do.
    */
   async drain(graceMs: number): Promise<{ finished: number; ended: number }> {
     this.closing = true;
@@ -51,7 +55,7 @@ export class StreamTracker {
     if (await within(this.idle(), graceMs)) return { finished: before, ended: 0 };
     const remaining = [...this.open];
     for (const s of remaining) s.end(shuttingDown());
-    await within(this.idle(), graceMs);
+    await within(this.idle(), Math.min(graceMs, LAST_WORDS_MS));
     return { finished: before - remaining.length, ended: remaining.length };
   }
 }
@@ -72,14 +76,18 @@ async function within(p: Promise<void>, ms: number): Promise<boolean> {
 
 /**
  * Graceful close of an HTTP server: stop accepting, close idle keep-alive connections, let
- * open streams finish within `graceMs`, end the rest with an error event, then close what
- * is left. Resolves when the server is closed.
+ * requests in flight finish within `graceMs`, end the rest, then close every connection
+ * (a client that does not read cannot hold the close). Resolves when the server is closed,
+ * within `graceMs` + 0.5 s.
  */
-export async function closeGracefully(server: Server, tracker: StreamTracker, graceMs: number): Promise<{ finished: number; ended: number }> {
+export async function closeGracefully(
+  server: Server,
+  tracker: StreamTracker,
+  graceMs: number,
+): Promise<{ finished: number; ended: number }> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const result = await tracker.drain(graceMs);
-  // no stream is left; whatever is open now is idle keep-alive or a request still being read
   server.closeAllConnections();
   await closed;
   return result;

@@ -1,8 +1,7 @@
-import { tooManyStreams } from '../errors.js';
-
 /**
- * Counts open streams. `acquire` returns a release function (idempotent: calling it twice
- * frees one slot only), or throws the 429 to answer with before any provider is called.
+ * Counts the inference requests in flight, from the moment one is accepted until its
+ * provider connection is closed (a drained answer included). `acquire` returns a release
+ * function (idempotent: calling it twice frees one slot only), or null when all are taken.
  */
 export class StreamSlots {
   private open = 0;
@@ -12,8 +11,8 @@ export class StreamSlots {
     return this.open;
   }
 
-  acquire(): () => void {
-    if (this.open >= this.max) throw tooManyStreams(this.max);
+  acquire(): (() => void) | null {
+    if (this.open >= this.max) return null;
     this.open++;
     let released = false;
     return () => {

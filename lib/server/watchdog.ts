@@ -15,19 +15,29 @@ export function overdue(
   now: number,
   limits: WatchedLimits,
 ): InferenceError | null {
-  if (limits.maxStreamDurationMs > 0 && now - state.startedAt >= limits.maxStreamDurationMs) return streamTooLong(limits.maxStreamDurationMs);
+  if (limits.maxStreamDurationMs > 0 && now - state.startedAt >= limits.maxStreamDurationMs)
+    return streamTooLong(limits.maxStreamDurationMs);
   if (state.waitingOnReader) return null;
   if (state.lastChunkAt === null) {
-    return limits.firstByteTimeoutMs > 0 && now - state.startedAt >= limits.firstByteTimeoutMs ? firstByteTimeout(limits.firstByteTimeoutMs) : null;
+    return limits.firstByteTimeoutMs > 0 && now - state.startedAt >= limits.firstByteTimeoutMs
+      ? firstByteTimeout(limits.firstByteTimeoutMs)
+      : null;
   }
-  return limits.idleTimeoutMs > 0 && now - state.lastChunkAt >= limits.idleTimeoutMs ? idleTimeout(limits.idleTimeoutMs) : null;
+  return limits.idleTimeoutMs > 0 && now - state.lastChunkAt >= limits.idleTimeoutMs
+    ? idleTimeout(limits.idleTimeoutMs)
+    : null;
 }
 
 /** When to look again: the nearest deadline that could trip. */
-function nextCheck(state: { startedAt: number; lastChunkAt: number | null }, now: number, limits: WatchedLimits): number {
+function nextCheck(
+  state: { startedAt: number; lastChunkAt: number | null },
+  now: number,
+  limits: WatchedLimits,
+): number {
   const deadlines: number[] = [];
   if (limits.maxStreamDurationMs > 0) deadlines.push(state.startedAt + limits.maxStreamDurationMs);
-  if (state.lastChunkAt === null && limits.firstByteTimeoutMs > 0) deadlines.push(state.startedAt + limits.firstByteTimeoutMs);
+  if (state.lastChunkAt === null && limits.firstByteTimeoutMs > 0)
+    deadlines.push(state.startedAt + limits.firstByteTimeoutMs);
   if (state.lastChunkAt !== null && limits.idleTimeoutMs > 0) deadlines.push(state.lastChunkAt + limits.idleTimeoutMs);
   if (deadlines.length === 0) return -1;
   return Math.max(1, Math.min(...deadlines) - now);
@@ -39,7 +49,11 @@ function nextCheck(state: { startedAt: number; lastChunkAt: number | null }, now
  * the body). One timer, re-armed lazily: no per-chunk timer work. Call it after the body
  * is piped (its 'data' listener must not be the one that starts the flow). Returns `stop`.
  */
-export function watchUpstream(body: Readable, limits: WatchedLimits, onTimeout: (err: InferenceError) => void): () => void {
+export function watchUpstream(
+  body: Readable,
+  limits: WatchedLimits,
+  onTimeout: (err: InferenceError) => void,
+): () => void {
   const state = { startedAt: Date.now(), lastChunkAt: null as number | null, waitingOnReader: false };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
