@@ -12,7 +12,13 @@ export { SseDecoder } from './framing/sse.js';
 export { NdjsonDecoder } from './framing/ndjson.js';
 export { JsonValuesDecoder } from './framing/json-values.js';
 export { EventStreamDecoder } from './framing/event-stream.js';
-export { DetectingDecoder, createFrameDecoder, framingForContentType, framingForFirstByte, type FramingName } from './framing/detect.js';
+export {
+  DetectingDecoder,
+  createFrameDecoder,
+  framingForContentType,
+  framingForFirstByte,
+  type FramingName,
+} from './framing/detect.js';
 export {
   FramingStream,
   sseParser,
@@ -35,10 +41,24 @@ export type {
   ReasoningDelta,
   FinishDelta,
   UsageDelta,
+  RoleDelta,
+  ToolCallDelta,
+  RefusalDelta,
   RequestInput,
+  ChatInput,
   RequestContext,
   ProviderRequest,
 } from './providers/types.js';
+export {
+  parseChatRequest,
+  type ChatRequest,
+  type ChatMessage,
+  type ChatTool,
+  type ChatToolCall,
+  type ChatToolChoice,
+  type ChatContent,
+  type ChatTextPart,
+} from './providers/chat/request.js';
 export { normalize, NormalizeStream } from './providers/normalize.js';
 export {
   ProviderClient,
@@ -52,12 +72,29 @@ export {
 // Output: delta objects -> Elasticsearch's `completion` events
 export { batch, Batch } from './output/batch.js';
 export { Batcher, type BatchOptions } from './output/batcher.js';
-export { serialize, Serializer, completionEvent, doneEvent, errorEvent, type SerializeOptions } from './output/serialize.js';
+export {
+  serialize,
+  Serializer,
+  completionEvent,
+  doneEvent,
+  errorEvent,
+  type SerializeOptions,
+} from './output/serialize.js';
+// Output: delta objects -> `chat.completion.chunk` events, unified errors
+export {
+  ChatChunker,
+  chatDoneEvent,
+  chatErrorEvent,
+  unifiedErrorBody,
+  type ChatChunkOptions,
+  type UnifiedErrorBody,
+} from './output/chat.js';
 
 // The composed streams' parts
 export { BodyDecoder, type DecodeOptions } from './pipeline/body-decoder.js';
 export { CompletionStream, type CompletionStreamOptions } from './pipeline/completion-stream.js';
 export { DeltaStream, type DeltaStreamOptions } from './pipeline/delta-stream.js';
+export { ChatCompletionStream, type ChatCompletionStreamOptions } from './pipeline/chat-completion-stream.js';
 
 // Errors in Elasticsearch's shapes
 export { errorBody, restStatusFor, toInferenceError } from './errors.js';
