@@ -159,16 +159,19 @@ export function brokenAwsFrame(what: string, cause?: unknown): InferenceError {
   return new InferenceError(ErrorType.frame, `Broken AWS event stream frame from inference provider: ${what}`, 500, { cause });
 }
 
-/** A provider event whose payload is not the JSON it should be. */
+/** A provider event (or streamed JSON array) that is not the JSON it should be: Elasticsearch's `x_content_parse_exception`. */
 export function malformedEvent(what: string, cause?: unknown): InferenceError {
-  return new InferenceError(ErrorType.parse, `Failed to parse event from inference provider: ${what}`, 500, { cause });
+  return new InferenceError(ErrorType.xContentParse, `Failed to parse event from inference provider: ${what}`, 500, { cause });
 }
 
-/** An error the provider reported inside a 200 stream. */
+/**
+ * An error the provider reported inside a 200 stream. The reason is the provider's own
+ * message alone, as Elasticsearch reports it; `provider` only names it when there is none.
+ */
 export function providerStreamError(provider: string, message: string, status = 500): InferenceError {
   return new InferenceError(
     ErrorType.status,
-    `Received an error response from the [${provider}] inference provider mid-stream. Error message: [${message}]`,
+    message || `The [${provider}] inference provider reported an error without a message`,
     // the status comes from the provider's payload: only an HTTP error status may become ours
     Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500,
   );
@@ -208,6 +211,11 @@ export function upstreamStatusError(status: number, providerMessage: string | un
   const who = inferenceId ? ` from inference entity id [${inferenceId}]` : '';
   const tail = providerMessage ? `. Error message: [${providerMessage}]` : '';
   return new InferenceError(ErrorType.status, `${upstreamStatusPhrase(status)} for request${who} status [${status}]${tail}`, restStatusFor(status));
+}
+
+/** The reason for an error event whose payload carries no message (`null`, a number, `{}`); `excerpt` is already bracketed. */
+export function errorEventWithoutMessage(provider: string, excerpt: string): string {
+  return `The [${provider}] inference provider sent an error event without a message: ${excerpt}`;
 }
 
 /** A user hook (`onDelta`, `mapError`, …) threw: the stream ends with this, not as a provider failure. */

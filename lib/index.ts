@@ -1,13 +1,16 @@
 /**
  * inference-stream: Elasticsearch's stream inference API as Node.js streams.
  *
- * The root holds the composed streams, the HTTP handler and server, the endpoint
- * registries and the error class. Every single stage (framings, normalizers, batching,
+ * The root holds the composed streams, the two standard framings (SSE and NDJSON), the
+ * HTTP handler and server, the endpoint registries and the error class. Every single stage (framings, normalizers, batching,
  * serializing, the provider table and client) is in `inference-stream/stages`.
  */
 export { completionStream, type CompletionStream, type CompletionStreamOptions } from './pipeline/completion-stream.js';
 export { deltaStream, type DeltaStream, type DeltaStreamOptions } from './pipeline/delta-stream.js';
 export { chatCompletionStream, type ChatCompletionStream, type ChatCompletionStreamOptions } from './pipeline/chat-completion-stream.js';
+// The two spec-defined framings are at the root too (WHATWG event streams and NDJSON are what
+// other suites test parsers against); every stage, these included, is in `inference-stream/stages`.
+export { sseParser, ndjsonParser, type FramingStream, type FramingStreamOptions } from './framing/transforms.js';
 export type { DecodeOptions } from './pipeline/body-decoder.js';
 export {
   createInferenceHandler,

@@ -1,8 +1,9 @@
 // Every code block of README.md, executed in document order, so that none can rot.
 //
 // How a block is run is told by its info string (only its first word is shown on the page):
-//   ```ts            written to a file next to package.json and run with tsx; `inference-stream` resolves
-//                    to this package (built dist/, as a user gets it). Must exit 0.
+//   ```ts            compiled to JavaScript (TypeScript's transpileModule), written next to package.json and
+//                    run with node; `inference-stream` resolves to this package (its built dist/, as a user
+//                    gets it). Must exit 0.
 //   ```ts proxy      the first-screen example: a server in front of a provider (checked below).
 //   ```ts server     the handler example: a server with the _inference API (checked below).
 //   ```sh            run with `bash -eo pipefail` from the repository root. Must exit 0. `npx inference-stream`
@@ -28,11 +29,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { request } from 'undici';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = join(root, 'bin/inference-stream.js');
-const tsxLoader = import.meta.resolve('tsx');
 const OPENAI_KEY = 'sk-readme-test-key';
 const APP_KEY = 'my-app-key-0123456789'; // the key the README hashes for its keys file
 
@@ -198,8 +199,13 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 function writeBlock(block: Block): string {
-  const file = join(work, `line-${block.line}.ts`);
-  writeFileSync(file, mapAddresses(block.code));
+  const file = join(work, `line-${block.line}.mjs`);
+  const js = ts.transpileModule(mapAddresses(block.code), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    reportDiagnostics: true,
+  });
+  assert.deepEqual(js.diagnostics ?? [], [], `README line ${block.line}: the TypeScript does not parse`);
+  writeFileSync(file, js.outputText);
   return file;
 }
 
@@ -249,7 +255,7 @@ async function closedWithin(fake: Fake, what: string): Promise<void> {
 /** The first-screen example: a proxy to OpenAI that aborts the provider request when its client leaves. */
 async function checkProxy(block: Block): Promise<void> {
   const file = writeBlock(block);
-  const run = startProcess(process.execPath, ['--import', tsxLoader, file], work);
+  const run = startProcess(process.execPath, [file], work);
   const url = await run.listening;
 
   // an answer: Elasticsearch's events carrying the provider's text, then [DONE]
@@ -289,7 +295,7 @@ async function checkProxy(block: Block): Promise<void> {
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
   const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/v1`;
   await new Promise<void>((resolve) => closed.close(() => resolve()));
-  const down = startProcess(process.execPath, ['--import', tsxLoader, file], work, { OPENAI_BASE_URL: deadUrl });
+  const down = startProcess(process.execPath, [file], work, { OPENAI_BASE_URL: deadUrl });
   const downUrl = await down.listening;
   for (let i = 0; i < 2; i++) {
     const r = await get(downUrl);
@@ -304,7 +310,7 @@ async function checkProxy(block: Block): Promise<void> {
 /** The handler example: endpoints kept in ./endpoints.json (mode 0600), streamed through the handler. */
 async function checkHandlerServer(block: Block): Promise<void> {
   const file = writeBlock(block);
-  const run = startProcess(process.execPath, ['--import', tsxLoader, file], work);
+  const run = startProcess(process.execPath, [file], work);
   const url = await run.listening;
   const json = { 'content-type': 'application/json' };
   const put = await get(`${url}/_inference/completion/haiku`, {
@@ -389,7 +395,7 @@ describe('README code blocks', { timeout: 120_000 }, () => {
           await runToEnd('bash', ['-eo', 'pipefail', '-c', mapAddresses(block.code)], root, block);
           return;
         case 'ts':
-          await runToEnd(process.execPath, ['--import', tsxLoader, writeBlock(block)], work, block);
+          await runToEnd(process.execPath, [writeBlock(block)], work, block);
           return;
         case 'ts proxy':
           await checkProxy(block);

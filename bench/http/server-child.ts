@@ -1,12 +1,16 @@
 /**
  * The proxy under test, in its own process so its CPU and memory are its own:
- * `--mode=ours` (createInferenceHandler, default options but the concurrent-stream limit), or `naive` (fetch +
- * getReader + TextDecoder + split + JSON.parse + res.write, the usual hand-written proxy).
+ * `--mode=ours` (createInferenceHandler, default options but the concurrent-stream limit), `naive` (fetch +
+ * getReader + TextDecoder + split + JSON.parse + res.write, the usual hand-written proxy), `passthrough`
+ * (undici's body piped into the response as it is: the floor for any proxy), or `ours-workers`
+ * (the handler in `--workers=N` node:cluster processes on one port; the primary only forwards connections).
  * `GET /__bench/stats[?gc=1]` reports cpuUsage and memoryUsage. Prints its URL on stdout.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInferenceHandler } from '../../lib/index.js';
+import cluster from 'node:cluster';
+import { Agent, request } from 'undici';
+import { createInferenceHandler, MemoryRegistry } from '../../lib/index.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const mode = args.get('mode') ?? 'ours';
@@ -49,34 +53,93 @@ async function naive(req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.end('event: message\ndata: [DONE]\n\n');
 }
 
-let handle: (req: IncomingMessage, res: ServerResponse) => void;
-if (mode === 'naive') {
-  handle = (req, res) => {
-    naive(req, res).catch(() => res.destroy());
-  };
-} else {
-  // Default options but for the concurrent-stream limit (256 by default, answered with 429):
-  // this measures how many streams the proxy carries, not how it sheds load.
-  const handler = createInferenceHandler({ limits: { maxConcurrentStreams: 100_000 } });
-  handle = (req, res) => handler(req, res);
+/** The least a proxy can do: the provider's bytes, unparsed, into the response. */
+const passAgent = new Agent({ connections: 4096, keepAliveTimeout: 30_000 });
+async function passthrough(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let body = '';
+  for await (const b of req) body += b;
+  const { input } = JSON.parse(body) as { input: string };
+  const upstream = await request(providerUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
+    body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: input }] }),
+    dispatcher: passAgent,
+  });
+  res.writeHead(upstream.statusCode, { 'content-type': 'text/event-stream' });
+  upstream.body.pipe(res);
+  res.once('close', () => upstream.body.destroy());
 }
 
-const server = createServer((req, res) => {
-  if (req.url?.startsWith('/__bench/stats')) return stats(req, res);
-  handle(req, res);
-});
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', async () => {
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  if (mode !== 'naive') {
-    // Register the endpoint through the API, as a user would.
-    const r = await fetch(url + '/_inference/completion/bench', {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ service: 'openai', service_settings: { api_key: 'k', model_id: 'm', url: providerUrl } }),
-    });
-    if (!r.ok) throw new Error(`endpoint registration failed: ${r.status} ${await r.text()}`);
+const workers = Number(args.get('workers') ?? 2);
+if (mode === 'ours-workers' && cluster.isPrimary) {
+  // the primary: N workers, CPU summed over the process tree by the caller (/proc)
+  let listening = 0;
+  cluster.on('message', (_w, m: { url?: string }) => {
+    if (m.url && ++listening === workers) process.stdout.write(m.url + '\n');
+  });
+  for (let i = 0; i < workers; i++) cluster.fork();
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    process.exit(0);
+  });
+} else {
+  serveMode();
+}
+
+function serveMode(): void {
+  let handle: (req: IncomingMessage, res: ServerResponse) => void;
+  if (mode === 'passthrough') {
+    handle = (req, res) => {
+      passthrough(req, res).catch(() => res.destroy());
+    };
+  } else if (mode === 'ours-workers') {
+    // every worker holds the endpoint itself (a memory registry per process)
+    const registry = new MemoryRegistry([
+      {
+        inference_id: 'bench',
+        task_type: 'completion',
+        service: 'openai',
+        service_settings: { api_key: 'k', model_id: 'm', url: providerUrl },
+        task_settings: {},
+      },
+    ]);
+    const handler = createInferenceHandler({ registry, limits: { maxConcurrentStreams: 100_000 } });
+    handle = (req, res) => handler(req, res);
+  } else if (mode === 'naive') {
+    handle = (req, res) => {
+      naive(req, res).catch(() => res.destroy());
+    };
+  } else {
+    // Default options but for the concurrent-stream limit (256 by default, answered with 429):
+    // this measures how many streams the proxy carries, not how it sheds load.
+    const handler = createInferenceHandler({ limits: { maxConcurrentStreams: 100_000 } });
+    handle = (req, res) => handler(req, res);
   }
-  process.stdout.write(url + '\n');
-});
-process.on('SIGTERM', () => process.exit(0));
+
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/__bench/stats')) return stats(req, res);
+    handle(req, res);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(Number(args.get('port') ?? 0), '127.0.0.1', async () => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    if (mode === 'ours-workers') {
+      process.send!({ url });
+      return;
+    }
+    if (mode === 'ours') {
+      // Register the endpoint through the API, as a user would.
+      const r = await fetch(url + '/_inference/completion/bench', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          service: 'openai',
+          service_settings: { api_key: 'k', model_id: 'm', url: providerUrl },
+        }),
+      });
+      if (!r.ok) throw new Error(`endpoint registration failed: ${r.status} ${await r.text()}`);
+    }
+    process.stdout.write(url + '\n');
+  });
+  process.on('SIGTERM', () => process.exit(0));
+}

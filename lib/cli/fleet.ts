@@ -208,11 +208,14 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
       stopping = true;
       log.info({ event: 'stop', signal, open_streams: observer.activeStreams }, 'stopping');
       // the close is bounded by grace + 0.5 s; this is the backstop should anything else hang
-      setTimeout(() => {
-        log.error({ event: 'stop_timeout' }, 'shutdown took too long; exiting');
-        log.flush();
-        process.exit(1);
-      }, (config.shutdownGraceMs ?? DEFAULT_GRACE_MS) + 900).unref();
+      setTimeout(
+        () => {
+          log.error({ event: 'stop_timeout' }, 'shutdown took too long; exiting');
+          log.flush();
+          process.exit(1);
+        },
+        (config.shutdownGraceMs ?? DEFAULT_GRACE_MS) + 900,
+      ).unref();
       server.close().then(
         async () => {
           await agent.destroy();

@@ -1,8 +1,11 @@
 import type { Logger } from '../server/observe.js';
 import { escapeControl } from '../server/observe.js';
 
+/** `--log-level` values, pino's levels plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `--log-format`: JSON lines, or a terminal rendering of them. */
 export type LogFormat = 'json' | 'pretty';
 
 /** A pino logger as the server uses it, plus a synchronous flush for the last lines before exit. */
@@ -37,7 +40,7 @@ export function prettyLine(line: string): string {
   const parts = [t, levelName.padEnd(5), escapeControl(String(msg ?? ''))];
   for (const [k, v] of Object.entries(rest)) {
     const text = typeof v === 'string' ? v : JSON.stringify(v);
-    parts.push(`${escapeControl(k)}=${/\s/.test(text) || text === '' ? JSON.stringify(text) : escapeControl(text)}`);
+    parts.push(`${escapeControl(k)}=${escapeControl(/\s/.test(text) || text === '' ? JSON.stringify(text) : text)}`);
   }
   return parts.join(' ') + '\n';
 }
@@ -69,7 +72,17 @@ export async function createLogger(options: {
       level: options.level,
       base: { pid: process.pid, ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label: string) => ({ level: label }) },
+      formatters: {
+        level: (label: string) => ({ level: label }),
+        // JSON escapes C0 controls; DEL, C1 and U+2028/2029 it leaves raw: every top-level string value gets them escaped too
+        log: (fields: Record<string, unknown>) => {
+          for (const k of Object.keys(fields)) {
+            const v = fields[k];
+            if (typeof v === 'string') fields[k] = escapeControl(v);
+          }
+          return fields;
+        },
+      },
     },
     destination as never,
   );

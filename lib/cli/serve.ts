@@ -129,7 +129,8 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
       bom: values.bom === true,
       drain: values.drain === true,
       apiKeysFile: values['api-keys'] as string | undefined,
-      allowHosts: HostPolicy.parse((values['allow-hosts'] as string | undefined) ?? process.env[ALLOW_HOSTS_ENV]).entries,
+      allowHosts: HostPolicy.parse((values['allow-hosts'] as string | undefined) ?? process.env[ALLOW_HOSTS_ENV])
+        .entries,
       limits,
       retries: retriesText === undefined ? undefined : Number(retriesText),
       shutdownGraceMs: graceText === undefined ? undefined : Number(graceText),

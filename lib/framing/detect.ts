@@ -6,6 +6,7 @@ import { SseDecoder } from './sse.js';
 
 export type FramingName = 'sse' | 'ndjson' | 'json-array' | 'json-sequence' | 'event-stream';
 
+/** A decoder for one framing by name. */
 export function createFrameDecoder(name: FramingName, options?: FramingOptions): FrameDecoder {
   switch (name) {
     case 'sse':
@@ -94,9 +95,9 @@ export class DetectingDecoder implements FrameDecoder {
     if (this.heldBytes > DetectingDecoder.MAX_HELD) this.decide(this.fallback, undefined, sink);
   }
 
-  end(sink: FrameSink): void {
+  end(sink: FrameSink): boolean {
     if (this.inner === null) this.decide(this.fallback, undefined, sink);
-    this.inner!.end(sink);
+    return this.inner!.end(sink);
   }
 
   private decide(name: FramingName, chunk: Buffer | undefined, sink: FrameSink): void {

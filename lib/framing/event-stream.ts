@@ -75,13 +75,14 @@ export class EventStreamDecoder implements FrameDecoder {
     }
   }
 
-  end(_sink: FrameSink): void {
+  end(_sink: FrameSink): boolean {
     if (this.pending.length > 0) {
       const had = this.pending.length;
       this.pending.clear();
       this.frameBytes = 0;
       throw incompleteStream(`The inference provider event stream ended inside a frame (${had} bytes of a frame)`);
     }
+    return false;
   }
 
   /** Returns the frame's total length after checking the prelude CRC and the length's bounds. */

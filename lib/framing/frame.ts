@@ -6,7 +6,7 @@ export interface Frame {
   data: string;
   /** SSE last event id (`''` when none). */
   id: string;
-  /** Text that arrived outside the framing: lines of an SSE stream that are not SSE fields (Vertex AI writes its mid-stream error as raw JSON). */
+  /** Bare JSON that arrived outside the SSE fields (only with the `rawJson` option: Vertex AI writes its mid-stream error so). */
   raw?: true;
   /** An AWS event-stream frame whose `:message-type` is `exception` or `error`. */
   exception?: true;
@@ -21,13 +21,26 @@ export type FrameSink = (frame: Frame) => void;
 export interface FrameDecoder {
   /** Decode one read, handing every complete frame to `sink`. Throws an InferenceError on a broken frame. */
   write(chunk: Buffer, sink: FrameSink): void;
-  /** End of input: hands on what is left and throws an InferenceError if input stopped inside a frame. */
-  end(sink: FrameSink): void;
+  /**
+   * End of input: hands on what is left. Throws an InferenceError when input stopped
+   * inside a frame a provider cannot have meant to end there (a JSON value, an AWS frame).
+   * SSE follows WHATWG instead: an unterminated last event is dropped, and `end` returns
+   * true so that the provider stage can decide, from its own end marker, whether the
+   * stream was cut short.
+   */
+  end(sink: FrameSink): boolean;
 }
 
 export interface FramingOptions {
   /** Largest frame, line or event in bytes; larger input is an error rather than unbounded memory. Default 32 MiB. */
   maxFrameBytes?: number;
+  /**
+   * SSE only: hand on bare JSON lines outside any SSE field (a line opening with `{` or `[`,
+   * up to the next blank line) as one `raw` frame, as Vertex AI writes its mid-stream
+   * error. Off by default: WHATWG ignores such lines.
+   */
+  rawJson?: boolean;
 }
 
+/** The default largest event, line, JSON value or AWS frame a framing accepts (32 MiB). */
 export const DEFAULT_MAX_FRAME_BYTES = 32 * 1024 * 1024;

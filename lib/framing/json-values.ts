@@ -15,14 +15,26 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-/** Where the scanner is between values. */
+/** Where the scanner is. */
 const enum At {
   /** Before the `[` of a streamed array (array mode only). */
   Start,
-  /** Between values: whitespace, `,` (array) or the `]` that closes it. */
+  /** Between values: whitespace, then a value (or, in array mode, what the grammar allows). */
   Between,
   /** Inside a value. */
   Value,
+}
+
+/** What a streamed array allows next, between its elements. */
+const enum Arr {
+  /** Right after `[`: an element or `]`. */
+  Open,
+  /** After an element: `,` or `]`. */
+  AfterValue,
+  /** After `,`: an element. */
+  AfterComma,
+  /** After the closing `]`: whitespace only. */
+  Closed,
 }
 
 /**
@@ -42,7 +54,7 @@ export class JsonValuesDecoder implements FrameDecoder {
   /** A bare scalar (number, true, …) ends at whitespace or a delimiter rather than a bracket. */
   private scalar = false;
   private readonly pending = new Carry();
-  private arrayClosed = false;
+  private arr = Arr.Open;
   private readonly maxValueBytes: number;
   /** BOM bytes matched so far; -1 once past the start. */
   private bomBytes = 0;
@@ -92,8 +104,6 @@ export class JsonValuesDecoder implements FrameDecoder {
           if (--this.depth === 0) {
             this.emit(chunk, start, i + 1, sink);
             start = -1;
-          } else if (this.depth < 0) {
-            throw unexpected(c);
           }
         } else if (this.scalar && (isSpace(c) || c === COMMA)) {
           this.emit(chunk, start, i, sink);
@@ -109,28 +119,33 @@ export class JsonValuesDecoder implements FrameDecoder {
         continue;
       }
       if (this.at === At.Start) {
-        if (c !== OPEN_BRACKET) throw unexpected(c);
+        if (c !== OPEN_BRACKET) throw parseError(`expected [ to open the JSON array, found ${show(c)}`);
         this.at = At.Between;
-        this.needValue = false;
         i++;
         continue;
       }
-      if (this.mode === 'array' && !this.arrayClosed) {
-        if (c === COMMA) {
-          if (this.needValue) throw unexpected(c);
-          this.needValue = true;
+      if (this.mode === 'array') {
+        const arr = this.arr;
+        if (arr === Arr.AfterValue) {
+          if (c === COMMA) this.arr = Arr.AfterComma;
+          else if (c === CLOSE_BRACKET) this.arr = Arr.Closed;
+          else throw parseError(`expected , or ] after an element of the JSON array, found ${show(c)}`);
           i++;
           continue;
         }
+        if (arr === Arr.Closed) throw parseError(`unexpected ${show(c)} after the closing ] of the JSON array`);
         if (c === CLOSE_BRACKET) {
-          this.arrayClosed = true;
+          if (arr === Arr.AfterComma) throw parseError('expected an element after , in the JSON array, found ]');
+          this.arr = Arr.Closed;
           i++;
           continue;
+        }
+        if (c === COMMA) {
+          throw parseError(arr === Arr.Open ? 'expected an element or ] after [ in the JSON array, found ,' : 'expected an element after , in the JSON array, found ,');
         }
       }
       // A value starts here.
       this.at = At.Value;
-      this.needValue = false;
       start = i;
       this.depth = 0;
       this.scalar = false;
@@ -139,7 +154,7 @@ export class JsonValuesDecoder implements FrameDecoder {
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         this.depth = 1;
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET || c === COMMA) {
-        throw unexpected(c);
+        throw parseError(`unexpected ${show(c)} between JSON values`);
       } else {
         this.scalar = true;
       }
@@ -148,7 +163,7 @@ export class JsonValuesDecoder implements FrameDecoder {
     if (this.at === At.Value) this.carry(chunk, start === -1 ? 0 : start, n);
   }
 
-  end(sink: FrameSink): void {
+  end(sink: FrameSink): boolean {
     if (this.at === At.Value && this.scalar && !this.inString) {
       this.emit(Buffer.alloc(0), 0, 0, sink);
     }
@@ -156,20 +171,20 @@ export class JsonValuesDecoder implements FrameDecoder {
       this.pending.clear();
       throw incompleteStream('The inference provider stream ended inside an unterminated JSON value');
     }
-    if (this.mode === 'array' && !this.arrayClosed) {
+    if (this.mode === 'array' && this.arr !== Arr.Closed) {
       throw incompleteStream(
         this.at === At.Start
           ? 'The inference provider sent no JSON array'
           : 'The inference provider stream ended before the JSON array was closed',
       );
     }
+    return false;
   }
-
-  private needValue = false;
 
   private emit(chunk: Buffer, from: number, to: number, sink: FrameSink): void {
     let text: string;
     if (this.pending.length === 0) {
+      if (to - from > this.maxValueBytes) throw this.tooLarge();
       text = chunk.toString('utf8', from, to);
     } else {
       this.carry(chunk, from, to);
@@ -177,6 +192,7 @@ export class JsonValuesDecoder implements FrameDecoder {
       this.pending.clear();
     }
     this.at = At.Between;
+    this.arr = Arr.AfterValue;
     this.scalar = false;
     this.depth = 0;
     sink({ event: 'message', data: text, id: '' });
@@ -185,12 +201,21 @@ export class JsonValuesDecoder implements FrameDecoder {
   private carry(chunk: Buffer, from: number, to: number): void {
     if (this.pending.length + (to - from) > this.maxValueBytes) {
       this.pending.clear();
-      throw jsonValueTooLarge(this.maxValueBytes);
+      throw this.tooLarge();
     }
     this.pending.append(chunk, from, to);
   }
+
+  private tooLarge(): InferenceError {
+    return jsonValueTooLarge(this.maxValueBytes);
+  }
 }
 
-function unexpected(c: number): InferenceError {
-  return malformedEvent(`unexpected character [${String.fromCharCode(c)}] between JSON values`);
+function parseError(what: string): InferenceError {
+  return malformedEvent(what);
+}
+
+/** A byte for an error message: printable ASCII as itself, anything else as its code. */
+function show(c: number): string {
+  return c > 0x20 && c < 0x7f ? `[${String.fromCharCode(c)}]` : `byte [0x${c.toString(16).padStart(2, '0')}]`;
 }

@@ -57,6 +57,10 @@ export class LineSplitter {
       this.carry(chunk, p, n);
       return;
     }
+    // The limit is in bytes. Only a read longer than the limit can hold a line that breaks
+    // it: then the bytes say which line that is, and it fails when its turn comes, after
+    // the lines before it, as it would in any other cut of the input.
+    let failAt = last + 1 - p > this.maxLineBytes ? firstLongLine(chunk, p, last, this.maxLineBytes) : -1;
     const text = chunk.toString('utf8', p, last + 1);
     const len = text.length;
     let i = 0;
@@ -66,7 +70,7 @@ export class LineSplitter {
       if (nextLF !== -1 && nextLF < i) nextLF = text.indexOf('\n', i);
       if (nextCR !== -1 && nextCR < i) nextCR = text.indexOf('\r', i);
       const end = nextLF === -1 ? nextCR : nextCR === -1 || nextLF < nextCR ? nextLF : nextCR;
-      if (end - i > this.maxLineBytes) throw this.tooLong();
+      if (failAt !== -1 && failAt-- === 0) throw this.tooLong();
       const next = end + 1;
       if (end === nextCR) {
         if (next < len) {
@@ -109,4 +113,38 @@ function firstLineEnd(chunk: Buffer, from: number): number {
   const cr = lf === -1 ? chunk.indexOf(CR, from) : chunk.subarray(from, lf).indexOf(CR);
   if (lf === -1) return cr;
   return cr === -1 ? lf : from + cr;
+}
+
+/** UTF-8 length of `text.slice(start, end)`, without building it (a lone surrogate counts as the 3 bytes of U+FFFD). */
+export function utf8Length(text: string, start: number, end: number): number {
+  let n = end - start;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 2 units, 4 bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+/**
+ * The index (0 = first) of the first line in `chunk[from..last]` longer than `max` bytes,
+ * counting CRLF as one line end, or -1. `last` is a line end.
+ */
+function firstLongLine(chunk: Buffer, from: number, last: number, max: number): number {
+  let nextLF = chunk.indexOf(LF, from);
+  let nextCR = chunk.indexOf(CR, from);
+  let start = from;
+  for (let line = 0; start <= last; line++) {
+    if (nextLF !== -1 && nextLF < start) nextLF = chunk.indexOf(LF, start);
+    if (nextCR !== -1 && nextCR < start) nextCR = chunk.indexOf(CR, start);
+    const end = nextLF === -1 ? nextCR : nextCR === -1 || nextLF < nextCR ? nextLF : nextCR;
+    if (end - start > max) return line;
+    start = end + 1;
+    if (chunk[end] === CR && start <= last && chunk[start] === LF) start++;
+  }
+  return -1;
 }

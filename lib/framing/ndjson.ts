@@ -23,13 +23,14 @@ export class NdjsonDecoder implements FrameDecoder {
     this.lines.write(chunk, this.onLine);
   }
 
-  end(sink: FrameSink): void {
+  end(sink: FrameSink): boolean {
     this.sink = sink;
     const last = this.lines.end();
-    if (last === undefined || isBlank(last, 0, last.length)) return;
+    if (last === undefined || isBlank(last, 0, last.length)) return false;
     // A last line without newline counts when it is whole; cut off inside, it is truncation, not bad JSON.
     if (!isJson(last)) throw incompleteStream('The inference provider stream ended inside an unterminated line');
     this.onLine(last, 0, last.length);
+    return false;
   }
 }
 

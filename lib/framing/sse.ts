@@ -1,17 +1,22 @@
-import { eventTooLarge, incompleteStream } from '../errors.js';
-import { LineSplitter } from './lines.js';
+import { eventTooLarge } from '../errors.js';
+import { LineSplitter, utf8Length } from './lines.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
 
 /**
- * Server-Sent Events, exact to the WHATWG event-stream rules: BOM at stream start,
- * LF / CR / CRLF line ends, `:` comments, `event` / `data` / `id` / `retry`, a field
- * line without colon, multi-line data joined with `\n`, one space stripped after the
- * colon, dispatch on a blank line. Lines that are not SSE fields at all (a provider
- * writing raw JSON into the stream) are handed on as one `raw` frame.
+ * Server-Sent Events, exact to the WHATWG event-stream rules: BOM at stream start only,
+ * LF / CR / CRLF line ends, `:` comments, the field name is everything before the first
+ * colon (a line without colon is a field with an empty value), `event` / `data` / `id` /
+ * `retry`, every other field ignored, multi-line data joined with `\n`, one space
+ * stripped after the colon, dispatch on a blank line, an unterminated last event dropped.
+ *
+ * With `rawJson` (Vertex AI, which writes its mid-stream error as bare, often
+ * pretty-printed JSON into the stream), a line opening with `{` or `[` outside any field
+ * starts a `raw` frame that gathers the lines up to the next blank line.
  */
 export class SseDecoder implements FrameDecoder {
   private readonly lines: LineSplitter;
   private readonly maxEventBytes: number;
+  private readonly rawJson: boolean;
   private sink: FrameSink | null = null;
   private firstLine = true;
   private data = '';
@@ -19,11 +24,14 @@ export class SseDecoder implements FrameDecoder {
   private eventType = '';
   private lastEventId = '';
   private raw: string[] | null = null;
-  private eventBytes = 0;
+  /** Size of the pending event's data: UTF-16 units while that bounds the bytes safely below the limit, else UTF-8 bytes. */
+  private eventSize = 0;
+  private sizeInBytes = false;
   private readonly onLine = (text: string, start: number, end: number): void => this.line(text, start, end);
 
   constructor(options: FramingOptions = {}) {
     this.maxEventBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.rawJson = options.rawJson === true;
     this.lines = new LineSplitter(this.maxEventBytes);
   }
 
@@ -32,15 +40,20 @@ export class SseDecoder implements FrameDecoder {
     this.lines.write(chunk, this.onLine);
   }
 
-  end(sink: FrameSink): void {
+  /**
+   * Returns true when input stopped inside an event that had data (dropped, as WHATWG
+   * says). A last line without line end that holds no data (a comment, `event: x`)
+   * leaves nothing pending and is not reported.
+   */
+  end(sink: FrameSink): boolean {
     this.sink = sink;
     const last = this.lines.end();
     if (last !== undefined) this.line(last, 0, last.length);
+    // A bare JSON error at the very end of a Vertex AI stream needs no blank line after it.
     this.flushRaw();
-    if (this.hasData) {
-      this.reset();
-      throw incompleteStream('The inference provider stream ended inside an unterminated event');
-    }
+    const truncated = this.hasData;
+    this.reset();
+    return truncated;
   }
 
   private line(text: string, start: number, end: number): void {
@@ -56,49 +69,45 @@ export class SseDecoder implements FrameDecoder {
     if (c0 === 0x3a) return; // comment
     // The common lines first, read in place: `data:` and `event:`.
     if (c0 === 0x64 && text.startsWith('data:', start)) {
-      const from = text.charCodeAt(start + 5) === 0x20 && start + 5 < end ? start + 6 : start + 5;
+      const from = start + 5 < end && text.charCodeAt(start + 5) === 0x20 ? start + 6 : start + 5;
       this.appendData(text.slice(from, end));
       return;
     }
     if (c0 === 0x65 && text.startsWith('event:', start)) {
-      const from = text.charCodeAt(start + 6) === 0x20 && start + 6 < end ? start + 7 : start + 6;
+      const from = start + 6 < end && text.charCodeAt(start + 6) === 0x20 ? start + 7 : start + 6;
       this.eventType = text.slice(from, end);
       return;
     }
-    const line = text.slice(start, end);
-    const colon = line.indexOf(':');
-    let field: string;
-    let value: string;
-    if (colon === -1) {
-      field = line;
-      value = '';
-    } else {
-      field = line.slice(0, colon);
-      value = line.charCodeAt(colon + 1) === 0x20 ? line.slice(colon + 2) : line.slice(colon + 1);
+    if (this.rawJson && (this.raw !== null || c0 === 0x7b || c0 === 0x5b) && !isKnownField(text, start, end)) {
+      const line = text.slice(start, end);
+      this.grow(line);
+      (this.raw ??= []).push(line);
+      return;
     }
-    switch (field) {
-      case 'data':
-        this.appendData(value);
+    const nameEnd = fieldNameEnd(text, start, end);
+    if (nameEnd === -1) return; // a field name longer than any known field: ignored
+    const valueStart = nameEnd === end ? end : text.charCodeAt(nameEnd + 1) === 0x20 && nameEnd + 1 < end ? nameEnd + 2 : nameEnd + 1;
+    switch (nameEnd - start) {
+      case 4:
+        if (text.startsWith('data', start)) this.appendData(text.slice(valueStart, end));
         return;
-      case 'event':
-        this.eventType = value;
+      case 5:
+        if (text.startsWith('event', start)) this.eventType = text.slice(valueStart, end);
+        else if (text.startsWith('retry', start)) return;
         return;
-      case 'id':
-        if (value.indexOf('\0') === -1) this.lastEventId = value;
-        return;
-      case 'retry':
+      case 2:
+        if (text.startsWith('id', start)) {
+          const value = text.slice(valueStart, end);
+          if (value.indexOf('\0') === -1) this.lastEventId = value;
+        }
         return;
       default:
-        // Not an SSE field. Harmless to a browser, but it is how Vertex AI writes an error.
-        if (!isFieldName(field)) {
-          this.grow(line.length);
-          (this.raw ??= []).push(line);
-        }
+        return; // any other field is ignored
     }
   }
 
   private appendData(value: string): void {
-    this.grow(value.length);
+    this.grow(value);
     if (this.hasData) this.data += '\n' + value;
     else {
       this.data = value;
@@ -121,7 +130,7 @@ export class SseDecoder implements FrameDecoder {
     if (this.raw === null) return;
     const frame: Frame = { event: '', data: this.raw.join('\n'), id: this.lastEventId, raw: true };
     this.raw = null;
-    if (!this.hasData) this.eventBytes = 0;
+    if (!this.hasData) this.resetSize();
     this.sink!(frame);
   }
 
@@ -129,25 +138,63 @@ export class SseDecoder implements FrameDecoder {
     this.data = '';
     this.hasData = false;
     this.eventType = '';
-    this.eventBytes = 0;
+    this.raw = null;
+    this.resetSize();
   }
 
-  private grow(bytes: number): void {
-    this.eventBytes += bytes;
-    if (this.eventBytes > this.maxEventBytes) {
+  private resetSize(): void {
+    this.eventSize = 0;
+    this.sizeInBytes = false;
+  }
+
+  /**
+   * Adds one line's value to the event's size and enforces the limit in UTF-8 bytes.
+   * A UTF-16 unit is 1 to 3 bytes, so counting units is exact enough while three times
+   * the count stays within the limit; past that point the bytes themselves are counted.
+   */
+  private grow(value: string): void {
+    if (this.sizeInBytes) this.eventSize += utf8Length(value, 0, value.length);
+    else {
+      this.eventSize += value.length;
+      if (this.eventSize * 3 <= this.maxEventBytes) return;
+      this.sizeInBytes = true;
+      this.eventSize = (this.hasData ? utf8Length(this.data, 0, this.data.length) : 0) + this.rawBytes() + utf8Length(value, 0, value.length);
+    }
+    if (this.eventSize > this.maxEventBytes) {
       this.reset();
-      this.raw = null;
       throw eventTooLarge(this.maxEventBytes);
     }
   }
+
+  private rawBytes(): number {
+    if (this.raw === null) return 0;
+    let n = 0;
+    for (const line of this.raw) n += utf8Length(line, 0, line.length);
+    return n;
+  }
 }
 
-/** A plausible SSE field name: unknown ones (`foo: 1`) are ignored as the spec says, JSON text is not. */
-function isFieldName(field: string): boolean {
-  for (let i = 0; i < field.length; i++) {
-    const c = field.charCodeAt(i);
-    // letters, digits, '-', '_'
-    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 95)) return false;
+/** `data`, `event`, `id` or `retry`, followed by a colon or the end of the line. */
+function isKnownField(text: string, start: number, end: number): boolean {
+  const nameEnd = fieldNameEnd(text, start, end);
+  switch (nameEnd - start) {
+    case 4:
+      return text.startsWith('data', start);
+    case 5:
+      return text.startsWith('event', start) || text.startsWith('retry', start);
+    case 2:
+      return text.startsWith('id', start);
+    default:
+      return false;
   }
-  return field.length > 0;
+}
+
+/**
+ * Where the field name of a line ends: its first colon, or the end of the line. Only the
+ * first six characters are searched: a longer name is none of the four fields anyway.
+ */
+function fieldNameEnd(text: string, start: number, end: number): number {
+  const limit = end - start > 6 ? start + 6 : end;
+  for (let i = start; i < limit; i++) if (text.charCodeAt(i) === 0x3a) return i;
+  return limit === end ? end : -1;
 }

@@ -14,6 +14,12 @@ export interface FramingStreamOptions extends FramingOptions {
 /** Bytes in, Frame objects out, for any FrameDecoder. */
 export class FramingStream extends OrderedErrorTransform<Buffer, Frame> {
   private out: Frame[] = [];
+  /**
+   * Set at the end of input: true when it stopped inside an SSE event, which WHATWG drops.
+   * A `normalize()` stage piped from this stream reads it to let the provider decide
+   * whether its stream was cut short.
+   */
+  truncated = false;
   private readonly sink = (frame: Frame): void => {
     this.out.push(frame);
   };
@@ -29,7 +35,7 @@ export class FramingStream extends OrderedErrorTransform<Buffer, Frame> {
 
   protected finish(out: Frame[]): void {
     this.out = out;
-    this.decoder.end(this.sink);
+    this.truncated = this.decoder.end(this.sink);
   }
 }
 

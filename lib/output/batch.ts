@@ -32,6 +32,7 @@ export class Batch extends BatchingTransform {
   }
 }
 
+/** Delta objects in, `completion` arrays out: `new Batch(options)`. */
 export function batch(options?: BatchOptions & { highWaterMark?: number }): Batch {
   return new Batch(options);
 }

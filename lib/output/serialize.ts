@@ -70,6 +70,7 @@ export class Serializer extends Transform {
   }
 }
 
+/** `completion` arrays in, Elasticsearch SSE bytes out: `new Serializer(options)`. */
 export function serialize(options?: SerializeOptions): Serializer {
   return new Serializer(options);
 }

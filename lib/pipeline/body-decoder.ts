@@ -36,6 +36,8 @@ export class BodyDecoder {
   /** Called after each frame's deltas were appended (the chat output makes one chunk per provider event). */
   protected afterFrame: ((out: DeltaObject[]) => void) | null = null;
   private readonly onFrame = (frame: Frame): void => {
+    // Nothing after the provider's end marker may change the outcome.
+    if (this.finished()) return;
     this.normalizer.frame(frame, this.out);
     if (this.afterFrame !== null) this.afterFrame(this.out);
   };
@@ -46,9 +48,8 @@ export class BodyDecoder {
     this.status = options.status ?? 200;
     this.inferenceId = options.inferenceId;
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
-    this.framer = options.framing
-      ? createFrameDecoder(options.framing, options)
-      : new DetectingDecoder(options.contentType, options);
+    const framing = this.provider.rawJson === true && options.rawJson === undefined ? { ...options, rawJson: true } : options;
+    this.framer = options.framing ? createFrameDecoder(options.framing, framing) : new DetectingDecoder(options.contentType, framing);
     this.normalizer = this.provider.createNormalizer();
     if (this.status < 200 || this.status > 299) this.errorBody = [];
   }
@@ -64,16 +65,30 @@ export class BodyDecoder {
       }
       return;
     }
+    if (this.finished()) return; // the rest of the body is not read
     this.out = out;
-    this.framer.write(chunk, this.onFrame);
+    try {
+      this.framer.write(chunk, this.onFrame);
+    } catch (err) {
+      // A broken frame after the end marker (a partial line too long, a bad AWS frame) changes nothing either.
+      if (!this.finished()) throw err;
+    }
   }
 
   /** End of the body: what is left, or the provider's error for a non-2xx body; throws an InferenceError. */
   end(out: DeltaObject[]): void {
     if (this.errorBody !== null) throw this.statusError();
     this.out = out;
-    this.framer.end(this.onFrame);
-    this.normalizer.end(out);
+    if (this.finished()) {
+      this.normalizer.end(out, false);
+      return;
+    }
+    const truncated = this.framer.end(this.onFrame);
+    this.normalizer.end(out, truncated);
+  }
+
+  private finished(): boolean {
+    return this.normalizer.finished === true;
   }
 
   private statusError(): InferenceError {

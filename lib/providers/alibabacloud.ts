@@ -1,6 +1,6 @@
 import { incompleteStream, providerStreamError } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { parseEventJson, str } from './common.js';
+import { noMessage, parseEventJson, str } from './common.js';
 import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
 import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeError } from './dialects/dashscope.js';
@@ -23,27 +23,32 @@ const ID = 'alibabacloud';
 class AlibabaCloudNormalizer implements EventNormalizer {
   private readonly state = new OpenAiChatState();
   private readonly native = new DashScopeNativeReader();
-  private ended = false;
+  /** The final event or `[DONE]` was read: the rest of the body is not. */
+  finished = false;
 
   frame(frame: Frame, out: DeltaObject[]): void {
     if (isDone(frame.data)) {
-      this.ended = true;
+      this.finished = true;
       return;
     }
     const json = parseEventJson(frame);
-    if (!isObject(json)) return;
+    if (!isObject(json)) {
+      // `event:error` is an error whatever its payload.
+      if (frame.event === 'error') throw providerStreamError(ID, typeof json === 'string' ? json : noMessage(ID, frame.data));
+      return;
+    }
     if (isObject(json.error)) throw compatError(json.error);
     if (frame.event === 'error' || isDashScopeError(json)) throw dashScopeError(ID, json);
     const output = json.output;
     if (isObject(output)) {
-      if (this.native.read(json, output, out)) this.ended = true;
+      if (this.native.read(json, output, out)) this.finished = true;
     } else {
       openAiChunk(json, out, this.state);
     }
   }
 
   end(_out: DeltaObject[]): void {
-    if (!this.ended) throw incompleteStream(`The [${ID}] stream ended before its final event`);
+    if (!this.finished) throw incompleteStream(`The [${ID}] stream ended before its final event`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { malformedEvent } from '../errors.js';
+import { errorEventWithoutMessage, malformedEvent } from '../errors.js';
 import { isObject } from '../json.js';
 import type { Frame } from '../framing/frame.js';
 import type { DeltaObject } from './types.js';
@@ -12,6 +12,38 @@ export function parseEventJson(frame: Frame): unknown {
   }
 }
 
+/** Several JSON values from one SSE event, one complete value on each of its `data:` lines. */
+export class JsonLines {
+  constructor(readonly values: unknown[]) {}
+}
+
+/**
+ * JSON.parse for one event's payload, where a provider may put one complete JSON value
+ * on each of several `data:` lines of one event (Anthropic, Gemini, Vertex AI, as
+ * Elasticsearch reads them): when the whole does not parse but every line does, the
+ * values come back as JsonLines, in order. Anything else malformed is a typed error.
+ */
+export function parseEventJsonLines(frame: Frame): unknown {
+  const data = frame.data;
+  try {
+    return JSON.parse(data);
+  } catch (err) {
+    if (data.indexOf('\n') !== -1) {
+      const values: unknown[] = [];
+      for (const line of data.split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          values.push(JSON.parse(line));
+        } catch {
+          throw malformedEvent(describe(data), err);
+        }
+      }
+      if (values.length > 0) return new JsonLines(values);
+    }
+    throw malformedEvent(describe(data), err);
+  }
+}
+
 /** A short, safe excerpt of bad input for an error message. */
 export function describe(text: string): string {
   const max = 120;
@@ -19,6 +51,7 @@ export function describe(text: string): string {
   return `[${cut}]`;
 }
 
+/** The value when it is a string, else undefined. */
 export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -28,16 +61,24 @@ export function pushText(out: DeltaObject[], text: unknown): void {
   if (typeof text === 'string' && text.length > 0) out.push({ delta: text });
 }
 
+/** Appends reasoning text, dropping only the empty string. */
 export function pushReasoning(out: DeltaObject[], text: unknown): void {
   if (typeof text === 'string' && text.length > 0) out.push({ reasoning: text });
 }
 
+/** Appends a finish reason when there is one. */
 export function pushFinish(out: DeltaObject[], reason: unknown): void {
   if (typeof reason === 'string' && reason.length > 0) out.push({ finish_reason: reason });
 }
 
+/** Appends a usage object when there is one. */
 export function pushUsage(out: DeltaObject[], usage: unknown): void {
   if (isObject(usage)) out.push({ usage });
+}
+
+/** The reason for an error event whose payload carries no message (`null`, a number, `{}`). */
+export function noMessage(provider: string, data: string): string {
+  return errorEventWithoutMessage(provider, describe(data));
 }
 
 /** HTTP status for a provider's error type or code word (rate_limit_error, invalid_request_error, …). */

@@ -24,4 +24,5 @@ export const googleaistudio = defineProvider({
   request,
   chat: (input, context) => chatVia(request, input, context, (t) => geminiChatBody(input.request, t)),
   createNormalizer: () => new GeminiNormalizer('googleaistudio'),
+  rawJson: true,
 });

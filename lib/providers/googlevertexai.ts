@@ -1,10 +1,10 @@
 import type { JWT } from 'google-auth-library';
 import { incompleteStream, providerAuthFailed, safeMessage } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { parseEventJson } from './common.js';
+import { JsonLines, parseEventJsonLines } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicEvent, AnthropicState } from './dialects/anthropic-messages.js';
+import { anthropicError, anthropicEvent, AnthropicState } from './dialects/anthropic-messages.js';
 import { geminiBody, GeminiStream, geminiError } from './dialects/gemini.js';
 import { jsonHeaders, keyOf, modelOf, need, resolveUrl, text } from './settings.js';
 import type { StoredEndpoint } from '../registry/types.js';
@@ -26,7 +26,16 @@ class VertexNormalizer implements EventNormalizer {
   private readonly anthropic = new AnthropicState();
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    const json = parseEventJson(frame);
+    const json = parseEventJsonLines(frame);
+    if (json instanceof JsonLines) {
+      for (const value of json.values) this.value(frame, value, out);
+      return;
+    }
+    this.value(frame, json, out);
+  }
+
+  private value(frame: Frame, json: unknown, out: DeltaObject[]): void {
+    if (frame.event === 'error' && !isObject(json)) throw anthropicError(ID, json, frame.data); // whatever its payload
     this.shape ??= shapeOf(json);
     if (this.shape === 'gemini') {
       this.gemini.value(json, out);
@@ -37,12 +46,12 @@ class VertexNormalizer implements EventNormalizer {
     }
   }
 
-  end(out: DeltaObject[]): void {
+  end(out: DeltaObject[], truncated?: boolean): void {
     if (this.shape === 'anthropic') {
       if (!this.anthropic.done) throw incompleteStream(`The [${ID}] stream ended before its message_stop event`);
       return;
     }
-    this.gemini.end(out);
+    this.gemini.end(out, truncated);
   }
 }
 
@@ -121,4 +130,5 @@ export const googlevertexai = defineProvider({
   request,
   chat: (input, context) => chatVia(request, input, context, (t) => geminiChatBody(input.request, t)),
   createNormalizer: () => new VertexNormalizer(),
+  rawJson: true,
 });

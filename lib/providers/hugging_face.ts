@@ -18,11 +18,12 @@ const ID = 'hugging_face';
  */
 class HuggingFaceNormalizer implements EventNormalizer {
   private readonly state = new OpenAiChatState();
-  private ended = false;
+  /** TGI's final event or chat's `[DONE]` was read: the rest of the body is not. */
+  finished = false;
 
   frame(frame: Frame, out: DeltaObject[]): void {
     if (isDone(frame.data)) {
-      this.ended = true;
+      this.finished = true;
       return;
     }
     const json = parseEventJson(frame);
@@ -33,14 +34,14 @@ class HuggingFaceNormalizer implements EventNormalizer {
       throw isObject(error) ? openAiStreamError(ID, error) : tgiError(ID, json);
     }
     if (isTgiEvent(json)) {
-      if (tgiEvent(json, out)) this.ended = true;
+      if (tgiEvent(json, out)) this.finished = true;
     } else {
       openAiChunk(json, out, this.state);
     }
   }
 
   end(_out: DeltaObject[]): void {
-    if (!this.ended) throw incompleteStream(`The [${ID}] stream ended before its final event`);
+    if (!this.finished) throw incompleteStream(`The [${ID}] stream ended before its final event`);
   }
 }
 

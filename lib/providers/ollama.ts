@@ -17,7 +17,8 @@ const ID = 'ollama';
  * the stream with `done_reason` and token counts; `{"error":"…"}` is a mid-stream error.
  */
 class OllamaNormalizer implements EventNormalizer {
-  private done = false;
+  /** The `done: true` line was read: the rest of the body is not. */
+  finished = false;
   private started = false;
   private readonly tools = new ToolCalls();
 
@@ -49,7 +50,7 @@ class OllamaNormalizer implements EventNormalizer {
       pushText(out, json.response);
     }
     if (json.done === true) {
-      this.done = true;
+      this.finished = true;
       pushFinish(out, json.done_reason);
       const usage: Record<string, unknown> = {};
       if (typeof json.prompt_eval_count === 'number') usage.prompt_eval_count = json.prompt_eval_count;
@@ -59,7 +60,7 @@ class OllamaNormalizer implements EventNormalizer {
   }
 
   end(_out: DeltaObject[]): void {
-    if (!this.done) throw incompleteStream(`The [${ID}] stream ended before its "done": true line`);
+    if (!this.finished) throw incompleteStream(`The [${ID}] stream ended before its "done": true line`);
   }
 }
 

@@ -52,8 +52,19 @@ export interface EventNormalizer {
    * before throwing is still delivered.
    */
   frame(frame: Frame, out: DeltaObject[]): void;
-  /** End of input: throws `incomplete_stream` when the provider's own end marker was not seen. */
-  end(out: DeltaObject[]): void;
+  /**
+   * End of input: throws `incomplete_stream` when the provider's own end marker was not
+   * seen. `truncated` says the framing stopped inside an SSE event (dropped, as WHATWG
+   * says): a provider that ends at EOF without a marker treats that as cut short.
+   */
+  end(out: DeltaObject[], truncated?: boolean): void;
+  /**
+   * True once the provider's end marker (`[DONE]`, `stream-end`, …) has been read
+   * without error: nothing after it may change the outcome, so the stages feed it
+   * nothing more. Left unset by providers whose stream may go on after a marker
+   * (Anthropic: several messages in one body; Gemini: no marker).
+   */
+  readonly finished?: boolean;
 }
 
 /**
@@ -65,6 +76,8 @@ export interface ResponseReader {
   readonly id: string;
   /** A fresh normalizer for one response body. */
   createNormalizer(): EventNormalizer;
+  /** The provider writes bare JSON into its SSE streams (Vertex AI's mid-stream error): see `FramingOptions.rawJson`. */
+  readonly rawJson?: boolean;
   /**
    * The provider's own message in a non-2xx response body (already JSON-parsed when it
    * was JSON, else the text). Undefined when the body says nothing useful.

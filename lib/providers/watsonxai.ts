@@ -1,6 +1,6 @@
 import { incompleteStream, providerAuthFailed, providerStreamError, safeMessage } from '../errors.js';
 import type { Frame } from '../framing/frame.js';
-import { parseEventJson, statusForErrorWord, str } from './common.js';
+import { noMessage, parseEventJson, statusForErrorWord, str } from './common.js';
 import { isObject, type Json } from '../json.js';
 import { defineProvider } from './define.js';
 import { chatBody, isDone, openAiChunk, openAiStreamError, OpenAiChatState } from './dialects/openai-chat.js';
@@ -23,27 +23,31 @@ const ID = 'watsonxai';
  */
 class WatsonxNormalizer implements EventNormalizer {
   private readonly state = new OpenAiChatState();
-  private finished = false;
+  private complete = false;
 
   frame(frame: Frame, out: DeltaObject[]): void {
     // Not sent by watsonx itself; an OpenAI-style gateway in front of it may add one.
     if (isDone(frame.data)) {
-      this.finished = true;
+      this.complete = true;
       return;
     }
     const json = parseEventJson(frame);
-    if (!isObject(json)) return;
+    if (!isObject(json)) {
+      // `event: error` is an error whatever its payload.
+      if (frame.event === 'error') throw providerStreamError(ID, typeof json === 'string' ? json : noMessage(ID, frame.data));
+      return;
+    }
     if (Array.isArray(json.errors) || frame.event === 'error') throw watsonxError(json);
     if (isObject(json.error)) throw openAiStreamError(ID, json.error);
     if (isWatsonxGeneration(json)) {
-      if (watsonxGenerationEvent(ID, json, out)) this.finished = true;
+      if (watsonxGenerationEvent(ID, json, out)) this.complete = true;
     } else if (openAiChunk(json, out, this.state) !== undefined) {
-      this.finished = true;
+      this.complete = true;
     }
   }
 
   end(_out: DeltaObject[]): void {
-    if (!this.finished) throw incompleteStream(`The [${ID}] stream ended before a finish_reason or final stop_reason`);
+    if (!this.complete) throw incompleteStream(`The [${ID}] stream ended before a finish_reason or final stop_reason`);
   }
 }
 

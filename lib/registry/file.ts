@@ -37,7 +37,13 @@ export class FileRegistry extends MemoryRegistry {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly box: SecretBox | null;
 
-  private constructor(path: string, initial: StoredEndpoint[], box: SecretBox | null, resealed: number, removed: string[]) {
+  private constructor(
+    path: string,
+    initial: StoredEndpoint[],
+    box: SecretBox | null,
+    resealed: number,
+    removed: string[],
+  ) {
     super(initial);
     this.removedTempFiles = removed;
     this.path = path;
@@ -62,7 +68,10 @@ export class FileRegistry extends MemoryRegistry {
     const file = parseEndpointFile(path, text);
     const where = `endpoint file [${path}]`;
     if (file.key_check !== undefined) {
-      if (box === null) throw secretsKeyError(`The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`);
+      if (box === null)
+        throw secretsKeyError(
+          `The secrets in ${where} are encrypted; set INFERENCE_STREAM_SECRETS_KEY to the key they were written with`,
+        );
       box.verify(file.key_check, where);
     }
     let stale = box !== null && file.key_check !== undefined && box.isStale(file.key_check) ? 1 : 0;
@@ -122,7 +131,9 @@ export class FileRegistry extends MemoryRegistry {
     const box = this.box;
     const endpoints = [...this.endpoints.values()];
     const snapshot: EndpointFile =
-      box === null ? { version: 1, endpoints } : { version: 1, key_check: box.keyCheck(), endpoints: endpoints.map((e) => sealEndpoint(box, e)) };
+      box === null
+        ? { version: 1, endpoints }
+        : { version: 1, key_check: box.keyCheck(), endpoints: endpoints.map((e) => sealEndpoint(box, e)) };
     await writeAtomically(this.path, JSON.stringify(snapshot, null, 2) + '\n');
   }
 }
@@ -136,11 +147,17 @@ function parseEndpointFile(path: string, text: string): EndpointFile {
     throw fail(`invalid JSON: ${(err as Error).message}`);
   }
   const file = data as Partial<EndpointFile> | null;
-  if (!file || typeof file !== 'object' || !Array.isArray(file.endpoints)) throw fail('expected {"version":1,"endpoints":[…]}');
+  if (!file || typeof file !== 'object' || !Array.isArray(file.endpoints))
+    throw fail('expected {"version":1,"endpoints":[…]}');
   for (const e of file.endpoints) {
     if (
-      !e || typeof e !== 'object' || typeof e.inference_id !== 'string' || typeof e.task_type !== 'string' ||
-      typeof e.service !== 'string' || !isObject(e.service_settings) || !isObject(e.task_settings)
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.inference_id !== 'string' ||
+      typeof e.task_type !== 'string' ||
+      typeof e.service !== 'string' ||
+      !isObject(e.service_settings) ||
+      !isObject(e.task_settings)
     ) {
       throw fail('an endpoint lacks inference_id, task_type, service, service_settings or task_settings');
     }

@@ -18,6 +18,7 @@ export type RegistryEvent =
   | { event: 'registry_resealed'; store: string; endpoints: number }
   | { event: 'registry_error'; store: string; reason: string };
 
+/** How `RedisRegistry.open` connects and what it tells. */
 export interface RedisRegistryOptions {
   /** Key prefix, so that several fleets can share one Redis database. Default `inference-stream`. */
   prefix?: string;
@@ -91,6 +92,7 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
+/** Whether `--endpoints` names a Redis registry (`redis://` or `rediss://`) rather than a file. */
 export function isRedisUrl(text: string): boolean {
   return /^rediss?:\/\//i.test(text);
 }

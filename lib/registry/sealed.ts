@@ -124,6 +124,7 @@ function keyIdOf(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 8);
 }
 
+/** Whether a stored setting value is a sealed one (`{"$sealed": …}` and nothing else). */
 export function isSealed(v: unknown): v is SealedValue {
   return (
     typeof v === 'object' && v !== null && typeof (v as SealedValue).$sealed === 'string' && Object.keys(v).length === 1

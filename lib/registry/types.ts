@@ -50,6 +50,7 @@ const SECRET_SETTINGS = new Set([
   'session_token',
 ]);
 
+/** Whether a `service_settings` key holds a credential (stored and used, never shown). */
 export function isSecretSetting(name: string): boolean {
   return SECRET_SETTINGS.has(name);
 }

@@ -4,6 +4,7 @@ import { apiKeyConfigError as configError } from '../errors.js';
 
 /** Elasticsearch's inference cluster privileges; `manage_inference` includes `monitor_inference`, as in Elasticsearch. */
 export type Privilege = 'monitor_inference' | 'manage_inference';
+/** Every privilege a key may hold. */
 export const PRIVILEGES: readonly Privilege[] = ['monitor_inference', 'manage_inference'];
 
 /** One key as configured. Give `key_sha256` (hex of SHA-256 of the key) to keep the key itself out of the file. */

@@ -184,6 +184,7 @@ function checkTaskType(endpoint: StoredEndpoint, taskType: string | null): void 
   }
 }
 
+/** GET: one endpoint, or all of a task type, without their secrets. */
 export async function getEndpoints(
   registry: EndpointRegistry,
   taskType: string | null,

@@ -19,7 +19,9 @@ export interface Runtime {
   client: ProviderClient;
   /** On client disconnect: `abort` the provider request (default) or `drain` it to its end. */
   onDisconnect: 'abort' | 'drain';
-  onDelta?: ((delta: DeltaObject, info: { inferenceId: string; service: string; response: ServerResponse }) => void) | undefined;
+  onDelta?:
+    | ((delta: DeltaObject, info: { inferenceId: string; service: string; response: ServerResponse }) => void)
+    | undefined;
   onError?: ((err: InferenceError, info: { inferenceId?: string; response?: ServerResponse }) => void) | undefined;
   limits: Limits;
   /** Inference requests in flight (drains included): one more is refused with 429. */

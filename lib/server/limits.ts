@@ -30,6 +30,7 @@ export interface Limits {
   drainTimeoutMs: number;
 }
 
+/** The limits used where none are given. */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBodyBytes: 1024 * 1024,
   maxHeaderBytes: 16 * 1024,

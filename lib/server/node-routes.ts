@@ -13,6 +13,7 @@ import { jsonTypeFor, sendJson, type ResponseContext } from './respond.js';
  */
 export const REPORTED_ES_VERSION = '9.1.0';
 
+/** What `GET /` says about this node. */
 export interface NodeInfo {
   /** Node name; default the host name. */
   name?: string;
@@ -22,6 +23,7 @@ export interface NodeInfo {
   clusterUuid?: string;
 }
 
+/** What the node routes need: access control, the product header, the node's identity and the metrics source. */
 export interface NodeRoutesOptions {
   apiKeys: ApiKeys | null;
   productHeader: boolean;

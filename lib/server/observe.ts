@@ -97,6 +97,7 @@ export function tokensOf(usage: Record<string, unknown>): { prompt: number; comp
   return { prompt, completion };
 }
 
+/** Where a RequestObserver writes: the logger, the metrics (optional) and the registry (for staleness). */
 export interface RequestObserverOptions {
   log: Logger;
   metrics?: FleetMetrics | null;

@@ -27,6 +27,7 @@ function baseHeaders(ctx: ResponseContext, contentType: string): Record<string, 
   return headers;
 }
 
+/** A JSON answer with the request's content type and the product header (nothing if a response already started). */
 export function sendJson(
   res: ServerResponse,
   ctx: ResponseContext,
@@ -44,6 +45,7 @@ export function sendJson(
   res.end(text);
 }
 
+/** Elasticsearch's JSON error body with the error's status. */
 export function sendJsonError(
   res: ServerResponse,
   ctx: ResponseContext,
@@ -92,6 +94,7 @@ export interface CannedResponse {
   body: Buffer;
 }
 
+/** An error answer (JSON, or one `event: error` on `_stream`) built once, to be sent many times. */
 export function cannedError(
   ctx: ResponseContext,
   err: InferenceError,
@@ -113,6 +116,7 @@ export function cannedError(
   return { status: err.status, headers: { ...headers, 'content-length': String(body.length), ...extra }, body };
 }
 
+/** Sends a canned answer as is (nothing if a response already started). */
 export function sendCanned(res: ServerResponse, canned: CannedResponse): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(canned.status, canned.headers);

@@ -17,6 +17,7 @@ export interface RetryPolicy {
   retryStatuses: readonly number[];
 }
 
+/** Elasticsearch-like retries: 3 tries, full-jitter backoff, Retry-After honoured up to a bound. */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxAttempts: 3,
   baseDelayMs: 250,

@@ -5,17 +5,21 @@ import { type Frame } from '../../lib/index.js';
 import { JsonValuesDecoder, jsonArrayParser } from '../../lib/stages.js';
 import { cutAt, cutEvery, source } from '../helpers/streams.js';
 
-function decode(mode: 'array' | 'sequence', chunks: Buffer[]): { values: unknown[]; error: string | null } {
+function decodeFull(mode: 'array' | 'sequence', chunks: Buffer[], maxFrameBytes?: number): { values: unknown[]; error: string | null; reason?: string } {
   const values: unknown[] = [];
-  const d = new JsonValuesDecoder(mode);
+  const d = new JsonValuesDecoder(mode, maxFrameBytes === undefined ? {} : { maxFrameBytes });
   const sink = (f: Frame) => values.push(JSON.parse(f.data));
   try {
     for (const c of chunks) d.write(c, sink);
     d.end(sink);
     return { values, error: null };
   } catch (err) {
-    return { values, error: (err as { type: string }).type };
+    return { values, error: (err as { type: string }).type, reason: (err as { reason: string }).reason };
   }
+}
+function decode(mode: 'array' | 'sequence', chunks: Buffer[]): { values: unknown[]; error: string | null } {
+  const { values, error } = decodeFull(mode, chunks);
+  return { values, error };
 }
 
 describe('streamed JSON array', () => {
@@ -48,11 +52,47 @@ describe('streamed JSON array', () => {
   });
 
   test('garbage before the array is a parse error', () => {
-    assert.equal(decode('array', [Buffer.from('x[1]')]).error, 'parse_exception');
+    assert.equal(decode('array', [Buffer.from('x[1]')]).error, 'x_content_parse_exception');
   });
 
-  test('values after the closing bracket are still handed on (an appended error object)', () => {
-    assert.deepEqual(decode('array', [Buffer.from('[{"a":1}]\n{"error":{"code":500}}')]).values, [{ a: 1 }, { error: { code: 500 } }]);
+  test('exact array grammar: a misplaced comma, a missing comma or anything after ] is a clear parse error, in every cut', () => {
+    const cases: [string, unknown[], RegExp][] = [
+      ['[,{"k":"v"}]', [], /expected an element or \] after \[ in the JSON array, found ,/],
+      ['[{"k":"v"}{"k":"w"}]', [{ k: 'v' }], /expected , or \] after an element of the JSON array, found \[\{\]/],
+      ['[{"k":"v"} "s"]', [{ k: 'v' }], /expected , or \] after an element/],
+      ['[{"k":"v"},]', [{ k: 'v' }], /expected an element after , in the JSON array, found \]/],
+      ['[{"k":"v"},,{"k":"w"}]', [{ k: 'v' }], /expected an element after , in the JSON array, found ,/],
+      ['[{"k":"v"}]{"error":{"code":500}}', [{ k: 'v' }], /unexpected \[\{\] after the closing \] of the JSON array/],
+      ['[{"k":"v"}] ]', [{ k: 'v' }], /after the closing \]/],
+      ['[{"k":"v"}]x', [{ k: 'v' }], /after the closing \]/],
+      ['[7 8]', [7], /expected , or \] after an element/],
+    ];
+    for (const [text, values, reason] of cases) {
+      const body = Buffer.from(text);
+      for (let i = 0; i <= body.length; i++) {
+        const got = decodeFull('array', cutAt(body, [i]));
+        assert.deepEqual(got.values, values, `${text} cut at ${i}`);
+        assert.equal(got.error, 'x_content_parse_exception', `${text} cut at ${i}`);
+        assert.match(got.reason!, reason, `${text} cut at ${i}`);
+      }
+    }
+    // Whitespace of every kind around the grammar is fine, also after the closing bracket.
+    assert.deepEqual(decode('array', [Buffer.from('\r\n[ {"k":1} ,\t{"k":2}\n]\r\n \n')]), { values: [{ k: 1 }, { k: 2 }], error: null });
+  });
+
+  test('the size limit counts bytes of a value, the same whether it arrives in one read or many', () => {
+    // 20 three-byte characters: 60 bytes of text but only 20 UTF-16 units.
+    const element = JSON.stringify({ t: '中'.repeat(20) });
+    const bytes = Buffer.byteLength(element);
+    const body = Buffer.from(`[${element}]`);
+    for (const max of [bytes - 1, bytes]) {
+      const results = new Set<string>();
+      for (let i = 0; i <= body.length; i++) results.add(JSON.stringify(decodeFull('array', cutAt(body, [i]), max)));
+      results.add(JSON.stringify(decodeFull('array', cutEvery(body, 1), max)));
+      assert.equal(results.size, 1, `limit ${max}: ${[...results].join(' | ')}`);
+      const [only] = [...results];
+      assert.equal(JSON.parse(only!).error, max < bytes ? 'frame_exception' : null, `limit ${max}`);
+    }
   });
 
   test('property: any cut gives the same elements', () => {

@@ -24,6 +24,34 @@ describe('NDJSON framing', () => {
     assert.deepEqual(decode([Buffer.from('{"text":"a '), Buffer.from(' b"}\n')]), ['{"text":"a  b"}']);
   });
 
+  test('maxFrameBytes is in bytes for every cut, also for invalid UTF-8 (each bad byte counts once)', () => {
+    const outcome = (chunks: Buffer[], maxFrameBytes: number): string => {
+      const lines: string[] = [];
+      const d = new NdjsonDecoder({ maxFrameBytes });
+      try {
+        for (const c of chunks) d.write(c, (f) => lines.push(f.data));
+        d.end((f) => lines.push(f.data));
+        return JSON.stringify({ lines });
+      } catch (err) {
+        return JSON.stringify({ lines, error: (err as { type: string }).type });
+      }
+    };
+    // 15 Greek letters (30 bytes, 15 units) in a string, then a line with bytes that are not UTF-8
+    // (each becomes a 3-byte U+FFFD when decoded: the raw bytes are what counts).
+    const greek = `{"t":"${'λ'.repeat(15)}"}`;
+    const bad = Buffer.concat([Buffer.from('{"t":"'), Buffer.alloc(40, 0xff), Buffer.from('"}')]);
+    const body = Buffer.concat([Buffer.from('{"ok":1}\n' + greek + '\n'), bad, Buffer.from('\n')]);
+    for (const max of [Buffer.byteLength(greek) - 1, Buffer.byteLength(greek), bad.length - 1, bad.length]) {
+      const results = new Set<string>();
+      for (let i = 0; i <= body.length; i++) results.add(outcome(cutAt(body, [i]), max));
+      results.add(outcome(cutEvery(body, 1), max));
+      assert.equal(results.size, 1, `limit ${max}: ${[...results].join(' | ')}`);
+    }
+    assert.match(outcome([body], Buffer.byteLength(greek) - 1), /frame_exception/);
+    assert.match(outcome([body], bad.length - 1), /frame_exception/);
+    assert.doesNotMatch(outcome([body], bad.length), /frame_exception/);
+  });
+
   test('UTF-8 cut between reads', () => {
     const body = Buffer.from('{"t":"中文🌍"}\n');
     for (let i = 1; i < body.length; i++) assert.deepEqual(decode(cutAt(body, [i])), ['{"t":"中文🌍"}']);

@@ -24,7 +24,9 @@ async function loadedBy(body: string): Promise<{ packages: string[]; output: str
     const loaded = await globalThis.loadedModules();
     process.stdout.write(JSON.stringify({ output, loaded }));
   `;
-  const { stdout } = await run(process.execPath, ['--import', recorder, '--input-type=module', '-e', script], { cwd: root });
+  const { stdout } = await run(process.execPath, ['--import', recorder, '--input-type=module', '-e', script], {
+    cwd: root,
+  });
   const { output, loaded } = JSON.parse(stdout) as { output: string; loaded: string[] };
   const packages = new Set<string>();
   for (const path of loaded) {
@@ -60,7 +62,13 @@ describe('lazy loading', () => {
     assert.ok(bedrock.packages.includes('@smithy/core'), `AWS frames load the codec: ${bedrock.packages.join(', ')}`);
     assert.ok(!bedrock.packages.includes('google-auth-library'));
 
-    const endpoint = { inference_id: 'v', task_type: 'completion', service: 'googlevertexai', service_settings: settingsFor('googlevertexai', 'http://127.0.0.1:9'), task_settings: {} };
+    const endpoint = {
+      inference_id: 'v',
+      task_type: 'completion',
+      service: 'googlevertexai',
+      service_settings: settingsFor('googlevertexai', 'http://127.0.0.1:9'),
+      task_settings: {},
+    };
     const vertex = await loadedBy(`
       const { ProviderClient } = await stages();
       const req = await new ProviderClient().build(${JSON.stringify(endpoint)}, 'Hi');
@@ -68,7 +76,10 @@ describe('lazy loading', () => {
       await (await stages()).closeSharedAgent();
     `);
     assert.equal(vertex.output, 'Bearer ');
-    assert.ok(vertex.packages.includes('google-auth-library'), `a Vertex AI request loads Google auth: ${vertex.packages.join(', ')}`);
+    assert.ok(
+      vertex.packages.includes('google-auth-library'),
+      `a Vertex AI request loads Google auth: ${vertex.packages.join(', ')}`,
+    );
     assert.ok(vertex.packages.includes('undici'));
     assert.ok(!vertex.packages.some((p) => p.startsWith('@smithy/')), 'but not the AWS signer');
   });

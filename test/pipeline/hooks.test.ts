@@ -30,16 +30,24 @@ describe('hooks', () => {
     assert.equal(events[0]!.data, '{"completion":[{"delta":"one"}]}');
     assert.ok(!text.includes('"two"') && !text.includes('"three"'), 'nothing after the failing delta');
     assert.ok(!text.includes('[DONE]'));
-    assert.deepEqual(errorOf(text), { type: 'illegal_state_exception', reason: 'The [onDelta] hook threw: accounting is down', status: 500 });
+    assert.deepEqual(errorOf(text), {
+      type: 'illegal_state_exception',
+      reason: 'The [onDelta] hook threw: accounting is down',
+      status: 500,
+    });
     assert.deepEqual(seen, [{ delta: 'one' }]);
   });
 
   test('onDelta that throws at the end of input (finish / usage deltas) is reported too', async () => {
-    const text = await runCompletion('ollama', [Buffer.from('{"message":{"content":"hi"},"done":false}\n{"done":true,"done_reason":"stop"}\n')], {
-      onDelta: (d) => {
-        if ('finish_reason' in d) throw new TypeError('bad hook');
+    const text = await runCompletion(
+      'ollama',
+      [Buffer.from('{"message":{"content":"hi"},"done":false}\n{"done":true,"done_reason":"stop"}\n')],
+      {
+        onDelta: (d) => {
+          if ('finish_reason' in d) throw new TypeError('bad hook');
+        },
       },
-    });
+    );
     assert.equal(parseEsEvents(text)[0]!.data, '{"completion":[{"delta":"hi"}]}');
     assert.equal(errorOf(text).reason, 'The [onDelta] hook threw: bad hook');
   });
@@ -55,12 +63,18 @@ describe('hooks', () => {
     let text = '';
     for await (const b of stream) text += (b as Buffer).toString();
     assert.ok(!text.includes('sk-SECRET-123'), 'what mapError was to remove never reaches the output');
-    assert.deepEqual(errorOf(text), { type: 'illegal_state_exception', reason: 'The [mapError] hook threw: redactor crashed', status: 500 });
+    assert.deepEqual(errorOf(text), {
+      type: 'illegal_state_exception',
+      reason: 'The [mapError] hook threw: redactor crashed',
+      status: 500,
+    });
     assert.equal(stream.endedWithError?.reason, 'The [mapError] hook threw: redactor crashed');
   });
 
   test('mapError that returns a value: the stream ends with it', async () => {
-    const text = await runCompletion('openai', [Buffer.from(chunk('a'))], { mapError: (e) => e.withReason('rewritten') });
+    const text = await runCompletion('openai', [Buffer.from(chunk('a'))], {
+      mapError: (e) => e.withReason('rewritten'),
+    });
     assert.equal(errorOf(text).reason, 'rewritten');
   });
 

@@ -144,7 +144,9 @@ describe('shape cache', () => {
         const expected = frames.map((f) => {
           try {
             const json = JSON.parse(f.data);
-            return typeof json.text === 'string' && json.text !== '' ? [{ delta: json.text }] : [];
+            // a text-generation event whose text is not a string is an error, as in Elasticsearch
+            if (typeof json.text !== 'string') return 'error' as const;
+            return json.text !== '' ? [{ delta: json.text }] : [];
           } catch {
             return 'error' as const;
           }

@@ -20,8 +20,20 @@ import {
 import { settingsFor } from '../server/helpers.js';
 
 const ELASTICSEARCH_SERVICES = [
-  'openai', 'azureopenai', 'azureaistudio', 'anthropic', 'cohere', 'googleaistudio', 'googlevertexai',
-  'watsonxai', 'hugging_face', 'amazonbedrock', 'mistral', 'deepseek', 'alibabacloud', 'ollama',
+  'openai',
+  'azureopenai',
+  'azureaistudio',
+  'anthropic',
+  'cohere',
+  'googleaistudio',
+  'googlevertexai',
+  'watsonxai',
+  'hugging_face',
+  'amazonbedrock',
+  'mistral',
+  'deepseek',
+  'alibabacloud',
+  'ollama',
 ];
 
 describe('provider table', () => {
@@ -36,11 +48,22 @@ describe('provider table', () => {
   });
 
   test('each provider owns both directions: the request it sends and the reader of its answer', async () => {
-    const context: RequestContext = { dispatcher: sharedAgent(), cache: new Map(), googleAccessToken: async () => 'token', ibmIamToken: async () => 'token' };
+    const context: RequestContext = {
+      dispatcher: sharedAgent(),
+      cache: new Map(),
+      googleAccessToken: async () => 'token',
+      ibmIamToken: async () => 'token',
+    };
     for (const provider of listProviders()) {
       assert.equal(typeof provider.description, 'string');
       assert.ok(Array.isArray(provider.required) && provider.required.every((k) => typeof k === 'string'), provider.id);
-      const endpoint = { inference_id: 'x', task_type: 'completion', service: provider.id, service_settings: settingsFor(provider.id, 'http://127.0.0.1:9'), task_settings: {} };
+      const endpoint = {
+        inference_id: 'x',
+        task_type: 'completion',
+        service: provider.id,
+        service_settings: settingsFor(provider.id, 'http://127.0.0.1:9'),
+        task_settings: {},
+      };
       const req = await provider.request({ endpoint, input: 'Hello', taskSettings: {} }, context);
       assert.ok(new URL(req.url), `${provider.id}: a URL`);
       assert.ok(Object.keys(req.headers).length > 0, `${provider.id}: headers`);
@@ -54,7 +77,8 @@ describe('provider table', () => {
 
   test('isProviderId tells ids from anything else', () => {
     assert.ok(isProviderId('hugging_face'));
-    for (const v of ['huggingFace', 'watsonx', 'OPENAI', '', 'toString', '__proto__', null, 1]) assert.equal(isProviderId(v), false, String(v));
+    for (const v of ['huggingFace', 'watsonx', 'OPENAI', '', 'toString', '__proto__', null, 1])
+      assert.equal(isProviderId(v), false, String(v));
   });
 });
 

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http, readStream } from './helpers.js';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 
 const root = new URL('../../', import.meta.url);
 const RUN = "const m = await import('./lib/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
@@ -69,8 +70,14 @@ describe('inference-stream serve', () => {
     const dir = await mkdtemp(join(tmpdir(), 'inference-stream-serve-'));
     const file = join(dir, 'endpoints.json');
     try {
-      const first = await serve(['--endpoints', file, '--port', '0', '--host', '127.0.0.1'], { PORT: '1', HOST: '0.0.0.0' });
-      const put = await http(first.url, 'PUT', '/_inference/completion/mine', { service: 'anthropic', service_settings: { api_key: 'sk-ant-test-secret', model_id: 'claude' } });
+      const first = await serve(['--endpoints', file, '--port', '0', '--host', '127.0.0.1'], {
+        PORT: '1',
+        HOST: '0.0.0.0',
+      });
+      const put = await http(first.url, 'PUT', '/_inference/completion/mine', {
+        service: 'anthropic',
+        service_settings: { api_key: 'sk-ant-test-secret', model_id: 'claude' },
+      });
       assert.equal(put.status, 200, put.body);
       assert.equal(await stop(first), 0);
       const second = await serve([], { INFERENCE_STREAM_ENDPOINTS: file });
@@ -92,10 +99,41 @@ describe('inference-stream serve', () => {
     const file = join(dir, 'endpoints.json');
     try {
       await writeFile(file, '{"version":1,"endpoints":[{');
-      await assert.rejects(() => serve(['--endpoints', file]), /exited with 1 before listening: .*not a valid endpoint file/s);
+      await assert.rejects(
+        () => serve(['--endpoints', file]),
+        /exited with 1 before listening: .*not a valid endpoint file/s,
+      );
       assert.equal(await readFile(file, 'utf8'), '{"version":1,"endpoints":[{');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('a second SIGTERM during shutdown does not cut the graceful close short (npm start relays signals)', async () => {
+    // a slow demo, so that the stream is still open when the signals come
+    const running = await serve(['--shutdown-grace', '300', '--demo-tps', '5']);
+    const req = httpRequest(new URL('/_inference/completion/demo/_stream', running.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    req.end('{"input":"hello"}');
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (text += d));
+    await once(res, 'data');
+    const exited = once(running.child, 'exit');
+    const t0 = Date.now();
+    running.child.kill('SIGTERM');
+    running.child.kill('SIGTERM');
+    await once(res, 'end');
+    const [code] = await exited;
+    assert.equal(code, 0, running.stderr());
+    assert.ok(Date.now() - t0 < 300 + 1000, `exit after ${Date.now() - t0} ms`);
+    assert.match(
+      text,
+      /event: error\ndata: .*node_closed_exception/,
+      'the open stream got its error event: the close was graceful',
+    );
   });
 });

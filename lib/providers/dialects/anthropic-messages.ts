@@ -1,6 +1,6 @@
 import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } from '../common.js';
+import { JsonLines, noMessage, parseEventJsonLines, pushFinish, pushReasoning, pushText, pushUsage, str } from '../common.js';
 import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
 import { ToolCalls } from '../tool-calls.js';
@@ -26,8 +26,10 @@ const ERROR_STATUS = new Map<string, number>([
 /**
  * Anthropic Messages stream: `content_block_delta` with `text_delta` is the answer,
  * `thinking_delta` is reasoning, signature / tool-input / citation deltas are neither,
- * `message_stop` ends it, `event: error` is an error, `ping` and unknown events are
- * ignored. Also used for Anthropic models behind Vertex AI and Bedrock.
+ * `message_stop` ends it (a body may carry several messages, each from `message_start`
+ * to `message_stop`: the stream is complete when the last one is), `event: error` is an
+ * error whatever its payload, `ping` and unknown events are ignored. Also used for
+ * Anthropic models behind Vertex AI and Bedrock.
  */
 export class AnthropicMessagesNormalizer implements EventNormalizer {
   readonly state = new AnthropicState();
@@ -38,11 +40,25 @@ export class AnthropicMessagesNormalizer implements EventNormalizer {
   frame(frame: Frame, out: DeltaObject[]): void {
     if (this.shape.take(frame, out)) return;
     if (frame.event === 'ping') return;
-    const json = parseEventJson(frame);
-    if (!isObject(json)) return;
+    const json = parseEventJsonLines(frame);
+    if (json instanceof JsonLines) {
+      for (const value of json.values) this.value(frame, value, out);
+      return;
+    }
+    if (!isObject(json)) {
+      // `event: error` is an error whatever its payload.
+      if (frame.event === 'error') throw anthropicError(this.provider, json, frame.data);
+      return;
+    }
     const before = out.length;
     anthropicEvent(this.provider, json, frame.event, out, this.state);
     this.shape.observe(frame, out, before);
+  }
+
+  /** One of several values in one event: read like an event of its own (never learned by the shape cache). */
+  private value(frame: Frame, json: unknown, out: DeltaObject[]): void {
+    if (isObject(json)) anthropicEvent(this.provider, json, frame.event, out, this.state);
+    else if (frame.event === 'error') throw anthropicError(this.provider, json, frame.data);
   }
 
   end(_out: DeltaObject[]): void {
@@ -82,6 +98,8 @@ export function anthropicEvent(
       state.tools.close(out, blockKey(json.index));
       return;
     case 'message_start': {
+      // One body may carry several messages (server tools, programmatic tool calling): each must reach its message_stop.
+      state.done = false;
       const message = isObject(json.message) ? json.message : undefined;
       const role: { role: 'assistant'; id?: string; model?: string } = { role: 'assistant' };
       if (message !== undefined) {
@@ -119,9 +137,11 @@ function startInput(input: unknown): string | undefined {
   return JSON.stringify(input);
 }
 
-export function anthropicError(provider: string, error: unknown) {
-  if (!isObject(error)) return providerStreamError(provider, String(error));
+/** An Anthropic `error` event (`{type, message}`, or any other payload) as an error, with the status Elasticsearch gives its type. */
+export function anthropicError(provider: string, error: unknown, data?: string) {
+  if (typeof error === 'string') return providerStreamError(provider, error);
+  if (!isObject(error)) return providerStreamError(provider, noMessage(provider, data ?? String(error)));
   const type = str(error.type) ?? 'error';
-  const message = str(error.message) ?? type;
+  const message = str(error.message) ?? (type !== 'error' ? type : noMessage(provider, data ?? JSON.stringify(error)));
   return providerStreamError(provider, message, ERROR_STATUS.get(type) ?? 500);
 }

@@ -73,5 +73,5 @@ export function bedrockException(provider: string, frame: Frame) {
   }
   const name = frame.event || 'exception';
   const status = EXCEPTION_STATUS.get(name.toLowerCase()) ?? statusForErrorWord(name);
-  return providerStreamError(provider, message ? `${name}: ${message}` : name, status);
+  return providerStreamError(provider, message ?? name, status);
 }

@@ -21,7 +21,8 @@ const V1_ERROR_STATUS = new Map<string, number>([
  *   `delta.message.content.text` (answer) or `.thinking` (reasoning), `message-end` ends it.
  */
 export class CohereNormalizer implements EventNormalizer {
-  private done = false;
+  /** `stream-end` (v1) or `message-end` (v2) was read: the rest of the body is not. */
+  finished = false;
   private readonly tools = new ToolCalls();
   /** text-generation (v1) and content-delta (v2) objects repeat their envelope but for the text. */
   private readonly shape = new ShapeCache('"text":');
@@ -42,16 +43,16 @@ export class CohereNormalizer implements EventNormalizer {
   }
 
   end(_out: DeltaObject[]): void {
-    if (!this.done) throw incompleteStream(`The [${this.provider}] stream ended before its stream-end or message-end event`);
+    if (!this.finished) throw incompleteStream(`The [${this.provider}] stream ended before its stream-end or message-end event`);
   }
 
   private v1(type: string, json: Json, out: DeltaObject[]): void {
     if (type === 'text-generation') {
+      if (typeof json.text !== 'string') throw providerStreamError(this.provider, 'Null text found in text-generation cohere event', 500);
       pushText(out, json.text);
       return;
     }
     if (type !== 'stream-end') return; // search results, citations, tool calls, debug …
-    this.done = true;
     const reason = str(json.finish_reason);
     const response = isObject(json.response) ? json.response : undefined;
     const errorStatus = reason === undefined ? undefined : V1_ERROR_STATUS.get(reason);
@@ -59,6 +60,7 @@ export class CohereNormalizer implements EventNormalizer {
       const message = str(response?.text) || str(json.text) || `generation ended with finish_reason [${reason}]`;
       throw providerStreamError(this.provider, message, errorStatus);
     }
+    this.finished = true;
     pushFinish(out, reason);
     const meta = response && isObject(response.meta) ? response.meta : undefined;
     if (meta) {
@@ -107,12 +109,12 @@ export class CohereNormalizer implements EventNormalizer {
         return;
     }
     if (type !== 'message-end') return;
-    this.done = true;
-    if (!delta) return;
-    const reason = str(delta.finish_reason);
+    const reason = delta ? str(delta.finish_reason) : undefined;
     if (reason === 'ERROR') {
-      throw providerStreamError(this.provider, str(delta.error) || 'generation ended with finish_reason [ERROR]', 500);
+      throw providerStreamError(this.provider, str(delta!.error) || 'generation ended with finish_reason [ERROR]', 500);
     }
+    this.finished = true;
+    if (!delta) return;
     pushFinish(out, reason);
     pushUsage(out, delta.usage);
   }

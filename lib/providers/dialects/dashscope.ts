@@ -133,9 +133,10 @@ export function dashScopeStatus(code: string | undefined): number {
   return 500;
 }
 
+/** A DashScope error payload as an error, its status from `status_code` or the code. */
 export function dashScopeError(provider: string, json: Json) {
   const code = str(json.code);
   const message = str(json.message) ?? code ?? JSON.stringify(json);
   const status = typeof json.status_code === 'number' ? json.status_code : dashScopeStatus(code);
-  return providerStreamError(provider, code && message !== code ? `${code}: ${message}` : message, status);
+  return providerStreamError(provider, message, status);
 }

@@ -1,6 +1,6 @@
 import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import { JsonLines, parseEventJsonLines, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
 import { isObject, type Json } from '../../json.js';
 import { mapSettings } from '../settings.js';
 import type { DeltaObject, EventNormalizer, RequestInput } from '../types.js';
@@ -77,13 +77,21 @@ export class GeminiStream {
     this.tools.whole(out, str(call.id), call.name, JSON.stringify(args));
   }
 
-  end(out: DeltaObject[]): void {
+  /**
+   * Gemini has no end marker: the end of input is the end, unless it came inside an SSE
+   * event before any candidate said `finishReason`, which is a stream cut short.
+   */
+  end(out: DeltaObject[], truncated = false): void {
     if (this.chunks === 0) throw incompleteStream(`The [${this.provider}] stream ended before any response chunk`);
+    if (truncated && this.finishReason === undefined) {
+      throw incompleteStream(`The [${this.provider}] stream ended inside an unterminated event, before a finishReason`);
+    }
     pushFinish(out, this.finishReason);
     pushUsage(out, this.usage);
   }
 }
 
+/** Gemini chunks from any framing (one frame = one value), for Google AI Studio. */
 export class GeminiNormalizer implements EventNormalizer {
   private readonly stream: GeminiStream;
 
@@ -92,11 +100,12 @@ export class GeminiNormalizer implements EventNormalizer {
   }
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    this.stream.value(parseEventJson(frame), out);
+    const json = parseEventJsonLines(frame);
+    this.stream.value(json instanceof JsonLines ? json.values : json, out);
   }
 
-  end(out: DeltaObject[]): void {
-    this.stream.end(out);
+  end(out: DeltaObject[], truncated?: boolean): void {
+    this.stream.end(out, truncated);
   }
 }
 

@@ -1,6 +1,6 @@
 import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { genericErrorMessage, parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import { genericErrorMessage, noMessage, parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
 import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
 import { jsonHeaders, mapSettings, modelOf, resolveUrl, text } from '../settings.js';
@@ -29,7 +29,8 @@ export interface OpenAiChatOptions {
  * `content: null`, `choices: []` usage chunks, and an `error` object in place of a chunk.
  */
 export class OpenAiChatNormalizer implements EventNormalizer {
-  private done = false;
+  /** `[DONE]` was read: the rest of the body is not. */
+  finished = false;
   private readonly requireDone: boolean;
   private readonly shape = new ShapeCache('"content":', '"obfuscation":');
   private readonly state = new OpenAiChatState();
@@ -41,14 +42,16 @@ export class OpenAiChatNormalizer implements EventNormalizer {
   frame(frame: Frame, out: DeltaObject[]): void {
     if (this.shape.take(frame, out)) return;
     if (isDone(frame.data)) {
-      this.done = true;
+      this.finished = true;
       return;
     }
     const json = parseEventJson(frame);
+    // `event: error` is an error whatever its payload: an object, a string, null, a number.
+    if (frame.event === 'error') throw openAiStreamError(this.options.provider, isObject(json) && isObject(json.error) ? json.error : json, frame.data);
     if (!isObject(json)) return;
-    if (json.error !== undefined && json.error !== null) throw openAiStreamError(this.options.provider, json.error);
+    if (json.error !== undefined && json.error !== null) throw openAiStreamError(this.options.provider, json.error, frame.data);
     // vLLM / Mistral style: the error object in place of the chunk.
-    if (frame.event === 'error' || json.object === 'error') throw openAiStreamError(this.options.provider, json);
+    if (json.object === 'error') throw openAiStreamError(this.options.provider, json, frame.data);
     const before = out.length;
     const finish = openAiChunk(json, out, this.state);
     this.shape.observe(frame, out, before);
@@ -58,22 +61,28 @@ export class OpenAiChatNormalizer implements EventNormalizer {
   }
 
   end(_out: DeltaObject[]): void {
-    if (this.requireDone && !this.done) {
+    if (this.requireDone && !this.finished) {
       throw incompleteStream(`The [${this.options.provider}] stream ended before its [DONE] event`);
     }
   }
 }
 
-/** `[DONE]`, compared on the field value (so `data:[DONE]` works too), as openai-node does. */
+/**
+ * The event's whole data is `[DONE]`, compared without case as Elasticsearch does
+ * (`[done]` ends too). `[DONE]x`, `[DONE] ` or `[DONE]` followed by another data line is
+ * not the end marker: it is read as JSON, and fails as such.
+ */
 export function isDone(data: string): boolean {
-  return data.length >= 6 && data.charCodeAt(0) === 0x5b && data.startsWith('[DONE]');
+  if (data.length !== 6 || data.charCodeAt(0) !== 0x5b || data.charCodeAt(5) !== 0x5d) return false;
+  return data === '[DONE]' || data.toUpperCase() === '[DONE]';
 }
 
 /**
- * Delta objects of one chat-completion chunk; only the first choice is the answer.
- * Returns the chunk's finish_reason, if it has one. The first chunk with an id (or a
- * role) starts the message; `delta.tool_calls` pieces go through the stream's tool-call
- * state (parallel calls keep their own indexes); `delta.refusal` is a refusal delta.
+ * Delta objects of one chat-completion chunk; the answer is choice 0, or the only choice
+ * whatever its `index` (some servers number it 1). Returns the chunk's finish_reason, if
+ * it has one. The first chunk with an id (or a role) starts the message; `delta.tool_calls`
+ * pieces go through the stream's tool-call state (parallel calls keep their own indexes);
+ * `delta.refusal` is a refusal delta.
  */
 export function openAiChunk(json: Json, out: DeltaObject[], state: OpenAiChatState): string | undefined {
   let finish: string | undefined;
@@ -85,10 +94,11 @@ export function openAiChunk(json: Json, out: DeltaObject[], state: OpenAiChatSta
     out.push(role);
   }
   if (Array.isArray(choices)) {
+    const only = choices.length === 1;
     for (let i = 0; i < choices.length; i++) {
       const choice = choices[i];
       if (!isObject(choice)) continue;
-      if (choice.index !== undefined && choice.index !== 0) continue;
+      if (!only && choice.index !== undefined && choice.index !== 0) continue;
       const delta = choice.delta ?? choice.message;
       if (isObject(delta)) {
         if (!state.started && delta.role !== undefined) {
@@ -137,12 +147,15 @@ function content(value: unknown, out: DeltaObject[]): void {
   }
 }
 
-/** `{"error":{message,type,code}}`, `{"error":{message,http_status_code}}` or `{"error":"…"}` inside a 200 stream. */
-export function openAiStreamError(provider: string, error: unknown) {
+/**
+ * `{"error":{message,type,code}}`, `{"error":{message,http_status_code}}` or `{"error":"…"}`
+ * inside a 200 stream; `data` is the event's text, quoted when the payload holds no message.
+ */
+export function openAiStreamError(provider: string, error: unknown, data?: string) {
   if (typeof error === 'string') return providerStreamError(provider, error);
-  if (!isObject(error)) return providerStreamError(provider, String(error));
+  if (!isObject(error)) return providerStreamError(provider, noMessage(provider, data ?? String(error)));
   // Mistral puts a validation object in `message`: {"detail":[{"msg"}]}.
-  const message = str(error.message) ?? genericErrorMessage(error.message) ?? JSON.stringify(error);
+  const message = str(error.message) ?? genericErrorMessage(error.message) ?? noMessage(provider, data ?? JSON.stringify(error));
   const status =
     typeof error.http_status_code === 'number'
       ? error.http_status_code
