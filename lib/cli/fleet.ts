@@ -83,22 +83,40 @@ async function closeRegistry(registry: EndpointRegistry | undefined): Promise<vo
 }
 
 let metricsAsks = 0;
-/** A worker's metrics route: the primary sums every worker's metrics. */
+const metricsPending = new Map<
+  number,
+  { resolve: (r: { text: string; contentType: string }) => void; reject: (e: Error) => void }
+>();
+let metricsListening = false;
+/** A worker's metrics route: the primary sums every worker's metrics. One listener for all asks. */
 function askPrimaryForMetrics(): Promise<{ text: string; contentType: string }> {
+  if (!metricsListening) {
+    metricsListening = true;
+    process.on('message', (m: { t?: string; id?: number; text?: string; contentType?: string; error?: string }) => {
+      if (m?.t !== 'is:metrics:res' || m.id === undefined) return;
+      const p = metricsPending.get(m.id);
+      if (!p) return;
+      metricsPending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve({ text: m.text ?? '', contentType: m.contentType ?? 'text/plain' });
+    });
+  }
   const id = metricsAsks++;
   return new Promise((resolve, reject) => {
-    const onMessage = (m: { t?: string; id?: number; text?: string; contentType?: string; error?: string }) => {
-      if (m?.t !== 'is:metrics:res' || m.id !== id) return;
-      process.off('message', onMessage);
-      clearTimeout(timer);
-      if (m.error !== undefined) reject(new Error(m.error));
-      else resolve({ text: m.text ?? '', contentType: m.contentType ?? 'text/plain' });
-    };
     const timer = setTimeout(() => {
-      process.off('message', onMessage);
+      metricsPending.delete(id);
       reject(new Error('the primary process did not answer within 10 s'));
     }, 10_000);
-    process.on('message', onMessage);
+    metricsPending.set(id, {
+      resolve: (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    });
     process.send!({ t: 'is:metrics', id });
   });
 }

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { ShapeCache } from './shape-cache.js';
 import type { Frame } from '../framing/frame.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import type { ChatRequest } from './chat/request.js';
@@ -58,6 +59,12 @@ export interface EventNormalizer {
    * says): a provider that ends at EOF without a marker treats that as cut short.
    */
   end(out: DeltaObject[], truncated?: boolean): void;
+  /**
+   * The normalizer's envelope cache, when it has one and consults it before anything else
+   * in `frame` (so that an event the cache reads needs no other step): the composed
+   * pipeline then also matches whole events in the raw bytes with it.
+   */
+  readonly envelopeCache?: ShapeCache;
   /**
    * True once the provider's end marker (`[DONE]`, `stream-end`, …) has been read
    * without error: nothing after it may change the outcome, so the stages feed it
