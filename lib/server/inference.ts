@@ -161,6 +161,8 @@ function streamAnswer(
   const options = {
     contentType: upstream.contentType,
     status: upstream.status,
+    headers: upstream.headers,
+    url: upstream.url,
     inferenceId: endpoint.inference_id,
     bom: ctx.bom,
     onDelta: deltaHook(ex, endpoint),
@@ -217,6 +219,8 @@ async function collectAnswer(
   const deltas = deltaStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
+    headers: upstream.headers,
+    url: upstream.url,
     inferenceId: endpoint.inference_id,
     maxFrameBytes: rt.limits.maxFrameBytes,
   });
