@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { ShapeCache } from './shape-cache.js';
 import type { Frame } from '../framing/frame.js';
+import type { FailureWords } from './failure.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import type { ChatRequest } from './chat/request.js';
 
@@ -85,6 +86,8 @@ export interface ResponseReader {
   createNormalizer(): EventNormalizer;
   /** The provider writes bare JSON into its SSE streams (Vertex AI's mid-stream error): see `FramingOptions.rawJson`. */
   readonly rawJson?: boolean;
+  /** How Elasticsearch words this provider's failed HTTP statuses; the shared wording when absent. */
+  readonly failureWords?: FailureWords;
   /**
    * The provider's own message in a non-2xx response body (already JSON-parsed when it
    * was JSON, else the text). Undefined when the body says nothing useful.

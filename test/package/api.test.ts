@@ -46,6 +46,7 @@ describe('public API', () => {
     assert.ok(names.length <= 20, `${names.length} names: ${names.join(', ')}`);
     for (const name of [
       'completionStream',
+      'chatCompletionStream',
       'deltaStream',
       'createInferenceHandler',
       'startInferenceServer',
