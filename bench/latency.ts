@@ -26,10 +26,15 @@ export interface LatencyRow {
   deltasPerEvent: number;
 }
 
-const HEAD = 'data: {"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_f9f4fb6dbf","choices":[{"index":0,"delta":{"content":" t';
+const HEAD =
+  'data: {"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_f9f4fb6dbf","choices":[{"index":0,"delta":{"content":" t';
 const TAIL = '"},"logprobs":null,"finish_reason":null}],"usage":null}\n\n';
 
-async function measure(make: () => Duplex, rate: number, seconds: number): Promise<Omit<LatencyRow, 'setting' | 'ours' | 'maxDelayMs'>> {
+async function measure(
+  make: () => Duplex,
+  rate: number,
+  seconds: number,
+): Promise<Omit<LatencyRow, 'setting' | 'ours' | 'maxDelayMs'>> {
   const total = Math.round(rate * seconds);
   const tIn = new Float64Array(total);
   const tOut = new Float64Array(total).fill(-1);
@@ -112,11 +117,36 @@ export async function runLatency(opts: LatencyOptions): Promise<LatencyRow[]> {
   const rate = 10000;
   const seconds = opts.quick ? 1 : 3;
   const settings: { setting: string; ours: boolean; maxDelayMs: number | null; make: () => Duplex }[] = [
-    { setting: 'reference: PassThrough (stream hop only)', ours: false, maxDelayMs: null, make: () => new PassThrough() },
-    { setting: 'completionStream, default (maxDelayMs 0)', ours: true, maxDelayMs: 0, make: () => completionStream('openai') },
-    { setting: 'completionStream, maxDelayMs 1', ours: true, maxDelayMs: 1, make: () => completionStream('openai', { maxDelayMs: 1 }) },
-    { setting: 'completionStream, maxDelayMs 5', ours: true, maxDelayMs: 5, make: () => completionStream('openai', { maxDelayMs: 5 }) },
-    { setting: 'completionStream, maxDelayMs 20', ours: true, maxDelayMs: 20, make: () => completionStream('openai', { maxDelayMs: 20 }) },
+    {
+      setting: 'reference: PassThrough (stream hop only)',
+      ours: false,
+      maxDelayMs: null,
+      make: () => new PassThrough(),
+    },
+    {
+      setting: 'completionStream, default (maxDelayMs 0)',
+      ours: true,
+      maxDelayMs: 0,
+      make: () => completionStream('openai'),
+    },
+    {
+      setting: 'completionStream, maxDelayMs 1',
+      ours: true,
+      maxDelayMs: 1,
+      make: () => completionStream('openai', { maxDelayMs: 1 }),
+    },
+    {
+      setting: 'completionStream, maxDelayMs 5',
+      ours: true,
+      maxDelayMs: 5,
+      make: () => completionStream('openai', { maxDelayMs: 5 }),
+    },
+    {
+      setting: 'completionStream, maxDelayMs 20',
+      ours: true,
+      maxDelayMs: 20,
+      make: () => completionStream('openai', { maxDelayMs: 20 }),
+    },
   ];
   // One short pass first so the JIT has seen the code before anything is recorded.
   await measure(() => completionStream('openai'), rate, 0.3);

@@ -41,7 +41,11 @@ function runChild(bytes: number, consumer: string): Promise<MemoryRow> {
   });
 }
 
-export async function runMemory(opts: { quick: boolean; big: boolean; log: (l: string) => void }): Promise<MemoryRow[]> {
+export async function runMemory(opts: {
+  quick: boolean;
+  big: boolean;
+  log: (l: string) => void;
+}): Promise<MemoryRow[]> {
   const MiB = 1048576;
   const sizes = opts.quick ? [16 * MiB, 100 * MiB] : opts.big ? [100 * MiB, 1024 * MiB] : [100 * MiB];
   const rows: MemoryRow[] = [];

@@ -19,7 +19,10 @@ export interface MicroRow {
   samples: number;
 }
 
-export async function runMicro(opts: { quick: boolean; log: (l: string) => void }): Promise<{ events: number; rows: MicroRow[] }> {
+export async function runMicro(opts: {
+  quick: boolean;
+  log: (l: string) => void;
+}): Promise<{ events: number; rows: MicroRow[] }> {
   const stream = openAiSse(tokens(opts.quick ? 2000 : 5000));
   const events = stream.events;
   const n = events.length;
@@ -32,7 +35,13 @@ export async function runMicro(opts: { quick: boolean; log: (l: string) => void 
   const bench = new Bench({ time: opts.quick ? 300 : 1000, warmupTime: opts.quick ? 100 : 300 });
   let sink = 0;
   const stages: { stage: string; ours: boolean | null; fn: () => void }[] = [
-    { stage: 'JSON.parse of the payload (the floor)', ours: null, fn: () => { for (const p of stream.payloads) sink += JSON.parse(p) === null ? 0 : 1; } },
+    {
+      stage: 'JSON.parse of the payload (the floor)',
+      ours: null,
+      fn: () => {
+        for (const p of stream.payloads) sink += JSON.parse(p) === null ? 0 : 1;
+      },
+    },
     {
       stage: 'SseDecoder.write (framing only)',
       ours: true,
@@ -63,21 +72,40 @@ export async function runMicro(opts: { quick: boolean; log: (l: string) => void 
         }
       },
     },
-    { stage: 'completionEvent([text]) (serialize one delta)', ours: true, fn: () => { for (const t of texts) sink += completionEvent([t]).length; } },
-    { stage: 'Buffer.from(event string) (what push() of a string costs)', ours: null, fn: () => { for (const t of texts) sink += Buffer.from(completionEvent([t])).length; } },
+    {
+      stage: 'completionEvent([text]) (serialize one delta)',
+      ours: true,
+      fn: () => {
+        for (const t of texts) sink += completionEvent([t]).length;
+      },
+    },
+    {
+      stage: 'Buffer.from(event string) (what push() of a string costs)',
+      ours: null,
+      fn: () => {
+        for (const t of texts) sink += Buffer.from(completionEvent([t])).length;
+      },
+    },
     {
       stage: 'TextDecoder + eventsource-parser feed (framing only)',
       ours: false,
       fn: () => {
         const dec = new TextDecoder();
-        const p = createParser({ onEvent: (e) => { sink += e.data.length; } });
+        const p = createParser({
+          onEvent: (e) => {
+            sink += e.data.length;
+          },
+        });
         for (const e of events) p.feed(dec.decode(e, { stream: true }));
       },
     },
     {
       stage: 'JSON.stringify({completion:[{delta}]}) (hand-written serialize)',
       ours: false,
-      fn: () => { for (const t of texts) sink += ('event: message\ndata: ' + JSON.stringify({ completion: [{ delta: t }] }) + '\n\n').length; },
+      fn: () => {
+        for (const t of texts)
+          sink += ('event: message\ndata: ' + JSON.stringify({ completion: [{ delta: t }] }) + '\n\n').length;
+      },
     },
     {
       stage: 'OpenAI normalizer, compatible stream without obfuscation (shape cache applies)',
@@ -106,10 +134,19 @@ export async function runMicro(opts: { quick: boolean; log: (l: string) => void 
   await bench.run();
   const rows: MicroRow[] = [];
   for (const task of bench.tasks) {
-    const r = task.result as { state: string; latency?: { p50: number; rme: number; samplesCount?: number; samples?: number[] } };
+    const r = task.result as {
+      state: string;
+      latency?: { p50: number; rme: number; samplesCount?: number; samples?: number[] };
+    };
     const stage = stages.find((s) => s.stage === task.name)!;
     if (!r.latency) throw new Error(`micro: ${task.name} did not complete (${r.state})`);
-    const row = { stage: task.name, ours: stage.ours, nsPerEvent: (r.latency.p50 * 1e6) / n, rmePct: r.latency.rme, samples: r.latency.samplesCount ?? r.latency.samples?.length ?? 0 };
+    const row = {
+      stage: task.name,
+      ours: stage.ours,
+      nsPerEvent: (r.latency.p50 * 1e6) / n,
+      rmePct: r.latency.rme,
+      samples: r.latency.samplesCount ?? r.latency.samples?.length ?? 0,
+    };
     rows.push(row);
     opts.log(`  ${task.name}: ${row.nsPerEvent.toFixed(0)} ns/event`);
   }

@@ -1,31 +1,49 @@
 /**
  * Runs one throughput contender over and over for a CPU profile:
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts completion [event|16k|1b] [seconds] [provider]
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts completion [scenario] [event|16k|1b] [seconds]
  *   node --import tsx bench/profile-summary.ts /tmp/prof/<file>.cpuprofile
- * Contenders: completion, delta, passthrough, floor (any provider below); handwritten, aisdk (openai only).
- * Providers: openai (default, with the obfuscation field), openai-compat (without it), anthropic, cohere, ollama, googleaistudio, amazonbedrock.
+ * Contenders: completion, delta, hand, passthrough, floor, aisdk, openaisdk, smithy.
+ * Scenarios: those of bench/lib/scenarios.ts (openai, openai-compat, openai-varying, openai-many, anthropic, …).
  */
-import type { ProviderId } from '../lib/index.js';
-import { anthropicSse, bedrockEventStream, cohereNdjson, geminiJsonArray, ollamaNdjson, openAiSse, rechunk, tokens } from './lib/data.js';
-import { aiSdk, floor, handWrittenSse, openAiText, oursCompletion, oursDeltas, passThrough } from './lib/pipelines.js';
+import {
+  AI_SDK,
+  FLOOR,
+  HAND_BEDROCK,
+  HAND_NDJSON,
+  HAND_SSE,
+  OPENAI_SDK,
+  OURS_COMPLETION,
+  OURS_DELTAS,
+  PASS,
+  SMITHY_FLOOR,
+  prepare,
+  runner,
+  scenario,
+  type Chunking,
+} from './lib/scenarios.js';
 
-const [which = 'completion', chunking = 'event', secondsArg = '8', provider = 'openai'] = process.argv.slice(2);
-const generators = { openai: openAiSse, 'openai-compat': (t: string[]) => openAiSse(t, false), anthropic: anthropicSse, cohere: cohereNdjson, ollama: ollamaNdjson, googleaistudio: geminiJsonArray, amazonbedrock: bedrockEventStream };
-const generate = generators[provider as keyof typeof generators];
-if (!generate) throw new Error(`unknown provider ${provider}`);
-const s = generate(tokens(20000));
-const providerId = provider === 'openai-compat' ? 'openai' : (provider as keyof typeof generators & ProviderId);
-const chunks = chunking === 'event' ? s.events : rechunk(s.events, chunking === '16k' ? 16384 : 1);
-const runs: Record<string, () => unknown> = {
-  completion: () => oursCompletion(providerId, s.contentType, chunks),
-  delta: () => oursDeltas(providerId, s.contentType, chunks),
-  handwritten: () => handWrittenSse(openAiText, chunks),
-  aisdk: () => aiSdk(openAiText, chunks, s.contentType, false),
-  passthrough: () => passThrough(chunks),
-  floor: () => floor(s.payloads),
+const [which = 'completion', scenarioId = 'openai', chunking = 'event', secondsArg = '8'] = process.argv.slice(2);
+const s = scenario(scenarioId);
+const hand =
+  s.provider === 'amazonbedrock'
+    ? HAND_BEDROCK
+    : s.provider === 'cohere' || s.provider === 'ollama'
+      ? HAND_NDJSON
+      : HAND_SSE;
+const names: Record<string, string> = {
+  completion: OURS_COMPLETION,
+  delta: OURS_DELTAS,
+  hand,
+  passthrough: PASS,
+  floor: FLOOR,
+  aisdk: AI_SDK,
+  openaisdk: OPENAI_SDK,
+  smithy: SMITHY_FLOOR,
 };
-const run = runs[which];
-if (!run) throw new Error(`unknown contender ${which}; one of ${Object.keys(runs).join(', ')}`);
+const name = names[which];
+if (!name) throw new Error(`unknown contender ${which}; one of ${Object.keys(names).join(', ')}`);
+const p = prepare(s, chunking as Chunking, false);
+const run = runner(name, p);
 const until = performance.now() + Number(secondsArg) * 1000;
 let passes = 0;
 const t0 = performance.now();
@@ -34,4 +52,6 @@ while (performance.now() < until) {
   passes++;
 }
 const ms = (performance.now() - t0) / passes;
-console.log(`${which} ${provider} (${chunking}): ${passes} passes, ${ms.toFixed(1)} ms/pass, ${(s.bytes / 1e3 / ms).toFixed(1)} MB/s, ${((ms * 1e6) / s.events.length).toFixed(0)} ns/event`);
+console.log(
+  `${which} ${scenarioId} (${chunking}): ${passes} passes, ${ms.toFixed(1)} ms/pass, ${(p.bytes / 1e3 / ms).toFixed(1)} MB/s, ${((ms * 1e6) / p.events.length).toFixed(0)} ns/event`,
+);

@@ -14,12 +14,29 @@ import type { MicroRow } from './micro.js';
 import type { LoadRow } from './http-load.js';
 
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
-const load = <T>(name: string): (T & { machine: { cpu: string; cores: number; ramGiB: number; node: string; commit: string; dirty: boolean; date: string }; quick: boolean }) | null =>
-  existsSync(dir + name + '.json') ? JSON.parse(readFileSync(dir + name + '.json', 'utf8')) : null;
+const load = <T>(
+  name: string,
+):
+  | (T & {
+      machine: {
+        cpu: string;
+        cores: number;
+        ramGiB: number;
+        node: string;
+        commit: string;
+        dirty: boolean;
+        date: string;
+      };
+      quick: boolean;
+    })
+  | null => (existsSync(dir + name + '.json') ? JSON.parse(readFileSync(dir + name + '.json', 'utf8')) : null);
 
 const out: string[] = [];
 const p = (s = '') => out.push(s);
-const stamp = (m: { cpu: string; cores: number; ramGiB: number; node: string; commit: string; dirty: boolean; date: string }, quick: boolean) =>
+const stamp = (
+  m: { cpu: string; cores: number; ramGiB: number; node: string; commit: string; dirty: boolean; date: string },
+  quick: boolean,
+) =>
   `_${m.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cpu} (${m.cores} cores, ${m.ramGiB} GiB), Node ${m.node}, commit \`${m.commit}\`${m.dirty ? ' with uncommitted lib/ changes' : ''}${quick ? ', --quick' : ''}._`;
 
 const tp = load<{ groups: GroupResult[]; targets: Record<string, number> }>('throughput');
@@ -36,9 +53,10 @@ if (tp) {
     p();
     const cell = (g: GroupResult, pick: (name: string) => boolean) => {
       const c = g.contenders.find((x) => pick(x.name));
-      return c ? `${fmt(c.mbps.median)} ±${fmt(c.ms.spreadPct / 2, 0)}%` : '–';
+      return c ? `${fmt(c.mbps!.median)} ±${fmt(c.ms!.spreadPct / 2, 0)}%` : '–';
     };
-    const mbps = (g: GroupResult, pick: (name: string) => boolean) => g.contenders.find((x) => pick(x.name))?.mbps.median;
+    const mbps = (g: GroupResult, pick: (name: string) => boolean) =>
+      g.contenders.find((x) => pick(x.name))?.mbps?.median;
     const isOurs = (n: string) => n.startsWith('completionStream');
     const isDelta = (n: string) => n.startsWith('deltaStream');
     const isHand = (n: string) => n.startsWith('hand-written');
@@ -48,7 +66,16 @@ if (tp) {
     const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? fmt(a / b, 2) + '×' : '–');
     p(
       table(
-        ['framing', 'completionStream', 'deltaStream', 'hand-written', 'AI SDK', 'AI SDK + zod', 'floor (JSON.parse)', 'completionStream vs hand-written / AI SDK / floor'],
+        [
+          'framing',
+          'completionStream',
+          'deltaStream',
+          'hand-written',
+          'AI SDK',
+          'AI SDK + zod',
+          'floor (JSON.parse)',
+          'completionStream vs hand-written / AI SDK / floor',
+        ],
         gs.map((g) => [
           g.framingName,
           cell(g, isOurs),
@@ -66,10 +93,16 @@ if (tp) {
   }
   p('**Targets** (one event per read):');
   p();
-  p(table(['ratio', 'measured', 'met'], Object.entries(tp.targets).map(([k, v]) => {
-    const t = /target >= ([\d.]+)/.exec(k);
-    return [k, fmt(v, 2), t ? (v >= Number(t[1]) ? 'yes' : '**no**') : '–'];
-  }), ['l', 'r', 'l']));
+  p(
+    table(
+      ['ratio', 'measured', 'met'],
+      Object.entries(tp.targets).map(([k, v]) => {
+        const t = /target >= ([\d.]+)/.exec(k);
+        return [k, fmt(v, 2), t ? (v >= Number(t[1]) ? 'yes' : '**no**') : '–'];
+      }),
+      ['l', 'r', 'l'],
+    ),
+  );
   p();
 }
 
@@ -86,10 +119,14 @@ if (wc) {
       ['contender', 'reads', ...sizes.map((s) => mib(s))],
       keys.map((k) => {
         const [c, read] = k.split('|');
-        return [c!, read + ' B', ...sizes.map((s) => {
-          const r = wc.rows.find((x) => x.contender === c && String(x.readBytes) === read && x.eventBytes === s);
-          return r ? fmt(r.mbps, 2) + (r.stoppedEarly ? ` (stopped after ${mib(r.bytesDone)})` : '') : '–';
-        })];
+        return [
+          c!,
+          read + ' B',
+          ...sizes.map((s) => {
+            const r = wc.rows.find((x) => x.contender === c && String(x.readBytes) === read && x.eventBytes === s);
+            return r ? fmt(r.mbps, 2) + (r.stoppedEarly ? ` (stopped after ${mib(r.bytesDone)})` : '') : '–';
+          }),
+        ];
       }),
       ['l', 'r', ...sizes.map(() => 'r' as const)],
     ),
@@ -97,7 +134,11 @@ if (wc) {
   p();
   const heavy = wc.rows.filter((r) => r.heapGrowth > 0 && r.readBytes === 1);
   if (heavy.length > 0) {
-    p('Peak heap growth while one event arrives in 1-byte reads: ' + heavy.map((r) => `${mib(r.eventBytes)} event → +${mib(r.heapGrowth)}`).join(', ') + '.');
+    p(
+      'Peak heap growth while one event arrives in 1-byte reads: ' +
+        heavy.map((r) => `${mib(r.eventBytes)} event → +${mib(r.heapGrowth)}`).join(', ') +
+        '.',
+    );
     p();
   }
 }
@@ -110,7 +151,16 @@ if (mem) {
   p();
   p(
     table(
-      ['input', 'consumer', 'MB/s in', 'events out', 'peak buffered in the stream (writable + readable + batch)', 'source bytes handed over after the stall', 'RSS growth', 'output complete'],
+      [
+        'input',
+        'consumer',
+        'MB/s in',
+        'events out',
+        'peak buffered in the stream (writable + readable + batch)',
+        'source bytes handed over after the stall',
+        'RSS growth',
+        'output complete',
+      ],
       mem.rows.map((r) => [
         mib(r.inputBytes),
         r.consumer === 'slow' ? 'slow (4 MB/s)' : 'stalls halfway',
@@ -136,7 +186,16 @@ if (lat) {
   p(
     table(
       ['setting', 'p50', 'p99', 'p99.9', 'max', 'events written', 'bytes written', 'deltas per event'],
-      lat.rows.map((r) => [r.setting, ms(r.p50), ms(r.p99), ms(r.p999), ms(r.max), r.eventsWritten.toLocaleString('en-US'), r.bytesWritten.toLocaleString('en-US'), fmt(r.deltasPerEvent, 1)]),
+      lat.rows.map((r) => [
+        r.setting,
+        ms(r.p50),
+        ms(r.p99),
+        ms(r.p999),
+        ms(r.max),
+        r.eventsWritten.toLocaleString('en-US'),
+        r.bytesWritten.toLocaleString('en-US'),
+        fmt(r.deltasPerEvent, 1),
+      ]),
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
@@ -153,7 +212,13 @@ if (micro) {
   p();
   p(stamp(micro.machine, micro.quick));
   p();
-  p(table(['stage', 'ns per event'], micro.rows.map((r) => [r.stage, fmt(r.nsPerEvent, 0)]), ['l', 'r']));
+  p(
+    table(
+      ['stage', 'ns per event'],
+      micro.rows.map((r) => [r.stage, fmt(r.nsPerEvent, 0)]),
+      ['l', 'r'],
+    ),
+  );
   p();
 }
 
@@ -165,7 +230,16 @@ if (http) {
   p();
   p(
     table(
-      ['contender', 'streams open', 'streams/s', 'deltas/s', 'time to first delta p50 / p99', 'added over direct p50 / p99', 'proxy CPU ms per 1,000 deltas', 'proxy memory per open stream'],
+      [
+        'contender',
+        'streams open',
+        'streams/s',
+        'deltas/s',
+        'time to first delta p50 / p99',
+        'added over direct p50 / p99',
+        'proxy CPU ms per 1,000 deltas',
+        'proxy memory per open stream',
+      ],
       http.rows.map((r) => [
         r.ours ? `**${r.contender}**` : r.contender,
         r.concurrency.toLocaleString('en-US'),

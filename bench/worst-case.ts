@@ -26,7 +26,11 @@ function hugeNdjson(size: number): Buffer {
 }
 
 /** Hands `buf` over in reads of `read` bytes, made lazily (no array of millions of slices up front). */
-function sliced(buf: Buffer, read: number, deadline: number): Readable & { handedOver: () => number; peakHeap: () => number } {
+function sliced(
+  buf: Buffer,
+  read: number,
+  deadline: number,
+): Readable & { handedOver: () => number; peakHeap: () => number } {
   let i = 0;
   let reads = 0;
   let peakHeap = 0;
@@ -92,9 +96,13 @@ interface Case {
   check: (s: ReturnType<typeof sink>, size: number) => void;
 }
 
-
 /** One pass; past `budgetMs` it is aborted and reports how far it got (bytes handed over). */
-async function once(c: Case, size: number, read: number, budgetMs: number): Promise<{ ms: number; items: number; bytes: number; aborted: boolean; heapGrowth: number }> {
+async function once(
+  c: Case,
+  size: number,
+  read: number,
+  budgetMs: number,
+): Promise<{ ms: number; items: number; bytes: number; aborted: boolean; heapGrowth: number }> {
   const input = c.make(size);
   const out = sink();
   (globalThis as { gc?: () => void }).gc?.();
@@ -105,7 +113,13 @@ async function once(c: Case, size: number, read: number, budgetMs: number): Prom
     await pipeline(source, c.stream(), out);
   } catch (err) {
     if ((err as Error).name !== 'AbortError') throw err;
-    return { ms: performance.now() - t0, items: out.items, bytes: source.handedOver(), aborted: true, heapGrowth: Math.max(0, source.peakHeap() - heapBefore) };
+    return {
+      ms: performance.now() - t0,
+      items: out.items,
+      bytes: source.handedOver(),
+      aborted: true,
+      heapGrowth: Math.max(0, source.peakHeap() - heapBefore),
+    };
   }
   const ms = performance.now() - t0;
   c.check(out, size);
@@ -180,11 +194,27 @@ export async function runWorstCase(opts: WorstOptions): Promise<WorstRow[]> {
           if (res.aborted) break;
         }
         passes.sort((a, b) => a.ms - b.ms);
-        const p = passes.some((x) => x.aborted) ? passes.find((x) => x.aborted)! : passes[Math.floor(passes.length / 2)]!;
+        const p = passes.some((x) => x.aborted)
+          ? passes.find((x) => x.aborted)!
+          : passes[Math.floor(passes.length / 2)]!;
         stopped = p.aborted;
-        rows.push({ contender: c.contender, ours: c.ours, readBytes: read, eventBytes: size, ms: p.ms, mbps: p.bytes / 1e3 / p.ms, bytesDone: p.bytes, heapGrowth: p.heapGrowth, ...(stopped ? { stoppedEarly: true } : {}) });
-        const done = stopped ? ` — stopped at the ${budgetMs / 1000} s budget after ${(p.bytes / MiB).toFixed(2)} MiB; larger sizes skipped` : '';
-        opts.log(`  ${c.contender}, ${read}-byte reads, ${size / MiB} MiB: ${(p.bytes / 1e3 / p.ms).toFixed(2)} MB/s (${p.ms.toFixed(0)} ms), heap +${(p.heapGrowth / MiB).toFixed(0)} MiB${done}`);
+        rows.push({
+          contender: c.contender,
+          ours: c.ours,
+          readBytes: read,
+          eventBytes: size,
+          ms: p.ms,
+          mbps: p.bytes / 1e3 / p.ms,
+          bytesDone: p.bytes,
+          heapGrowth: p.heapGrowth,
+          ...(stopped ? { stoppedEarly: true } : {}),
+        });
+        const done = stopped
+          ? ` — stopped at the ${budgetMs / 1000} s budget after ${(p.bytes / MiB).toFixed(2)} MiB; larger sizes skipped`
+          : '';
+        opts.log(
+          `  ${c.contender}, ${read}-byte reads, ${size / MiB} MiB: ${(p.bytes / 1e3 / p.ms).toFixed(2)} MB/s (${p.ms.toFixed(0)} ms), heap +${(p.heapGrowth / MiB).toFixed(0)} MiB${done}`,
+        );
       }
     }
   }

@@ -11,9 +11,13 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const deltas = Number(args.get('deltas') ?? 50);
 const interval = Number(args.get('interval') ?? 10);
 
-const head = 'data: {"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_f9f4fb6dbf","choices":[{"index":0,"delta":';
-const role = Buffer.from(head + '{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null}\n\n');
-const content = (i: number) => Buffer.from(head + '{"content":" tok' + i + '"},"logprobs":null,"finish_reason":null}],"usage":null}\n\n');
+const head =
+  'data: {"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_f9f4fb6dbf","choices":[{"index":0,"delta":';
+const role = Buffer.from(
+  head + '{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null}\n\n',
+);
+const content = (i: number) =>
+  Buffer.from(head + '{"content":" tok' + i + '"},"logprobs":null,"finish_reason":null}],"usage":null}\n\n');
 const end = Buffer.from(head + '{},"logprobs":null,"finish_reason":"stop"}],"usage":null}\n\ndata: [DONE]\n\n');
 
 const server = createServer((req, res) => {

@@ -30,9 +30,46 @@ export function rng(seed: number): () => number {
 }
 
 const WORDS = [
-  ' the', ' stream', ' of', ' tokens', ',', ' and', ' Elasticsearch', ' returns', ' a', ' completion', '.', '\n\n',
-  ' "quoted"', ' café', ' naïve', ' 東京', ' 🙂', ' inference', ' model', ' JSON', ' delta', ' with', ' back\\slash', ' tab\t',
-  ' is', ' to', ' in', ' that', ' it', ' for', ' on', ' are', ' as', ' be', ' this', ' fast', '-', 'ing', 'ed', ' response',
+  ' the',
+  ' stream',
+  ' of',
+  ' tokens',
+  ',',
+  ' and',
+  ' Elasticsearch',
+  ' returns',
+  ' a',
+  ' completion',
+  '.',
+  '\n\n',
+  ' "quoted"',
+  ' café',
+  ' naïve',
+  ' 東京',
+  ' 🙂',
+  ' inference',
+  ' model',
+  ' JSON',
+  ' delta',
+  ' with',
+  ' back\\slash',
+  ' tab\t',
+  ' is',
+  ' to',
+  ' in',
+  ' that',
+  ' it',
+  ' for',
+  ' on',
+  ' are',
+  ' as',
+  ' be',
+  ' this',
+  ' fast',
+  '-',
+  'ing',
+  'ed',
+  ' response',
 ];
 
 /** `n` token-sized answer texts (1 to ~14 characters, some needing JSON escapes, some non-ASCII). */
@@ -50,7 +87,13 @@ function pad(r: () => number, len: number): string {
   return s;
 }
 
-function finish(name: string, contentType: string, events: Buffer[], payloads: string[], deltas: number): GeneratedStream {
+function finish(
+  name: string,
+  contentType: string,
+  events: Buffer[],
+  payloads: string[],
+  deltas: number,
+): GeneratedStream {
   let bytes = 0;
   for (const e of events) bytes += e.length;
   return { name, events, payloads, bytes, deltas, contentType };
@@ -61,24 +104,62 @@ function finish(name: string, contentType: string, events: Buffer[], payloads: s
  * api.openai.com adds a random `obfuscation` string to every chunk (on by default); most
  * OpenAI-compatible servers (vLLM, DeepSeek, Mistral, Ollama's /v1) send no such field.
  */
-export function openAiSse(texts: readonly string[], obfuscation = true): GeneratedStream {
-  const r = rng(1);
+export function openAiSse(
+  texts: readonly string[],
+  obfuscation: boolean | 'varying' = true,
+  seed = 1,
+  id = 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT',
+): GeneratedStream {
+  const r = rng(seed);
   const events: Buffer[] = [];
   const payloads: string[] = [];
-  const head = '{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","service_tier":"default","system_fingerprint":"fp_f9f4fb6dbf","choices":[{"index":0,"delta":';
+  const head =
+    '{"id":"' +
+    id +
+    '","object":"chat.completion.chunk","created":' +
+    (1741570283 + seed) +
+    ',"model":"gpt-4o-2024-08-06","service_tier":"default","system_fingerprint":"fp_f9f4fb6dbf","choices":[{"index":0,"delta":';
   const add = (json: string) => {
     payloads.push(json);
     events.push(Buffer.from('data: ' + json + '\n\n'));
   };
-  const obf = (len: number) => (obfuscation ? ',"obfuscation":"' + pad(r, len) + '"' : '');
-  add(head + '{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null' + obf(8) + '}');
+  // 'varying': about half the chunks carry the field, so the envelope changes from chunk to chunk.
+  const obf = (len: number) =>
+    obfuscation === true || (obfuscation === 'varying' && r() < 0.5) ? ',"obfuscation":"' + pad(r, len) + '"' : '';
+  add(
+    head +
+      '{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null' +
+      obf(8) +
+      '}',
+  );
   for (const t of texts) {
-    add(head + '{"content":' + JSON.stringify(t) + '},"logprobs":null,"finish_reason":null}],"usage":null' + obf(1 + Math.floor(r() * 12)) + '}');
+    add(
+      head +
+        '{"content":' +
+        JSON.stringify(t) +
+        '},"logprobs":null,"finish_reason":null}],"usage":null' +
+        obf(1 + Math.floor(r() * 12)) +
+        '}',
+    );
   }
   add(head + '{},"logprobs":null,"finish_reason":"stop"}],"usage":null' + obf(4) + '}');
-  add(head.slice(0, head.indexOf('"choices":[')) + '"choices":[],"usage":{"prompt_tokens":19,"completion_tokens":' + texts.length + ',"total_tokens":' + (texts.length + 19) + '}' + obf(6) + '}');
+  add(
+    head.slice(0, head.indexOf('"choices":[')) +
+      '"choices":[],"usage":{"prompt_tokens":19,"completion_tokens":' +
+      texts.length +
+      ',"total_tokens":' +
+      (texts.length + 19) +
+      '}' +
+      obf(6) +
+      '}',
+  );
   events.push(Buffer.from('data: [DONE]\n\n'));
-  const name = obfuscation ? 'OpenAI SSE (api.openai.com, with obfuscation)' : 'OpenAI-compatible SSE (no obfuscation field)';
+  const name =
+    obfuscation === 'varying'
+      ? 'OpenAI SSE, envelope varying (obfuscation on about half the chunks)'
+      : obfuscation
+        ? 'OpenAI SSE (api.openai.com, with obfuscation)'
+        : 'OpenAI-compatible SSE (no obfuscation field)';
   return finish(name, 'text/event-stream; charset=utf-8', events, payloads, texts.length);
 }
 
@@ -90,14 +171,25 @@ export function anthropicSse(texts: readonly string[]): GeneratedStream {
     payloads.push(json);
     events.push(Buffer.from('event: ' + name + '\ndata: ' + json + '\n\n'));
   };
-  add('message_start', '{"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5-20250929","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":1}}}');
+  add(
+    'message_start',
+    '{"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5-20250929","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":1}}}',
+  );
   add('content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}');
   for (let i = 0; i < texts.length; i++) {
     if (i % 500 === 1) add('ping', '{"type": "ping"}');
-    add('content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":' + JSON.stringify(texts[i]) + '}}');
+    add(
+      'content_block_delta',
+      '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":' + JSON.stringify(texts[i]) + '}}',
+    );
   }
   add('content_block_stop', '{"type":"content_block_stop","index":0}');
-  add('message_delta', '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":' + texts.length + '}}');
+  add(
+    'message_delta',
+    '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":' +
+      texts.length +
+      '}}',
+  );
   add('message_stop', '{"type":"message_stop"}');
   return finish('Anthropic SSE', 'text/event-stream; charset=utf-8', events, payloads, texts.length);
 }
@@ -112,7 +204,11 @@ export function cohereNdjson(texts: readonly string[]): GeneratedStream {
   };
   add('{"is_finished":false,"event_type":"stream-start","generation_id":"77d7d2d4-5c6e-4d87-9b4a-7f7a2b1a4c11"}');
   for (const t of texts) add('{"is_finished":false,"event_type":"text-generation","text":' + JSON.stringify(t) + '}');
-  add('{"is_finished":true,"event_type":"stream-end","response":{"response_id":"3c6f9f6e","text":"(whole answer omitted)","generation_id":"77d7d2d4-5c6e-4d87-9b4a-7f7a2b1a4c11","chat_history":[],"finish_reason":"COMPLETE","meta":{"api_version":{"version":"1"},"billed_units":{"input_tokens":3,"output_tokens":' + texts.length + '}}},"finish_reason":"COMPLETE"}');
+  add(
+    '{"is_finished":true,"event_type":"stream-end","response":{"response_id":"3c6f9f6e","text":"(whole answer omitted)","generation_id":"77d7d2d4-5c6e-4d87-9b4a-7f7a2b1a4c11","chat_history":[],"finish_reason":"COMPLETE","meta":{"api_version":{"version":"1"},"billed_units":{"input_tokens":3,"output_tokens":' +
+      texts.length +
+      '}}},"finish_reason":"COMPLETE"}',
+  );
   return finish('NDJSON (Cohere v1)', 'application/stream+json', events, payloads, texts.length);
 }
 
@@ -124,8 +220,17 @@ export function ollamaNdjson(texts: readonly string[]): GeneratedStream {
     payloads.push(json);
     events.push(Buffer.from(json + '\n'));
   };
-  for (const t of texts) add('{"model":"llama3.2","created_at":"2024-07-18T19:22:45.499127Z","message":{"role":"assistant","content":' + JSON.stringify(t) + '},"done":false}');
-  add('{"model":"llama3.2","created_at":"2024-07-18T19:22:45.499127Z","message":{"role":"assistant","content":""},"done_reason":"stop","done":true,"total_duration":4883583458,"load_duration":1334875,"prompt_eval_count":26,"prompt_eval_duration":342546000,"eval_count":' + texts.length + ',"eval_duration":4535599000}');
+  for (const t of texts)
+    add(
+      '{"model":"llama3.2","created_at":"2024-07-18T19:22:45.499127Z","message":{"role":"assistant","content":' +
+        JSON.stringify(t) +
+        '},"done":false}',
+    );
+  add(
+    '{"model":"llama3.2","created_at":"2024-07-18T19:22:45.499127Z","message":{"role":"assistant","content":""},"done_reason":"stop","done":true,"total_duration":4883583458,"load_duration":1334875,"prompt_eval_count":26,"prompt_eval_duration":342546000,"eval_count":' +
+      texts.length +
+      ',"eval_duration":4535599000}',
+  );
   return finish('NDJSON (Ollama)', 'application/x-ndjson', events, payloads, texts.length);
 }
 
@@ -136,7 +241,13 @@ export function geminiJsonArray(texts: readonly string[]): GeneratedStream {
   for (let i = 0; i < texts.length; i++) {
     const last = i === texts.length - 1;
     const value = {
-      candidates: [{ content: { parts: [{ text: texts[i] }], role: 'model' }, ...(last ? { finishReason: 'STOP' } : {}), index: 0 }],
+      candidates: [
+        {
+          content: { parts: [{ text: texts[i] }], role: 'model' },
+          ...(last ? { finishReason: 'STOP' } : {}),
+          index: 0,
+        },
+      ],
       usageMetadata: { promptTokenCount: 9, candidatesTokenCount: i + 1, totalTokenCount: i + 10 },
       modelVersion: 'gemini-2.0-flash',
       responseId: 'mEJwaPq9Kt2ZkdUPw8rb4QY',
@@ -176,10 +287,25 @@ export function bedrockEventStream(texts: readonly string[]): GeneratedStream {
     events.push(awsFrame(type, json));
   };
   add('messageStart', '{"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN","role":"assistant"}');
-  for (const t of texts) add('contentBlockDelta', '{"contentBlockIndex":0,"delta":{"text":' + JSON.stringify(t) + '},"p":"' + pad(r, 2 + Math.floor(r() * 20)) + '"}');
+  for (const t of texts)
+    add(
+      'contentBlockDelta',
+      '{"contentBlockIndex":0,"delta":{"text":' +
+        JSON.stringify(t) +
+        '},"p":"' +
+        pad(r, 2 + Math.floor(r() * 20)) +
+        '"}',
+    );
   add('contentBlockStop', '{"contentBlockIndex":0,"p":"abcdefghijklmn"}');
   add('messageStop', '{"p":"abcdefghijklmnopqrstuvwxyzABCDEFGH","stopReason":"end_turn"}');
-  add('metadata', '{"metrics":{"latencyMs":1342},"p":"abcdefghijklmnopqrstuvw","usage":{"inputTokens":12,"outputTokens":' + texts.length + ',"totalTokens":' + (texts.length + 12) + '}}');
+  add(
+    'metadata',
+    '{"metrics":{"latencyMs":1342},"p":"abcdefghijklmnopqrstuvw","usage":{"inputTokens":12,"outputTokens":' +
+      texts.length +
+      ',"totalTokens":' +
+      (texts.length + 12) +
+      '}}',
+  );
   return finish('AWS event stream (Bedrock)', 'application/vnd.amazon.eventstream', events, payloads, texts.length);
 }
 
@@ -188,5 +314,28 @@ export function rechunk(events: readonly Buffer[], size: number): Buffer[] {
   const all = Buffer.concat(events as Buffer[]);
   const out: Buffer[] = [];
   for (let i = 0; i < all.length; i += size) out.push(all.subarray(i, Math.min(all.length, i + size)));
+  return out;
+}
+
+/**
+ * Many short OpenAI streams, as a proxy serves them: `streams` responses of `chunks` chunks,
+ * each chunk 1 to 8 tokens, every stream its own id and creation time, and about half the
+ * chunks padded with `obfuscation` (the envelope varies from chunk to chunk).
+ */
+export function manyOpenAiStreams(streams: number, chunks: number, seed = 11): GeneratedStream[] {
+  const r = rng(seed);
+  const words = tokens(streams * chunks * 8, seed + 1);
+  let w = 0;
+  const out: GeneratedStream[] = [];
+  for (let s = 0; s < streams; s++) {
+    const texts: string[] = new Array(chunks);
+    for (let c = 0; c < chunks; c++) {
+      const n = 1 + Math.floor(r() * 8);
+      let t = '';
+      for (let k = 0; k < n; k++) t += words[w++]!;
+      texts[c] = t;
+    }
+    out.push(openAiSse(texts, 'varying', seed + s, 'chatcmpl-' + pad(r, 29)));
+  }
   return out;
 }

@@ -63,14 +63,20 @@ export function barChart(spec: ChartSpec): string {
     for (const b of g.bars) {
       const w = Math.max(1, scale(b.value));
       parts.push(`<text x="${labelW - 8}" y="${y + barH - 4}" class="l" text-anchor="end">${esc(b.label)}</text>`);
-      parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" rx="2" class="${b.ours ? 'ours' : 'other'}"/>`);
+      parts.push(
+        `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" rx="2" class="${b.ours ? 'ours' : 'other'}"/>`,
+      );
       if (b.lo !== undefined && b.hi !== undefined && b.hi > b.lo) {
         const x1 = labelW + scale(b.lo);
         const x2 = labelW + scale(b.hi);
         const cy = y + barH / 2;
-        parts.push(`<path d="M${x1.toFixed(1)} ${cy}H${x2.toFixed(1)}M${x1.toFixed(1)} ${cy - 4}V${cy + 4}M${x2.toFixed(1)} ${cy - 4}V${cy + 4}" class="w"/>`);
+        parts.push(
+          `<path d="M${x1.toFixed(1)} ${cy}H${x2.toFixed(1)}M${x1.toFixed(1)} ${cy - 4}V${cy + 4}M${x2.toFixed(1)} ${cy - 4}V${cy + 4}" class="w"/>`,
+        );
       }
-      parts.push(`<text x="${labelW + Math.max(w, b.hi !== undefined ? scale(b.hi) : 0) + 6}" y="${y + barH - 4}" class="v">${num(b.value)}</text>`);
+      parts.push(
+        `<text x="${labelW + Math.max(w, b.hi !== undefined ? scale(b.hi) : 0) + 6}" y="${y + barH - 4}" class="v">${num(b.value)}</text>`,
+      );
       y += barH + gap;
     }
     y += groupGap;

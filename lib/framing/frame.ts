@@ -29,6 +29,21 @@ export interface FrameDecoder {
    * stream was cut short.
    */
   end(sink: FrameSink): boolean;
+  /**
+   * Optional, for the byte-level fast path: true when nothing is carried and the next byte
+   * written starts a new frame, so whole frames may be read without this decoder.
+   */
+  idle?(): boolean;
+  /** Optional: how this framing writes a frame with event name `event`, in its plainest form (null: it cannot say). */
+  canonical?(event: string): FrameTemplate | null;
+  /** Optional: where the first frame starting at or after `from` ends (exclusive) in the plainest form, or -1. */
+  frameEnd?(chunk: Buffer, from: number): number;
+}
+
+/** The bytes around a frame's payload, e.g. SSE `data: ` … `\n\n`, NDJSON `` … `\n`. */
+export interface FrameTemplate {
+  head: string;
+  end: string;
 }
 
 export interface FramingOptions {

@@ -87,6 +87,11 @@ export class LineSplitter {
     if (last + 1 < n) this.carry(chunk, last + 1, n);
   }
 
+  /** Nothing carried: the next byte written starts a new line. */
+  idle(): boolean {
+    return this.pending.length === 0 && !this.skipLeadingLF;
+  }
+
   /** End of input: returns the unterminated last line, or undefined when input ended on a line end. */
   end(): string | undefined {
     if (this.pending.length === 0) return undefined;

@@ -1,6 +1,8 @@
 import { incompleteStream } from '../errors.js';
 import { LineSplitter } from './lines.js';
-import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
+import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FrameTemplate, type FramingOptions } from './frame.js';
+
+const LINE: FrameTemplate = { head: '', end: '\n' };
 
 /**
  * Newline-delimited JSON: one value per line, LF or CRLF, blank lines skipped, a last
@@ -21,6 +23,20 @@ export class NdjsonDecoder implements FrameDecoder {
   write(chunk: Buffer, sink: FrameSink): void {
     this.sink = sink;
     this.lines.write(chunk, this.onLine);
+  }
+
+  idle(): boolean {
+    return this.lines.idle();
+  }
+
+  /** One JSON value and `\n`; NDJSON has no event names. */
+  canonical(event: string): FrameTemplate | null {
+    return event === 'message' ? LINE : null;
+  }
+
+  frameEnd(chunk: Buffer, from: number): number {
+    const i = chunk.indexOf(0x0a, from);
+    return i === -1 ? -1 : i + 1;
   }
 
   end(sink: FrameSink): boolean {

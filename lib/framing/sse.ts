@@ -1,6 +1,9 @@
 import { eventTooLarge } from '../errors.js';
 import { LineSplitter, utf8Length } from './lines.js';
-import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
+import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FrameSink, type FrameTemplate, type FramingOptions } from './frame.js';
+
+const PLAIN_EVENT: FrameTemplate = { head: 'data: ', end: '\n\n' };
+const BLANK_LINE = Buffer.from('\n\n');
 
 /**
  * Server-Sent Events, exact to the WHATWG event-stream rules: BOM at stream start only,
@@ -54,6 +57,21 @@ export class SseDecoder implements FrameDecoder {
     const truncated = this.hasData;
     this.reset();
     return truncated;
+  }
+
+  /** Between events with nothing carried (past the first line, where a BOM may be). */
+  idle(): boolean {
+    return !this.firstLine && !this.hasData && this.eventType === '' && this.raw === null && this.lines.idle();
+  }
+
+  /** `data: PAYLOAD\n\n`, with an `event: NAME` line first unless the name is `message`. */
+  canonical(event: string): FrameTemplate {
+    return event === 'message' ? PLAIN_EVENT : { head: 'event: ' + event + '\ndata: ', end: '\n\n' };
+  }
+
+  frameEnd(chunk: Buffer, from: number): number {
+    const i = chunk.indexOf(BLANK_LINE, from);
+    return i === -1 ? -1 : i + 2;
   }
 
   private line(text: string, start: number, end: number): void {

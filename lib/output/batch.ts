@@ -13,7 +13,11 @@ export class Batch extends BatchingTransform {
     super(options, { objectMode: true, highWaterMark: options.highWaterMark ?? 16 });
   }
 
-  override _transform(item: DeltaObject | readonly DeltaObject[], _enc: BufferEncoding, callback: TransformCallback): void {
+  override _transform(
+    item: DeltaObject | readonly DeltaObject[],
+    _enc: BufferEncoding,
+    callback: TransformCallback,
+  ): void {
     if (Array.isArray(item)) this.batcher.add(item);
     else if (item && typeof (item as TextDelta).delta === 'string') this.batcher.addText((item as TextDelta).delta);
     this.offer();
@@ -25,9 +29,9 @@ export class Batch extends BatchingTransform {
     callback();
   }
 
-  protected pushBatch(texts: string[]): void {
-    const batch: TextDelta[] = new Array(texts.length);
-    for (let i = 0; i < texts.length; i++) batch[i] = { delta: texts[i]! };
+  protected pushBatch(texts: readonly string[], count: number): void {
+    const batch: TextDelta[] = new Array(count);
+    for (let i = 0; i < count; i++) batch[i] = { delta: texts[i]! };
     this.push(batch);
   }
 }

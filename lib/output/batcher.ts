@@ -19,7 +19,9 @@ export class Batcher {
   readonly maxDeltas: number;
   readonly maxBytes: number;
   readonly maxDelayMs: number;
+  /** The pending texts are `texts[0…count)`: the array is kept and refilled, not made anew per batch. */
   private texts: string[] = [];
+  private count = 0;
   private chars = 0;
   private lastEmit = -1;
 
@@ -30,7 +32,7 @@ export class Batcher {
   }
 
   get pending(): number {
-    return this.texts.length;
+    return this.count;
   }
 
   /** Adds the answer texts among `deltas`. */
@@ -38,7 +40,7 @@ export class Batcher {
     for (let i = 0; i < deltas.length; i++) {
       const text = (deltas[i] as { delta?: unknown }).delta;
       if (typeof text === 'string' && text.length > 0) {
-        this.texts.push(text);
+        this.texts[this.count++] = text;
         this.chars += text.length;
       }
     }
@@ -46,13 +48,13 @@ export class Batcher {
 
   addText(text: string): void {
     if (text.length === 0) return;
-    this.texts.push(text);
+    this.texts[this.count++] = text;
     this.chars += text.length;
   }
 
   /** Full: must go out even though the consumer is behind. */
   get full(): boolean {
-    return this.texts.length >= this.maxDeltas || this.chars >= this.maxBytes;
+    return this.count >= this.maxDeltas || this.chars >= this.maxBytes;
   }
 
   /** Milliseconds to hold the pending array for `maxDelayMs` (0: send now). */
@@ -62,13 +64,24 @@ export class Batcher {
     return wait > 0 ? wait : 0;
   }
 
-  /** Takes the pending texts (empty array when none). */
+  /** Takes the pending texts as a new array (empty when none). */
   take(now: number): string[] {
-    const texts = this.texts;
-    if (texts.length === 0) return texts;
-    this.texts = [];
+    const texts = this.texts.slice(0, this.count);
+    if (texts.length > 0) this.taken(now);
+    return texts;
+  }
+
+  /** The pending texts in place: the first {@link pending} entries, valid until the next add or take. */
+  peek(): readonly string[] {
+    return this.texts;
+  }
+
+  /** Forgets the pending texts once they were written from {@link peek}. */
+  taken(now: number): void {
+    // A large batch would keep its texts reachable until overwritten: start a fresh array then.
+    if (this.count > 64) this.texts = [];
+    this.count = 0;
     this.chars = 0;
     this.lastEmit = now;
-    return texts;
   }
 }

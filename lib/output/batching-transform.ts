@@ -16,8 +16,17 @@ export abstract class BatchingTransform extends Transform {
     this.batcher = new Batcher(batchOptions);
   }
 
-  /** Pushes one batch of answer texts in the subclass's output form. */
-  protected abstract pushBatch(texts: string[]): void;
+  /**
+   * Pushes one batch of answer texts, `texts[0…count)`, in the subclass's output form.
+   * The array is the batcher's own and is refilled afterwards: copy what must outlive the call.
+   */
+  protected abstract pushBatch(texts: readonly string[], count: number): void;
+
+  /** Hands the pending texts to pushBatch. */
+  private send(now: number): void {
+    this.pushBatch(this.batcher.peek(), this.batcher.pending);
+    this.batcher.taken(now);
+  }
 
   /** After adding a read's deltas: send now, or hold while the consumer is behind. */
   protected offer(): void {
@@ -31,13 +40,13 @@ export abstract class BatchingTransform extends Transform {
       this.timer = setTimeout(this.onTimer, hold);
       return;
     }
-    this.pushBatch(this.batcher.take(now));
+    this.send(now);
   }
 
   /** Sends whatever is pending, whatever the consumer's state (end of stream). */
   protected flushPending(): void {
     this.clearTimer();
-    if (this.batcher.pending > 0) this.pushBatch(this.batcher.take(this.batcher.maxDelayMs > 0 ? performance.now() : 0));
+    if (this.batcher.pending > 0) this.send(this.batcher.maxDelayMs > 0 ? performance.now() : 0);
   }
 
   override _read(size: number): void {
@@ -54,7 +63,7 @@ export abstract class BatchingTransform extends Transform {
   private readonly onTimer = (): void => {
     this.timer = null;
     if (this.destroyed) return;
-    if (this.batcher.pending > 0) this.pushBatch(this.batcher.take(performance.now()));
+    if (this.batcher.pending > 0) this.send(performance.now());
   };
 
   private clearTimer(): void {

@@ -1,7 +1,9 @@
-import { upstreamStatusError, type InferenceError } from '../errors.js';
+import type { InferenceError } from '../errors.js';
 import { DetectingDecoder, type FramingName, createFrameDecoder } from '../framing/detect.js';
-import type { Frame, FrameDecoder, FramingOptions } from '../framing/frame.js';
+import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FramingOptions } from '../framing/frame.js';
+import { INCOMPLETE, type FrameSyntax, type ShapeCache } from '../providers/shape-cache.js';
 import { resolveReader, type ProviderId } from '../providers/index.js';
+import { defaultWords, printableUrl, providerStatusError, type ResponseHeaders } from '../providers/failure.js';
 import type { DeltaObject, EventNormalizer, ResponseReader } from '../providers/types.js';
 
 export interface DecodeOptions extends FramingOptions {
@@ -15,6 +17,10 @@ export interface DecodeOptions extends FramingOptions {
   inferenceId?: string;
   /** How much of a non-2xx body is kept to find the provider's message. Default 64 KiB. */
   maxErrorBodyBytes?: number;
+  /** The upstream response's headers: a rate-limit error quotes the provider's rate-limit headers, as Elasticsearch does. */
+  headers?: ResponseHeaders;
+  /** The request URL, named by a 404 ("Resource not found at [...]"); credentials in its query are not printed. */
+  url?: string;
 }
 
 /**
@@ -29,6 +35,8 @@ export class BodyDecoder {
   private readonly normalizer: EventNormalizer;
   private readonly status: number;
   private readonly inferenceId: string | undefined;
+  private readonly headers: ResponseHeaders;
+  private readonly url: string | undefined;
   private out: DeltaObject[] = [];
   private errorBody: Buffer[] | null = null;
   private errorBodyBytes = 0;
@@ -41,16 +49,28 @@ export class BodyDecoder {
     this.normalizer.frame(frame, this.out);
     if (this.afterFrame !== null) this.afterFrame(this.out);
   };
+  /** The normalizer's envelope cache, for the byte-level fast path (undefined: off). */
+  private cache: ShapeCache | undefined;
+  private syntax: (FrameDecoder & FrameSyntax) | null = null;
+  private readonly maxFrameBytes: number;
+  private misses = 0;
+  /** Reads to leave to the plain path after the fast path kept missing; doubles each time. */
+  private rest = 0;
+  private nextRest = 16;
 
   /** Throws for an unknown provider id, naming the known ones. */
   constructor(provider: ProviderId | ResponseReader, options: DecodeOptions = {}) {
     this.provider = resolveReader(provider);
     this.status = options.status ?? 200;
     this.inferenceId = options.inferenceId;
+    this.headers = options.headers ?? {};
+    this.url = options.url;
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
     const framing = this.provider.rawJson === true && options.rawJson === undefined ? { ...options, rawJson: true } : options;
     this.framer = options.framing ? createFrameDecoder(options.framing, framing) : new DetectingDecoder(options.contentType, framing);
     this.normalizer = this.provider.createNormalizer();
+    this.cache = this.normalizer.envelopeCache;
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     if (this.status < 200 || this.status > 299) this.errorBody = [];
   }
 
@@ -68,7 +88,13 @@ export class BodyDecoder {
     if (this.finished()) return; // the rest of the body is not read
     this.out = out;
     try {
-      this.framer.write(chunk, this.onFrame);
+      const cache = this.cache;
+      if (cache === undefined || this.rest > 0) {
+        if (this.rest > 0) this.rest--;
+        this.framer.write(chunk, this.onFrame);
+      } else {
+        this.fast(chunk, cache, out);
+      }
     } catch (err) {
       // A broken frame after the end marker (a partial line too long, a bad AWS frame) changes nothing either.
       if (!this.finished()) throw err;
@@ -87,17 +113,77 @@ export class BodyDecoder {
     this.normalizer.end(out, truncated);
   }
 
+  /**
+   * The byte-level fast path: while the framing is between events, whole events that have
+   * the envelope the normalizer's cache remembers are read straight from the bytes (no
+   * decoding of the event, no frame, no JSON.parse); any other event, and whatever the
+   * framing is in the middle of, goes through the framing and the normalizer as usual.
+   */
+  private fast(chunk: Buffer, cache: ShapeCache, out: DeltaObject[]): void {
+    const n = chunk.length;
+    const framer = this.framer;
+    let p = 0;
+    while (p < n) {
+      const syntax = this.syntax ?? this.resolveSyntax();
+      if (syntax === null) break;
+      if (syntax.idle!()) {
+        const shape = cache.bytes(syntax);
+        // Nothing to match with: the rest of the read goes to the framing at once.
+        if (shape === null) break;
+        const end = shape.match(chunk, p, p + this.maxFrameBytes < n ? p + this.maxFrameBytes : n, out);
+        if (end >= 0) {
+          this.misses = 0;
+          p = end;
+          // One event read: the same per-event hook as when it is framed.
+          if (this.afterFrame !== null) this.afterFrame(out);
+          continue;
+        }
+        if (end === INCOMPLETE) break;
+        if (++this.misses >= 4) {
+          // The bytes keep differing from what the cache reads (another line end, field order…): rest.
+          this.misses = 0;
+          this.rest = this.nextRest;
+          this.nextRest = Math.min(this.nextRest * 2, 4096);
+          break;
+        }
+      }
+      // One event through the framing (or up to where the framing is between events again).
+      const e = syntax.frameEnd!(chunk, p);
+      const to = e === -1 ? n : e;
+      framer.write(p === 0 && to === n ? chunk : chunk.subarray(p, to), this.onFrame);
+      p = to;
+      // The end marker was read: the rest of the body is not.
+      if (this.finished()) return;
+    }
+    if (p < n) framer.write(p === 0 ? chunk : chunk.subarray(p), this.onFrame);
+  }
+
+  /** The framing in use, once known, when it supports the fast path; null when it does not (the fast path is then off). */
+  private resolveSyntax(): (FrameDecoder & FrameSyntax) | null {
+    const f = this.framer instanceof DetectingDecoder ? this.framer.framing : this.framer;
+    if (f === null) return null; // not decided yet: retried on the next read
+    if (f.idle === undefined || f.canonical === undefined || f.frameEnd === undefined) {
+      this.cache = undefined;
+      return null;
+    }
+    this.syntax = f as FrameDecoder & FrameSyntax;
+    return this.syntax;
+  }
+
   private finished(): boolean {
     return this.normalizer.finished === true;
   }
 
   private statusError(): InferenceError {
     const text = Buffer.concat(this.errorBody!, this.errorBodyBytes).toString('utf8');
-    return upstreamStatusError(this.status, this.provider.errorMessage(parseErrorBody(text)), this.inferenceId);
+    const body = parseErrorBody(text);
+    // Only a JSON body adds the provider's message, as in Elasticsearch; a non-JSON body (an HTML page, plain text) adds nothing.
+    const message = body === undefined ? undefined : this.provider.errorMessage(body);
+    return providerStatusError(this.provider.failureWords ?? defaultWords, { status: this.status, headers: this.headers, url: printableUrl(this.url), message }, this.inferenceId);
   }
 }
 
-/** JSON when it is JSON; the JSON of `data:` lines when an error came SSE-framed; else the text. */
+/** JSON when it is JSON; the JSON of `data:` lines when an error came SSE-framed; else undefined. */
 function parseErrorBody(text: string): unknown {
   const trimmed = text.trim();
   if (!trimmed) return undefined;
@@ -112,7 +198,6 @@ function parseErrorBody(text: string): unknown {
         // not this line
       }
     }
-    // Not JSON: a short plain-text message is still worth showing, markup is not.
-    return trimmed.startsWith('<') ? undefined : trimmed;
+    return undefined;
   }
 }

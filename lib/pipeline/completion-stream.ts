@@ -4,7 +4,7 @@ import type { BatchOptions } from '../output/batcher.js';
 import { hookFailed, toInferenceError, type InferenceError } from '../errors.js';
 import type { ProviderId } from '../providers/index.js';
 import type { DeltaObject, ResponseReader } from '../providers/types.js';
-import { completionEvent, doneEvent, errorEvent, type SerializeOptions } from '../output/serialize.js';
+import { CompletionEventWriter, doneEvent, errorEvent, type SerializeOptions } from '../output/serialize.js';
 import { BodyDecoder, type DecodeOptions } from './body-decoder.js';
 
 /** Options of {@link completionStream}: decoding, batching and serializing options, and two hooks. */
@@ -37,6 +37,9 @@ export class CompletionStream extends BatchingTransform {
   private readonly scratch: DeltaObject[] = [];
   private ended = false;
   private failure: InferenceError | null = null;
+  private readonly writer: CompletionEventWriter;
+  /** The write callback held while the readable side is full (see _write). */
+  private resumeWriter: ((error?: Error | null) => void) | null = null;
 
   /** Throws for an unknown provider id, naming the known ones. */
   constructor(provider: ProviderId | ResponseReader, options: CompletionStreamOptions = {}) {
@@ -44,12 +47,39 @@ export class CompletionStream extends BatchingTransform {
     super(options, { readableHighWaterMark: options.highWaterMark ?? 16 * 1024 });
     this.decoder = decoder;
     this.bom = options.bom ?? false;
+    this.writer = new CompletionEventWriter(this.bom);
     this.onDelta = options.onDelta;
     this.mapError = options.mapError;
   }
 
   override _transform(chunk: Buffer | string, _enc: BufferEncoding, callback: TransformCallback): void {
-    if (this.ended) return callback();
+    this.consume(chunk);
+    callback();
+  }
+
+  /**
+   * Transform's own _write wraps every write in a new callback closure; this does the same
+   * bookkeeping without one: the write is acknowledged at once unless this read filled the
+   * readable side, in which case it is acknowledged when the consumer reads again.
+   */
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const before = this.readableLength;
+    this.consume(chunk);
+    if (this.writableEnded || before === this.readableLength || this.readableLength < this.readableHighWaterMark) callback();
+    else this.resumeWriter = callback;
+  }
+
+  override _read(size: number): void {
+    super._read(size);
+    const resume = this.resumeWriter;
+    if (resume !== null) {
+      this.resumeWriter = null;
+      resume();
+    }
+  }
+
+  private consume(chunk: Buffer | string): void {
+    if (this.ended) return;
     const out = this.scratch;
     let failure: unknown = null;
     try {
@@ -61,7 +91,6 @@ export class CompletionStream extends BatchingTransform {
     if (hookError !== null) this.finishWithError(hookError);
     else if (failure !== null) this.finishWithError(failure);
     else this.offer();
-    callback();
   }
 
   override _flush(callback: TransformCallback): void {
@@ -94,8 +123,8 @@ export class CompletionStream extends BatchingTransform {
     if (!this.ended) this.finishWithError(err);
   }
 
-  protected pushBatch(texts: string[]): void {
-    this.push(completionEvent(texts, this.bom));
+  protected pushBatch(texts: readonly string[], count: number): void {
+    this.push(this.writer.write(texts, count));
   }
 
   /**

@@ -28,11 +28,11 @@ class BedrockNormalizer implements EventNormalizer {
   private readonly anthropic = new AnthropicState();
   private readonly tools = new ToolCalls();
   /** contentBlockDelta payloads repeat their envelope but for the text and the random padding `p`. */
-  private readonly shape = new ShapeCache('"text":', '"p":');
+  readonly envelopeCache = new ShapeCache('"text":', '"p":', true, ['"toolUse"']);
 
   frame(frame: Frame, out: DeltaObject[]): void {
     if (frame.exception) throw bedrockException(ID, frame);
-    if (this.shape.take(frame, out)) return;
+    if (this.envelopeCache.take(frame, out)) return;
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     if (frame.event === 'chunk') {
@@ -44,12 +44,14 @@ class BedrockNormalizer implements EventNormalizer {
     }
     const before = out.length;
     if (converseEvent(frame.event, json, out, this.tools)) this.converseDone = true;
-    else this.shape.observe(frame, out, before);
+    else this.envelopeCache.observe(frame, out, before);
   }
 
   end(_out: DeltaObject[]): void {
     if (this.invoke ? !this.anthropic.done : !this.converseDone) {
-      throw incompleteStream(`The [${ID}] stream ended before its ${this.invoke ? 'message_stop' : 'messageStop'} event`);
+      throw incompleteStream(
+        `The [${ID}] stream ended before its ${this.invoke ? 'message_stop' : 'messageStop'} event`,
+      );
     }
   }
 }

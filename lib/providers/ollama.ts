@@ -3,6 +3,7 @@ import type { Frame } from '../framing/frame.js';
 import { parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, str } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
+import { ShapeCache } from './shape-cache.js';
 import { mapSettings, modelOf, resolveUrl } from './settings.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
 import { ToolCalls } from './tool-calls.js';
@@ -21,8 +22,17 @@ class OllamaNormalizer implements EventNormalizer {
   finished = false;
   private started = false;
   private readonly tools = new ToolCalls();
+  /** /api/chat lines repeat their envelope but for the text and `created_at`, which is never read. */
+  readonly envelopeCache = new ShapeCache('"content":', '"created_at":', false, ['"tool_calls"']);
 
   frame(frame: Frame, out: DeltaObject[]): void {
+    if (this.envelopeCache.take(frame, out)) return;
+    const before = out.length;
+    this.full(frame, out);
+    this.envelopeCache.observe(frame, out, before);
+  }
+
+  private full(frame: Frame, out: DeltaObject[]): void {
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     if (json.error !== undefined && json.error !== null) {
@@ -30,7 +40,11 @@ class OllamaNormalizer implements EventNormalizer {
     }
     if (!this.started) {
       this.started = true;
-      out.push(typeof json.model === 'string' && json.model.length > 0 ? { role: 'assistant', model: json.model } : { role: 'assistant' });
+      out.push(
+        typeof json.model === 'string' && json.model.length > 0
+          ? { role: 'assistant', model: json.model }
+          : { role: 'assistant' },
+      );
     }
     const message = json.message;
     if (isObject(message)) {

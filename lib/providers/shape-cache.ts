@@ -1,49 +1,93 @@
-import type { Frame } from '../framing/frame.js';
+import type { Frame, FrameTemplate } from '../framing/frame.js';
 import { pushText } from './common.js';
 import type { DeltaObject } from './types.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-/** Consecutive events that did not fit before a stream stops looking. */
-const GIVE_UP_AFTER = 8;
+/** Consecutive misses before the cache rests. */
+const MISSES_BEFORE_REST = 4;
+/** Events the cache rests for after its first run of misses; doubles every time, up to MAX_REST. */
+const FIRST_REST = 16;
+const MAX_REST = 4096;
+
+/** What fills a gap between two remembered pieces of an envelope. */
+const enum Hole {
+  /** The answer text: one complete JSON string token, escapes allowed. */
+  Text,
+  /** A padding value that varies and is never read: one plain JSON string token (no escapes). */
+  Pad,
+  /** An optional trailing padding member: `,"key":"plain"` present or absent before the object's last `}`. */
+  OptionalPad,
+}
+
+/** Returned by {@link ByteShape.match} when the read ends before the event could be told apart. */
+export const INCOMPLETE = -2;
+/** Returned by {@link ByteShape.match} when the bytes do not have the remembered shape. */
+export const MISS = -1;
+
+/** A framing that can say how it writes a frame (SSE, NDJSON). */
+export interface FrameSyntax {
+  canonical(event: string): FrameTemplate | null;
+}
 
 /**
  * Streaming chunks of one response usually repeat the same envelope byte for byte and
- * differ only in one string: the text (and sometimes a random padding string, such as
- * OpenAI's `obfuscation`). This remembers the envelope around the text from an event
- * that was fully parsed, so that the next events of the same shape need no JSON.parse of
- * the whole chunk.
+ * differ only in one string: the text, and sometimes a padding string that changes every
+ * time (OpenAI's `obfuscation`, Bedrock's `p`, Ollama's `created_at`). This remembers the
+ * envelope around the text from an event that was fully parsed, so that the next events
+ * of the same shape need no JSON.parse of the whole chunk.
  *
  * It is exact, not a heuristic: an event is read this way only when its bytes are the
- * remembered prefix, one complete JSON string token (the text), the remembered middle,
- * optionally one plain JSON string token (the padding, a field the normalizer never
- * reads), and the remembered tail. Such an event parses to the remembered object with
- * those values replaced, so it yields what the full parse would. Learning requires that
- * the text's key occurs once, literally (no backslash anywhere in the envelope, so no key
- * is spelled with escapes), immediately followed by the string that the full parse turned
- * into the answer text. Anything else takes the normal path.
+ * remembered pieces with, in the gaps, one complete JSON string token (the text) and
+ * plain JSON string tokens (the padding, a field the normalizer never reads), or, for an
+ * optional padding member, the same member present or absent before the object's closing
+ * brace. Such an event parses to the remembered object with those values replaced (and a
+ * member the normalizer never reads added or removed), so it yields what the full parse
+ * would. Learning requires that the text's key occurs once, literally (no backslash
+ * anywhere in the envelope, so no key is spelled with escapes), immediately followed by
+ * the string that the full parse turned into the answer text. Anything else takes the
+ * normal path.
+ *
+ * A miss costs one failed comparison; after a few misses in a row the cache rests (it
+ * neither matches nor learns) for 16 events, then 32, … up to 4096, so a stream whose
+ * envelope never repeats pays for almost nothing but its full parses.
  */
 export class ShapeCache {
-  private prefix = '';
-  /** Between the text and the padding value (or the whole rest when there is no padding). */
-  private middle = '';
-  private tail = '';
-  private padded = false;
+  /** Remembered pieces: `pieces[0] hole[0] pieces[1] hole[1] … pieces[last]`. */
+  private pieces: string[] = [];
+  private holes: Hole[] = [];
   private event = '';
   private known = false;
   private misses = 0;
+  private rest = 0;
+  private nextRest = FIRST_REST;
+  /** Bumped on every learn, so compiled byte shapes know they are stale. */
+  private version = 0;
+  private compiled: ByteShape | null = null;
+  private readonly optionalKey: string | undefined;
 
   /**
    * @param keyToken the text field's key as it appears on the wire, e.g. `"content":`
-   * @param paddingToken a key whose string value varies and is never read, e.g. `"obfuscation":`
+   * @param paddingToken a key whose plain string value varies and is never read, e.g. `"obfuscation":`
+   * @param paddingOptional whether the padding member may come and go from one event to the next
+   *   (it is then the last member of the top-level object when present)
+   * @param refuse tokens that mark an event the normalizer keeps state from (tool calls): never learned from
    */
   constructor(
     private readonly keyToken: string,
     private readonly paddingToken?: string,
-  ) {}
+    paddingOptional = false,
+    private readonly refuse: readonly string[] = [],
+  ) {
+    this.optionalKey = paddingOptional && paddingToken !== undefined ? ',' + paddingToken : undefined;
+  }
 
   /** Reads the event from the remembered shape when it fits: appends its text and returns true. */
   take(frame: Frame, out: DeltaObject[]): boolean {
+    if (!this.known) {
+      if (this.rest > 0) this.rest--;
+      return false;
+    }
     const text = this.match(frame);
     if (text === undefined) return false;
     pushText(out, text);
@@ -52,7 +96,7 @@ export class ShapeCache {
 
   /** After a full parse that appended `out[before…]`: learns the shape when that was exactly one answer text. */
   observe(frame: Frame, out: DeltaObject[], before: number): void {
-    if (out.length !== before + 1) return;
+    if (out.length !== before + 1 || this.rest > 0) return;
     const text = (out[before] as { delta?: unknown }).delta;
     if (typeof text === 'string') this.learn(frame, text);
   }
@@ -60,96 +104,261 @@ export class ShapeCache {
   /** The text when the event has the remembered shape; undefined otherwise. */
   match(frame: Frame): string | undefined {
     if (!this.known) return undefined;
+    if (frame.event !== this.event) return this.miss();
     const data = frame.data;
-    const p = this.prefix.length;
-    if (frame.event !== this.event || data.charCodeAt(p) !== QUOTE || data.slice(0, p) !== this.prefix) return this.miss();
-    // The text token: find its closing quote, noting escapes and rejecting raw control characters.
-    const len = data.length;
-    let i = p + 1;
-    let escaped = false;
-    for (; i < len; i++) {
-      const c = data.charCodeAt(i);
-      if (c === QUOTE) break;
-      if (c === BACKSLASH) {
-        escaped = true;
-        i++;
-      } else if (c < 0x20) return this.miss();
-    }
-    if (i >= len) return this.miss();
-    // Slice-and-compare is a native memcmp; startsWith/endsWith walk characters (10x slower here).
-    let rest = i + 1;
-    if (this.padded) {
-      const m = this.middle.length;
-      if (data.slice(rest, rest + m) !== this.middle) return this.miss();
-      const close = plainStringEnd(data, rest + m);
-      if (close === -1) return this.miss();
-      rest = close + 1;
-      if (data.slice(rest) !== this.tail) return this.miss();
-    } else if (data.slice(rest) !== this.middle) {
-      return this.miss();
-    }
-    let text: string;
-    if (escaped) {
-      try {
-        // The token starts and ends with a quote; parsing as a string proves it is one token.
-        const value: unknown = JSON.parse(data.slice(p, i + 1));
-        if (typeof value !== 'string') return this.miss();
-        text = value;
-      } catch {
-        return this.miss();
+    const pieces = this.pieces;
+    const holes = this.holes;
+    let i = 0;
+    let text: string | undefined;
+    for (let k = 0; k < holes.length; k++) {
+      const piece = pieces[k]!;
+      // Slice-and-compare is a native memcmp; startsWith walks characters (10x slower here).
+      if (data.slice(i, i + piece.length) !== piece) return this.miss();
+      i += piece.length;
+      const hole = holes[k]!;
+      if (hole === Hole.Text) {
+        if (data.charCodeAt(i) !== QUOTE) return this.miss();
+        let escaped = false;
+        let j = i + 1;
+        for (; j < data.length; j++) {
+          const c = data.charCodeAt(j);
+          if (c === QUOTE) break;
+          if (c === BACKSLASH) {
+            escaped = true;
+            j++;
+          } else if (c < 0x20) return this.miss();
+        }
+        if (j >= data.length) return this.miss();
+        if (escaped) {
+          // The token starts and ends with a quote; parsing it as a string proves it is one token.
+          text = parseToken(data.slice(i, j + 1));
+          if (text === undefined) return this.miss();
+        } else {
+          text = data.slice(i + 1, j);
+        }
+        i = j + 1;
+      } else if (hole === Hole.Pad) {
+        const close = plainStringEnd(data, i);
+        if (close === -1) return this.miss();
+        i = close + 1;
+      } else if (data.startsWith(this.optionalKey!, i)) {
+        const close = plainStringEnd(data, i + this.optionalKey!.length);
+        if (close === -1) return this.miss();
+        i = close + 1;
       }
-    } else {
-      text = data.slice(p + 1, i);
     }
+    if (data.length - i !== pieces[holes.length]!.length || data.slice(i) !== pieces[holes.length]) return this.miss();
     this.misses = 0;
     return text;
   }
 
   /** After a full parse whose only output was `value`, taken from this field: remember the shape. */
   learn(frame: Frame, value: string): void {
-    if (this.misses >= GIVE_UP_AFTER || frame.raw === true) return;
+    if (this.rest > 0 || frame.raw === true) return;
     const data = frame.data;
+    for (let i = 0; i < this.refuse.length; i++) if (data.indexOf(this.refuse[i]!) !== -1) return;
     const key = data.indexOf(this.keyToken);
     if (key === -1 || data.indexOf(this.keyToken, key + 1) !== -1) return;
     const start = key + this.keyToken.length;
     if (data.charCodeAt(start) !== QUOTE) return;
     const end = closingQuote(data, start + 1);
-    if (end === -1) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data.slice(start, end + 1));
-    } catch {
-      return;
-    }
-    if (parsed !== value) return;
-    const prefix = data.slice(0, start);
-    let middle = data.slice(end + 1);
-    let tail = '';
-    let padded = false;
+    if (end === -1 || parseToken(data.slice(start, end + 1)) !== value) return;
+    // Gaps as [from, to, kind], in order.
+    const gaps: [number, number, Hole][] = [[start, end + 1, Hole.Text]];
+    let optionalAt = -1;
     if (this.paddingToken !== undefined) {
-      const pad = data.indexOf(this.paddingToken, end + 1);
-      if (pad !== -1 && data.indexOf(this.paddingToken, pad + 1) === -1) {
+      const pad = data.indexOf(this.paddingToken);
+      if (pad !== -1) {
+        if (data.indexOf(this.paddingToken, pad + 1) !== -1) return;
         const open = pad + this.paddingToken.length;
-        const close = data.charCodeAt(open) === QUOTE ? plainStringEnd(data, open) : -1;
-        if (close !== -1) {
-          middle = data.slice(end + 1, open);
-          tail = data.slice(close + 1);
-          padded = true;
+        const close = plainStringEnd(data, open);
+        if (close === -1 || (open <= end && close >= start)) return;
+        // Optional only where it can come and go: `,"key":"…"` right before the object's last brace.
+        if (
+          this.optionalKey !== undefined &&
+          data.charCodeAt(pad - 1) === 0x2c &&
+          close + 2 === data.length &&
+          data.charCodeAt(close + 1) === 0x7d
+        ) {
+          gaps.push([pad - 1, close + 1, Hole.OptionalPad]);
+        } else {
+          gaps.push([open, close + 1, Hole.Pad]);
         }
+      } else if (this.optionalKey !== undefined) {
+        // Absent this time: it may be added before the last brace of a non-empty object.
+        const last = data.length - 1;
+        const before = data.charCodeAt(last - 1);
+        if (data.charCodeAt(last) !== 0x7d || before === 0x7b || before === 0x2c || last <= end) return;
+        optionalAt = last;
       }
     }
-    if (prefix.indexOf('\\') !== -1 || middle.indexOf('\\') !== -1 || tail.indexOf('\\') !== -1) return;
-    this.prefix = prefix;
-    this.middle = middle;
-    this.tail = tail;
-    this.padded = padded;
+    if (optionalAt !== -1) gaps.push([optionalAt, optionalAt, Hole.OptionalPad]);
+    gaps.sort((a, b) => a[0] - b[0]);
+    const pieces: string[] = [];
+    const holes: Hole[] = [];
+    let at = 0;
+    for (const [from, to, kind] of gaps) {
+      pieces.push(data.slice(at, from));
+      holes.push(kind);
+      at = to;
+    }
+    pieces.push(data.slice(at));
+    for (const p of pieces) if (p.indexOf('\\') !== -1) return;
+    this.pieces = pieces;
+    this.holes = holes;
     this.event = frame.event;
     this.known = true;
+    this.version++;
+  }
+
+  /**
+   * The remembered shape as bytes framed the way `syntax` writes a frame, for matching
+   * whole events in a read before any framing; null when nothing is remembered or the
+   * framing cannot say how it writes this event.
+   */
+  bytes(syntax: FrameSyntax): ByteShape | null {
+    if (!this.known) return null;
+    const c = this.compiled;
+    if (c !== null && c.version === this.version && c.syntax === syntax) return c;
+    const frame = syntax.canonical(this.event);
+    if (frame === null) return null;
+    const pieces = this.pieces.map((p, k) =>
+      Buffer.from((k === 0 ? frame.head : '') + p + (k === this.pieces.length - 1 ? frame.end : '')),
+    );
+    this.compiled = new ByteShape(
+      this.version,
+      syntax,
+      pieces,
+      this.holes,
+      this.optionalKey === undefined ? null : Buffer.from(this.optionalKey),
+    );
+    return this.compiled;
   }
 
   private miss(): undefined {
     this.known = false;
-    this.misses++;
+    if (++this.misses >= MISSES_BEFORE_REST) {
+      this.misses = 0;
+      this.rest = this.nextRest;
+      this.nextRest = Math.min(this.nextRest * 2, MAX_REST);
+    }
+    return undefined;
+  }
+}
+
+/**
+ * A remembered shape in bytes, framing included: matches whole events in a read without
+ * decoding or framing them. Exact for the same reasons as the text form, provided the
+ * framing is between events when a match starts (the caller's job) and the bytes matched
+ * contain no line end inside the gaps (control characters are refused in every gap).
+ */
+export class ByteShape {
+  constructor(
+    readonly version: number,
+    readonly syntax: FrameSyntax,
+    private readonly pieces: Buffer[],
+    private readonly holes: Hole[],
+    private readonly optionalKey: Buffer | null,
+  ) {}
+
+  /**
+   * Matches one event at `buf[p…]` (not beyond `limit`): on a match appends the text to
+   * `out` and returns the end of the event; else MISS, or INCOMPLETE when the read ends first.
+   */
+  match(buf: Buffer, p: number, limit: number, out: DeltaObject[]): number {
+    const pieces = this.pieces;
+    const holes = this.holes;
+    let i = p;
+    let from = 0;
+    let to = 0;
+    let flags = 0;
+    for (let k = 0; k < holes.length; k++) {
+      const r = same(buf, i, limit, pieces[k]!);
+      if (r !== 0) return r;
+      i += pieces[k]!.length;
+      if (i >= limit) return INCOMPLETE;
+      const hole = holes[k]!;
+      if (hole === Hole.Text) {
+        if (buf[i] !== QUOTE) return MISS;
+        from = i;
+        let j = i + 1;
+        for (; j < limit; j++) {
+          const c = buf[j]!;
+          if (c === QUOTE) break;
+          if (c === BACKSLASH) {
+            flags |= 1;
+            j++;
+          } else if (c < 0x20) return MISS;
+          else if (c >= 0x80) flags |= 2;
+        }
+        if (j >= limit) return INCOMPLETE;
+        to = j + 1;
+        i = to;
+      } else if (hole === Hole.Pad) {
+        const close = plainEnd(buf, i, limit);
+        if (close < 0) return close;
+        i = close + 1;
+      } else {
+        const key = this.optionalKey!;
+        if (buf[i] === key[0]) {
+          const r2 = same(buf, i, limit, key);
+          if (r2 === INCOMPLETE) return INCOMPLETE;
+          if (r2 === 0) {
+            const close = plainEnd(buf, i + key.length, limit);
+            if (close < 0) return close;
+            i = close + 1;
+          }
+        }
+      }
+    }
+    const last = pieces[holes.length]!;
+    const r = same(buf, i, limit, last);
+    if (r !== 0) return r;
+    let text: string | undefined;
+    if (flags & 1) {
+      text = parseToken(buf.toString('utf8', from, to));
+      if (text === undefined) return MISS;
+    } else {
+      // ASCII decodes the same as latin1, which is cheaper; UTF-8 errors become U+FFFD as when the read is decoded whole.
+      text = buf.toString(flags & 2 ? 'utf8' : 'latin1', from + 1, to - 1);
+    }
+    pushText(out, text);
+    return i + last.length;
+  }
+}
+
+/** 0 when `buf` holds `piece` at `at`; MISS when it differs; INCOMPLETE when the read ends inside a matching start. */
+function same(buf: Buffer, at: number, limit: number, piece: Buffer): number {
+  const n = piece.length;
+  const avail = limit - at;
+  if (avail < n) {
+    if (avail <= 0) return INCOMPLETE;
+    return buf.compare(piece, 0, avail, at, limit) === 0 ? INCOMPLETE : MISS;
+  }
+  if (n <= 16) {
+    for (let k = 0; k < n; k++) if (buf[at + k] !== piece[k]) return MISS;
+    return 0;
+  }
+  return buf.compare(piece, 0, n, at, at + n) === 0 ? 0 : MISS;
+}
+
+/** For a plain string token opening at `open`: its closing quote; MISS if not plain; INCOMPLETE if the read ends first. */
+function plainEnd(buf: Buffer, open: number, limit: number): number {
+  if (open >= limit) return INCOMPLETE;
+  if (buf[open] !== QUOTE) return MISS;
+  for (let i = open + 1; i < limit; i++) {
+    const c = buf[i]!;
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH || c < 0x20) return MISS;
+  }
+  return INCOMPLETE;
+}
+
+function parseToken(token: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(token);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
     return undefined;
   }
 }

@@ -46,6 +46,10 @@ export interface UpstreamResponse {
   body: Readable;
   /** The provider's `Retry-After`, for the retry policy. */
   retryAfter?: string | undefined;
+  /** The provider's response headers (a rate-limit error quotes them). */
+  headers?: Record<string, string | string[] | undefined>;
+  /** The URL that was called (a 404 names it; the decoder removes credentials from its query). */
+  url?: string;
 }
 
 /** Per-call options of {@link ProviderClient.call}. */
@@ -148,6 +152,8 @@ export class ProviderClient {
         contentType: Array.isArray(type) ? type[0] : type,
         body: decodeContent(endpoint, res.headers['content-encoding'], res.body),
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        headers: res.headers,
+        url: req.url,
       };
     } catch (err) {
       if (timedOut) throw providerTimeout(timeoutMs);

@@ -1,5 +1,7 @@
 import type { Dispatcher } from 'undici';
+import type { ShapeCache } from './shape-cache.js';
 import type { Frame } from '../framing/frame.js';
+import type { FailureWords } from './failure.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import type { ChatRequest } from './chat/request.js';
 
@@ -59,6 +61,12 @@ export interface EventNormalizer {
    */
   end(out: DeltaObject[], truncated?: boolean): void;
   /**
+   * The normalizer's envelope cache, when it has one and consults it before anything else
+   * in `frame` (so that an event the cache reads needs no other step): the composed
+   * pipeline then also matches whole events in the raw bytes with it.
+   */
+  readonly envelopeCache?: ShapeCache;
+  /**
    * True once the provider's end marker (`[DONE]`, `stream-end`, …) has been read
    * without error: nothing after it may change the outcome, so the stages feed it
    * nothing more. Left unset by providers whose stream may go on after a marker
@@ -78,6 +86,8 @@ export interface ResponseReader {
   createNormalizer(): EventNormalizer;
   /** The provider writes bare JSON into its SSE streams (Vertex AI's mid-stream error): see `FramingOptions.rawJson`. */
   readonly rawJson?: boolean;
+  /** How Elasticsearch words this provider's failed HTTP statuses; the shared wording when absent. */
+  readonly failureWords?: FailureWords;
   /**
    * The provider's own message in a non-2xx response body (already JSON-parsed when it
    * was JSON, else the text). Undefined when the body says nothing useful.

@@ -33,12 +33,12 @@ const ERROR_STATUS = new Map<string, number>([
  */
 export class AnthropicMessagesNormalizer implements EventNormalizer {
   readonly state = new AnthropicState();
-  private readonly shape = new ShapeCache('"text":');
+  readonly envelopeCache = new ShapeCache('"text":');
 
   constructor(private readonly provider: string) {}
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    if (this.shape.take(frame, out)) return;
+    if (this.envelopeCache.take(frame, out)) return;
     if (frame.event === 'ping') return;
     const json = parseEventJsonLines(frame);
     if (json instanceof JsonLines) {
@@ -52,7 +52,7 @@ export class AnthropicMessagesNormalizer implements EventNormalizer {
     }
     const before = out.length;
     anthropicEvent(this.provider, json, frame.event, out, this.state);
-    this.shape.observe(frame, out, before);
+    this.envelopeCache.observe(frame, out, before);
   }
 
   /** One of several values in one event: read like an event of its own (never learned by the shape cache). */
@@ -81,7 +81,8 @@ export function anthropicEvent(
       if (!isObject(delta)) return;
       if (delta.type === 'text_delta') pushText(out, delta.text);
       else if (delta.type === 'thinking_delta') pushReasoning(out, delta.thinking);
-      else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') state.tools.args(out, blockKey(json.index), delta.partial_json);
+      else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string')
+        state.tools.args(out, blockKey(json.index), delta.partial_json);
       return;
     }
     case 'content_block_start': {
@@ -90,7 +91,8 @@ export function anthropicEvent(
         if (block.type === 'text') pushText(out, block.text);
         else if (block.type === 'thinking') pushReasoning(out, block.thinking);
         // tool_use (and server_tool_use) blocks: the input arrives as input_json_delta pieces
-        else if (block.type === 'tool_use' && typeof block.name === 'string') state.tools.start(out, blockKey(json.index), str(block.id), block.name, startInput(block.input));
+        else if (block.type === 'tool_use' && typeof block.name === 'string')
+          state.tools.start(out, blockKey(json.index), str(block.id), block.name, startInput(block.input));
       }
       return;
     }
@@ -113,7 +115,8 @@ export function anthropicEvent(
     case 'message_delta': {
       if (isObject(json.delta)) pushFinish(out, json.delta.stop_reason);
       // message_delta's usage is cumulative but may leave out the prompt's tokens: message_start had them
-      if (isObject(json.usage)) pushUsage(out, state.startUsage !== undefined ? { ...state.startUsage, ...json.usage } : json.usage);
+      if (isObject(json.usage))
+        pushUsage(out, state.startUsage !== undefined ? { ...state.startUsage, ...json.usage } : json.usage);
       else if (state.startUsage !== undefined) pushUsage(out, state.startUsage);
       return;
     }

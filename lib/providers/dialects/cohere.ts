@@ -25,21 +25,21 @@ export class CohereNormalizer implements EventNormalizer {
   finished = false;
   private readonly tools = new ToolCalls();
   /** text-generation (v1) and content-delta (v2) objects repeat their envelope but for the text. */
-  private readonly shape = new ShapeCache('"text":');
+  readonly envelopeCache = new ShapeCache('"text":');
 
   constructor(private readonly provider: string) {}
 
   frame(frame: Frame, out: DeltaObject[]): void {
     // The v2 SDK declares a `[DONE]` terminator; message-end is what actually ends the stream.
     if (frame.data === '[DONE]') return;
-    if (this.shape.take(frame, out)) return;
+    if (this.envelopeCache.take(frame, out)) return;
     const json = parseEventJson(frame);
     if (!isObject(json)) return;
     const before = out.length;
     const v1Type = str(json.event_type);
     if (v1Type !== undefined) this.v1(v1Type, json, out);
     else this.v2(str(json.type) ?? frame.event, json, out);
-    this.shape.observe(frame, out, before);
+    this.envelopeCache.observe(frame, out, before);
   }
 
   end(_out: DeltaObject[]): void {

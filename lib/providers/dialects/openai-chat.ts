@@ -32,7 +32,8 @@ export class OpenAiChatNormalizer implements EventNormalizer {
   /** `[DONE]` was read: the rest of the body is not. */
   finished = false;
   private readonly requireDone: boolean;
-  private readonly shape = new ShapeCache('"content":', '"obfuscation":');
+  /** api.openai.com pads chunks with a random `obfuscation` member (by default; it can be turned off per request). */
+  readonly envelopeCache = new ShapeCache('"content":', '"obfuscation":', true, ['"tool_calls"', '"function_call"']);
   private readonly state = new OpenAiChatState();
 
   constructor(private readonly options: OpenAiChatOptions) {
@@ -40,7 +41,7 @@ export class OpenAiChatNormalizer implements EventNormalizer {
   }
 
   frame(frame: Frame, out: DeltaObject[]): void {
-    if (this.shape.take(frame, out)) return;
+    if (this.envelopeCache.take(frame, out)) return;
     if (isDone(frame.data)) {
       this.finished = true;
       return;
@@ -54,7 +55,7 @@ export class OpenAiChatNormalizer implements EventNormalizer {
     if (json.object === 'error') throw openAiStreamError(this.options.provider, json, frame.data);
     const before = out.length;
     const finish = openAiChunk(json, out, this.state);
-    this.shape.observe(frame, out, before);
+    this.envelopeCache.observe(frame, out, before);
     if (finish !== undefined && finish === this.options.errorFinishReason) {
       throw providerStreamError(this.options.provider, `generation stopped with finish_reason [${finish}]`);
     }

@@ -1,0 +1,261 @@
+// The byte-level fast path (whole events matched against the envelope cache in the raw
+// bytes, before framing) must never change what a stream yields: for any bytes and any
+// cuts into reads, completionStream and deltaStream give exactly what they give with the
+// cache switched off (every event framed and fully parsed).
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { getProvider, type ProviderId } from '../../lib/providers/index.js';
+import type { DeltaObject, ResponseReader } from '../../lib/providers/types.js';
+import { cutAt, runCompletion, runDeltas } from '../helpers/streams.js';
+import { fuzzParams } from '../helpers/fuzz.js';
+
+/** The provider with its envelope cache resting for ever: every event takes the plain path. */
+function uncached(id: ProviderId): ResponseReader {
+  const p = getProvider(id);
+  return {
+    id: p.id,
+    errorMessage: (body) => p.errorMessage(body),
+    createNormalizer() {
+      const n = p.createNormalizer();
+      assert.ok(n.envelopeCache, `${id} has an envelope cache`);
+      (n.envelopeCache as unknown as { rest: number }).rest = Infinity;
+      return n;
+    },
+  };
+}
+
+/** Answer texts in Elasticsearch SSE output, in order, and how it ended. */
+function parseOutput(sse: string): { texts: string[]; end: string } {
+  const texts: string[] = [];
+  let end = 'none';
+  for (const block of sse.split('\n\n')) {
+    const data = block.split('\n').find((l) => l.startsWith('data: '));
+    if (data === undefined) continue;
+    const payload = data.slice(6);
+    if (payload === '[DONE]') end = 'done';
+    else if (block.startsWith('event: error')) end = 'error ' + payload;
+    else for (const d of (JSON.parse(payload) as { completion: { delta: string }[] }).completion) texts.push(d.delta);
+  }
+  return { texts, end };
+}
+
+const textChars = fc.constantFrom('a', ' ', 'é', '🌍', '東', '\n', '"', '\\', '\t', '\u2028', '\u007f', 'Z');
+/** A JSON string token, sometimes with escapes, sometimes invalid UTF-8 or broken. */
+const token: fc.Arbitrary<Buffer> = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ unit: textChars, maxLength: 10 }).map((s) => Buffer.from(JSON.stringify(s))) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ unit: textChars, maxLength: 6 })
+      .map((s) => Buffer.from(JSON.stringify(s).replace(/a/g, '\\u0061'))),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      Buffer.from([0x22, 0x61, 0xe6, 0x9d, 0x22]),
+      Buffer.from([0x22, 0xff, 0x62, 0x22]),
+      Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('"a\\"', '"x","y":"', '1', 'null', '"ok" ', '"\u0001"', '"a\nb"')
+      .map((s) => Buffer.from(s)),
+  },
+);
+const padValue = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', 'Q', '7'), maxLength: 8 }).map((s) => `"${s}"`),
+  fc.constantFrom('"a\\u0062"', '"x\\""', '7', '"t\tb"'),
+);
+
+const ENVELOPES = [
+  [
+    '{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":',
+    '},"logprobs":null,"finish_reason":null}],"usage":null',
+  ],
+  ['{"id":"c2","choices":[{"index":0,"delta":{"content":', '}}]'],
+  ['{"choices":[{"index":1,"delta":{"content":', '}}]'],
+  ['{"choices":[{"index":0,"delta":{"content":', '}}],"error":{"message":"boom"}'],
+];
+
+/** One OpenAI-style SSE event, in bytes, in one of many spellings. */
+const openAiEvent: fc.Arbitrary<Buffer> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(
+        fc.nat(ENVELOPES.length - 1),
+        token,
+        fc.option(padValue, { nil: undefined }),
+        fc.constantFrom('data: ', 'data: ', 'data: ', 'data:', 'event: message\ndata: ', 'id: 7\ndata: '),
+        fc.constantFrom('\n\n', '\n\n', '\n\n', '\r\n\r\n', '\r\r', '\n\r\n'),
+      )
+      .map(([e, tok, pad, head, end]) =>
+        Buffer.concat([
+          Buffer.from(head + ENVELOPES[e]![0]),
+          tok,
+          Buffer.from(ENVELOPES[e]![1] + (pad === undefined ? '' : ',"obfuscation":' + pad) + '}' + end),
+        ]),
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(
+        'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n',
+        'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
+        'data: {"choices":[],"usage":{"prompt_tokens":1}}\n\n',
+        ': keep-alive\n\n',
+        '\n',
+        'data: {"choices":[{"index":0,"delta":{"content":"a"}}],"obfuscation":"x","obfuscation":"y"}\n\n',
+        'data: {"obfuscation":"x","choices":[{"index":0,"delta":{"content":"b"}}]}\n\n',
+        'data: {"choices":[{"index":0,"delta":{"content":"c"}}]}\ndata: {"x":1}\n\n',
+        'event: error\ndata: {"choices":[{"index":0,"delta":{"content":"d"}}]}\n\n',
+      )
+      .map((s) => Buffer.from(s)),
+  },
+);
+
+const ollamaLine: fc.Arbitrary<Buffer> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(token, padValue, fc.constantFrom('\n', '\n', '\r\n', '\r'))
+      .map(([tok, pad, end]) =>
+        Buffer.concat([
+          Buffer.from('{"model":"m","created_at":' + pad + ',"message":{"role":"assistant","content":'),
+          tok,
+          Buffer.from('},"done":false}' + end),
+        ]),
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(
+        '\n',
+        '{"model":"m","created_at":"t","message":{"role":"assistant","content":"x","thinking":"y"},"done":false}\n',
+      )
+      .map((s) => Buffer.from(s)),
+  },
+);
+
+const anthropicEvent: fc.Arbitrary<Buffer> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(token, fc.constantFrom('content_block_delta', 'content_block_delta', 'ping', 'error', 'message'))
+      .map(([tok, name]) =>
+        Buffer.concat([
+          Buffer.from(
+            `event: ${name}\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`,
+          ),
+          tok,
+          Buffer.from('}}\n\n'),
+        ]),
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(
+        'event: ping\ndata: {"type": "ping"}\n\n',
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"t"}}\n\n',
+      )
+      .map((s) => Buffer.from(s)),
+  },
+);
+
+function property(provider: ProviderId, event: fc.Arbitrary<Buffer>, ending: string, first: string) {
+  return fc.asyncProperty(
+    fc.array(event, { minLength: 1, maxLength: 40 }),
+    fc.array(fc.nat(4000), { maxLength: 12 }),
+    fc.boolean(),
+    async (events, cuts, wholeEvents) => {
+      const parts = [Buffer.from(first), ...events, Buffer.from(ending)];
+      const body = Buffer.concat(parts);
+      // Either cut anywhere, or one read per event (the common case the fast path is for).
+      const chunks = wholeEvents
+        ? parts.filter((p) => p.length > 0)
+        : cutAt(
+            body,
+            cuts.map((c) => c % (body.length + 1)),
+          );
+      const expected = await runDeltas(uncached(provider) as never, [body]);
+      const got = await runDeltas(provider, chunks);
+      assert.deepEqual(got, expected);
+      const out = parseOutput(await runCompletion(provider, chunks));
+      const want = parseOutput(await runCompletion(uncached(provider) as never, [body]));
+      assert.deepEqual(out, want);
+      assert.deepEqual(
+        out.texts,
+        expected.deltas.filter((d): d is { delta: string } => 'delta' in d).map((d) => d.delta),
+      );
+    },
+  );
+}
+
+describe('byte-level fast path', () => {
+  test('openai SSE: same deltas and output as with the cache off, for any spelling and any cuts', async () => {
+    await fc.assert(
+      property(
+        'openai',
+        openAiEvent,
+        'data: [DONE]\n\n',
+        'data: {"choices":[{"index":0,"delta":{"content":"first"}}]}\n\n',
+      ),
+      fuzzParams(150),
+    );
+  });
+
+  test('ollama NDJSON (created_at varies): same as with the cache off', async () => {
+    await fc.assert(
+      property(
+        'ollama',
+        ollamaLine,
+        '{"model":"m","created_at":"z","message":{"role":"assistant","content":""},"done_reason":"stop","done":true}\n',
+        '',
+      ),
+      fuzzParams(150),
+    );
+  });
+
+  test('anthropic SSE: same as with the cache off', async () => {
+    await fc.assert(
+      property('anthropic', anthropicEvent, 'event: message_stop\ndata: {"type":"message_stop"}\n\n', ''),
+      fuzzParams(150),
+    );
+  });
+
+  test('the fast path is taken: a stream of repeated envelopes yields every delta', async () => {
+    const ev = (t: string) =>
+      `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(t)}}}],"obfuscation":"${'x'.repeat(t.length)}"}\n\n`;
+    const texts = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? `t${i} é` : i % 3 === 1 ? `"${i}"` : `${i}`));
+    const chunks = [...texts.map((t) => Buffer.from(ev(t))), Buffer.from('data: [DONE]\n\n')];
+    // Count the events that reach the normalizer: those the fast path did not read.
+    let framed = 0;
+    const p = getProvider('openai');
+    const counting: ResponseReader = {
+      id: p.id,
+      errorMessage: (body) => p.errorMessage(body),
+      createNormalizer() {
+        const n = p.createNormalizer();
+        const frame = n.frame.bind(n);
+        n.frame = (f, out) => {
+          framed++;
+          frame(f, out);
+        };
+        return n;
+      },
+    };
+    for (const reads of [chunks, [chunks[0]!, Buffer.concat(chunks.slice(1))]]) {
+      framed = 0;
+      const got = await runDeltas(counting as never, reads);
+      assert.deepEqual(got, { deltas: texts.map((delta) => ({ delta })) as DeltaObject[], error: null });
+      // The first event is learned from; [DONE] is framed; every other event is read from the bytes.
+      assert.ok(framed <= 3, `framed ${framed} of ${chunks.length} events`);
+    }
+  });
+});
