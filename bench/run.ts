@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=throughput,worst,memory,latency,micro,http] [-- --no-1g]
+ * `npm run bench [-- --quick] [-- --only=throughput,worst,memory,latency,micro,http,chat] [-- --no-1g]
  *   [-- --out=DIR] [-- --mode=both|interleaved|isolated] [-- --scenarios=openai,anthropic,...]
  *   [-- --chunkings=event,16k,1b] [-- --processes=3]`
  *
@@ -31,7 +31,7 @@ import { runMemory, type MemoryRow } from './memory.js';
 import { runLatency, type LatencyRow } from './latency.js';
 import { runMicro } from './micro.js';
 
-const BENCHES = ['throughput', 'worst', 'memory', 'latency', 'micro', 'http'];
+const BENCHES = ['throughput', 'worst', 'memory', 'latency', 'micro', 'http', 'chat'];
 const USAGE =
   'usage: npm run bench -- [--quick] [--only=' +
   BENCHES.join(',') +
@@ -501,6 +501,27 @@ if (want('http')) {
     groups: res.chartGroups,
     perGroupScale: true,
   });
+}
+
+// ------------------------------------------------------------------ chat_completion vs completion
+if (want('chat')) {
+  const { runChatBench } = await import('./chat.js');
+  log('chat_completion vs completion…');
+  const rows = await runChatBench({ quick });
+  heading('chat_completion vs completion (same OpenAI body)');
+  console.log(
+    table(
+      ['reads', 'stream', 'MB/s', 'spread', 'output bytes'],
+      rows.map((r) => [
+        r.reads,
+        r.contender,
+        fmt(r.mbps),
+        '±' + fmt(r.spreadPct, 0) + '%',
+        r.outBytes.toLocaleString('en-US'),
+      ]),
+    ),
+  );
+  save('chat', { rows });
 }
 
 log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${resultsDir}`);

@@ -182,35 +182,36 @@ export function unknownProvider(id: unknown, known: readonly string[]): Inferenc
   return new InferenceError(ErrorType.illegalArgument, `Unknown provider [${String(id)}]; known providers: [${known.join(', ')}]`, 400);
 }
 
+/** The statuses Elasticsearch's `RestStatus` knows. */
+const REST_STATUSES: ReadonlySet<number> = new Set([
+  100, 101, 200, 201, 202, 203, 204, 205, 206, 207, 300, 301, 302, 303, 304, 305, 307, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410,
+  411, 412, 413, 414, 415, 416, 417, 422, 423, 424, 429, 500, 501, 502, 503, 504, 505, 507,
+]);
+
 /**
- * The HTTP status Elasticsearch reports for an upstream HTTP status:
- * below 500 it is kept, 500 and above become 400 (BaseResponseHandler.toRestStatus).
+ * The HTTP status Elasticsearch reports for an upstream HTTP status (BaseResponseHandler.toRestStatus):
+ * below 500 it is kept when `RestStatus` knows it; 500 and above, and any status it does not
+ * know (425, 1000, …), become 400.
  */
 export function restStatusFor(upstream: number): number {
-  if (!Number.isInteger(upstream) || upstream < 100 || upstream > 599) return 500;
-  return upstream >= 500 ? 400 : upstream;
+  return upstream < 500 && REST_STATUSES.has(upstream) ? upstream : 400;
 }
 
-/** Elasticsearch's message prefix for a failed upstream status (BaseResponseHandler). */
-export function upstreamStatusPhrase(status: number): string {
-  if (status === 429) return 'Received a rate limit status code';
-  if (status === 503) return 'Received a server busy error status code';
-  if (status >= 500) return 'Received a server error status code';
-  if (status === 401) return 'Received an authentication error status code';
-  if (status === 403) return 'Received a permission denied error status code';
-  if (status === 404) return 'Received a resource not found status code';
-  if (status === 413) return 'Received a content too large status code';
-  if (status === 400) return 'Received a bad request status code';
-  if (status === 405) return 'Received a method not allowed status code';
-  if (status >= 300 && status < 400) return 'Unhandled redirection';
-  return 'Received an unsuccessful status code';
-}
-
-/** One error for a non-2xx upstream answer, in Elasticsearch's words. */
-export function upstreamStatusError(status: number, providerMessage: string | undefined, inferenceId?: string): InferenceError {
+/**
+ * One error for a non-2xx upstream answer, in Elasticsearch's words: `phrase` is the
+ * provider's wording of the status (see lib/providers/failure.ts), `restStatus` overrides
+ * the mapped status where Elasticsearch does (content too large: 413).
+ */
+export function upstreamStatusError(
+  status: number,
+  providerMessage: string | undefined,
+  inferenceId: string | undefined,
+  phrase: string,
+  restStatus?: number,
+): InferenceError {
   const who = inferenceId ? ` from inference entity id [${inferenceId}]` : '';
   const tail = providerMessage ? `. Error message: [${providerMessage}]` : '';
-  return new InferenceError(ErrorType.status, `${upstreamStatusPhrase(status)} for request${who} status [${status}]${tail}`, restStatusFor(status));
+  return new InferenceError(ErrorType.status, `${phrase} for request${who} status [${status}]${tail}`, restStatus ?? restStatusFor(status));
 }
 
 /** The reason for an error event whose payload carries no message (`null`, a number, `{}`); `excerpt` is already bracketed. */
@@ -259,7 +260,7 @@ export function sendFailed(inferenceId: string, err: unknown): InferenceError {
 
 /** A provider answered with a redirect: not followed (it could lead anywhere), reported as the provider failing (502). */
 export function providerRedirected(status: number, inferenceId: string): InferenceError {
-  return new InferenceError(ErrorType.status, `${upstreamStatusPhrase(status)} for request from inference entity id [${inferenceId}] status [${status}]`, 502);
+  return new InferenceError(ErrorType.status, `Unhandled redirection for request from inference entity id [${inferenceId}] status [${status}]`, 502);
 }
 
 /** A provider body in a content-encoding the client cannot decode (502). */

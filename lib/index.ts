@@ -7,6 +7,7 @@
  */
 export { completionStream, type CompletionStream, type CompletionStreamOptions } from './pipeline/completion-stream.js';
 export { deltaStream, type DeltaStream, type DeltaStreamOptions } from './pipeline/delta-stream.js';
+export { chatCompletionStream, type ChatCompletionStream, type ChatCompletionStreamOptions } from './pipeline/chat-completion-stream.js';
 // The two spec-defined framings are at the root too (WHATWG event streams and NDJSON are what
 // other suites test parsers against); every stage, these included, is in `inference-stream/stages`.
 export { sseParser, ndjsonParser, type FramingStream, type FramingStreamOptions } from './framing/transforms.js';

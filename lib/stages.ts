@@ -41,10 +41,24 @@ export type {
   ReasoningDelta,
   FinishDelta,
   UsageDelta,
+  RoleDelta,
+  ToolCallDelta,
+  RefusalDelta,
   RequestInput,
+  ChatInput,
   RequestContext,
   ProviderRequest,
 } from './providers/types.js';
+export {
+  parseChatRequest,
+  type ChatRequest,
+  type ChatMessage,
+  type ChatTool,
+  type ChatToolCall,
+  type ChatToolChoice,
+  type ChatContent,
+  type ChatTextPart,
+} from './providers/chat/request.js';
 export { normalize, NormalizeStream } from './providers/normalize.js';
 export {
   ProviderClient,
@@ -66,11 +80,21 @@ export {
   errorEvent,
   type SerializeOptions,
 } from './output/serialize.js';
+// Output: delta objects -> `chat.completion.chunk` events, unified errors
+export {
+  ChatChunker,
+  chatDoneEvent,
+  chatErrorEvent,
+  unifiedErrorBody,
+  type ChatChunkOptions,
+  type UnifiedErrorBody,
+} from './output/chat.js';
 
 // The composed streams' parts
 export { BodyDecoder, type DecodeOptions } from './pipeline/body-decoder.js';
 export { CompletionStream, type CompletionStreamOptions } from './pipeline/completion-stream.js';
 export { DeltaStream, type DeltaStreamOptions } from './pipeline/delta-stream.js';
+export { ChatCompletionStream, type ChatCompletionStreamOptions } from './pipeline/chat-completion-stream.js';
 
 // Errors in Elasticsearch's shapes
 export { errorBody, restStatusFor, toInferenceError } from './errors.js';

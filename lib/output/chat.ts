@@ -65,6 +65,7 @@ export function chatErrorEvent(err: InferenceError, bom = false): string {
   return (bom ? BOM : '') + 'event: error\ndata: ' + JSON.stringify(unifiedErrorBody(err)) + '\n\n';
 }
 
+/** Options of the chat chunk writer (and of chatCompletionStream). */
 export interface ChatChunkOptions {
   /** Prefix every event with U+FEFF, byte for byte as Elasticsearch writes it. Default false. */
   bom?: boolean;

@@ -1,9 +1,10 @@
-import { upstreamStatusError, type InferenceError } from '../errors.js';
+import type { InferenceError } from '../errors.js';
 import { DetectingDecoder, type FramingName, createFrameDecoder } from '../framing/detect.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FramingOptions } from '../framing/frame.js';
 import { INCOMPLETE, type FrameSyntax, type ShapeCache } from '../providers/shape-cache.js';
 import { resolveReader, type ProviderId } from '../providers/index.js';
-import type { DeltaObject, EventNormalizer, ResponseReader } from '../providers/types.js';
+import { defaultWords, printableUrl, providerStatusError, type ResponseHeaders } from '../providers/failure.js';
+import type { DeltaObject, EventNormalizer, ReaderOptions, ResponseReader } from '../providers/types.js';
 
 export interface DecodeOptions extends FramingOptions {
   /** The upstream response's Content-Type; when absent the first bytes decide the framing. */
@@ -16,6 +17,12 @@ export interface DecodeOptions extends FramingOptions {
   inferenceId?: string;
   /** How much of a non-2xx body is kept to find the provider's message. Default 64 KiB. */
   maxErrorBodyBytes?: number;
+  /** The upstream response's headers: a rate-limit error quotes the provider's rate-limit headers, as Elasticsearch does. */
+  headers?: ResponseHeaders;
+  /** The request URL, named by a 404 ("Resource not found at [...]"); credentials in its query are not printed. */
+  url?: string;
+  /** What the request told the reader (DashScope: incremental or cumulative text); the reader guesses when absent. */
+  readerOptions?: ReaderOptions;
 }
 
 /**
@@ -30,6 +37,8 @@ export class BodyDecoder {
   private readonly normalizer: EventNormalizer;
   private readonly status: number;
   private readonly inferenceId: string | undefined;
+  private readonly headers: ResponseHeaders;
+  private readonly url: string | undefined;
   private out: DeltaObject[] = [];
   private errorBody: Buffer[] | null = null;
   private errorBodyBytes = 0;
@@ -56,10 +65,12 @@ export class BodyDecoder {
     this.provider = resolveReader(provider);
     this.status = options.status ?? 200;
     this.inferenceId = options.inferenceId;
+    this.headers = options.headers ?? {};
+    this.url = options.url;
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
     const framing = this.provider.rawJson === true && options.rawJson === undefined ? { ...options, rawJson: true } : options;
     this.framer = options.framing ? createFrameDecoder(options.framing, framing) : new DetectingDecoder(options.contentType, framing);
-    this.normalizer = this.provider.createNormalizer();
+    this.normalizer = this.provider.createNormalizer(options.readerOptions);
     this.cache = this.normalizer.envelopeCache;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     if (this.status < 200 || this.status > 299) this.errorBody = [];
@@ -168,11 +179,14 @@ export class BodyDecoder {
 
   private statusError(): InferenceError {
     const text = Buffer.concat(this.errorBody!, this.errorBodyBytes).toString('utf8');
-    return upstreamStatusError(this.status, this.provider.errorMessage(parseErrorBody(text)), this.inferenceId);
+    const body = parseErrorBody(text);
+    // Only a JSON body adds the provider's message, as in Elasticsearch; a non-JSON body (an HTML page, plain text) adds nothing.
+    const message = body === undefined ? undefined : this.provider.errorMessage(body);
+    return providerStatusError(this.provider.failureWords ?? defaultWords, { status: this.status, headers: this.headers, url: printableUrl(this.url), message }, this.inferenceId);
   }
 }
 
-/** JSON when it is JSON; the JSON of `data:` lines when an error came SSE-framed; else the text. */
+/** JSON when it is JSON; the JSON of `data:` lines when an error came SSE-framed; else undefined. */
 function parseErrorBody(text: string): unknown {
   const trimmed = text.trim();
   if (!trimmed) return undefined;
@@ -187,7 +201,6 @@ function parseErrorBody(text: string): unknown {
         // not this line
       }
     }
-    // Not JSON: a short plain-text message is still worth showing, markup is not.
-    return trimmed.startsWith('<') ? undefined : trimmed;
+    return undefined;
   }
 }

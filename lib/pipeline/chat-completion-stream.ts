@@ -41,6 +41,8 @@ export class ChatCompletionStream extends Transform {
   private ended = false;
   private failure: InferenceError | null = null;
   private readonly onFrame = (out: DeltaObject[]): void => this.emitGroup(out);
+  /** The events of the current read, not pushed yet. */
+  private pending = '';
 
   /** Throws for an unknown provider id, naming the known ones. */
   constructor(provider: ProviderId | ResponseReader, options: ChatCompletionStreamOptions = {}) {
@@ -61,6 +63,7 @@ export class ChatCompletionStream extends Transform {
       // what the failing event decoded before the failure goes first (unless the hook failed on it)
       this.finishWithError(this.emitRest(out) ?? err ?? new Error('unknown failure'));
     }
+    this.flushOut();
     callback();
   }
 
@@ -76,8 +79,8 @@ export class ChatCompletionStream extends Transform {
     }
     this.ended = true;
     const usage = this.chunker.end();
-    if (usage !== '') this.push(usage);
-    this.push(chatDoneEvent(this.bom));
+    this.push(this.pending + usage + chatDoneEvent(this.bom));
+    this.pending = '';
     callback();
   }
 
@@ -103,7 +106,15 @@ export class ChatCompletionStream extends Transform {
     }
     const event = this.chunker.group(out, 0);
     out.length = 0;
-    if (event !== '') this.push(event);
+    // the events of one read go out in one push (still one chunk per event): fewer buffers downstream
+    if (event !== '') this.pending += event;
+  }
+
+  private flushOut(): void {
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    this.push(text);
   }
 
   /** Emits what is left after a failure; returns the hook's error if onDelta failed on it. */
@@ -129,6 +140,7 @@ export class ChatCompletionStream extends Transform {
       }
     }
     this.failure = e;
+    this.flushOut();
     this.push(chatErrorEvent(this.failure, this.bom));
     this.push(null);
   }

@@ -4,6 +4,7 @@ import { mapSettings, modelOf, need, resolveUrl } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { anthropicChatBody } from './chat/anthropic.js';
+import { anthropicWords } from './failure.js';
 
 /** Messages API: `max_tokens` is required by Anthropic; 1024 when the endpoint sets none. */
 function request(input: RequestInput): ProviderRequest {
@@ -35,4 +36,5 @@ export const anthropic = defineProvider({
   request,
   chat: (input, context) => chatVia(request, input, context, (t) => anthropicChatBody(input.request, t, input.taskSettings)),
   createNormalizer: () => new AnthropicMessagesNormalizer('anthropic'),
+  failureWords: anthropicWords,
 });

@@ -5,6 +5,7 @@ import type { ProviderRequest, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { openAiChatBody } from './chat/openai.js';
 import { unsupportedByProvider } from '../errors.js';
+import { azureMistralWords } from './failure.js';
 
 /**
  * The user's `target`; `token` endpoints take the chat body with sampling under
@@ -52,4 +53,5 @@ export const azureaistudio = defineProvider({
       return openAiChatBody(input.request, t);
     }),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'azureaistudio' }),
+  failureWords: azureMistralWords,
 });

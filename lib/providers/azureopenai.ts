@@ -4,6 +4,7 @@ import { jsonHeaders, need, resolveUrl, text } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { openAiChatBody } from './chat/openai.js';
+import { azureOpenAiWords } from './failure.js';
 
 /** The deployment route, `api-key` header or an Entra ID bearer token; no model in the body. */
 function request(input: RequestInput): ProviderRequest {
@@ -40,4 +41,5 @@ export const azureopenai = defineProvider({
       openAiChatBody(input.request, t, { model: false, developerRole: true, maxTokensAs: 'max_completion_tokens', includeUsage: true }),
     ),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'azureopenai' }),
+  failureWords: azureOpenAiWords,
 });

@@ -4,6 +4,7 @@ import { mapSettings, modelOf, need, resolveUrl, text } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { cohereChatBody } from './chat/cohere.js';
+import { cohereWords } from './failure.js';
 
 /** v1 (`message`, NDJSON answer) by default, v2 (`messages`, SSE) with `api_version: V2`. */
 function request(input: RequestInput): ProviderRequest {
@@ -39,4 +40,5 @@ export const cohere = defineProvider({
       (t) => cohereChatBody(input.request, t),
     ),
   createNormalizer: () => new CohereNormalizer('cohere'),
+  failureWords: cohereWords,
 });

@@ -2,6 +2,7 @@ import { defineProvider } from './define.js';
 import { bearerChatRequest, OpenAiChatNormalizer } from './dialects/openai-chat.js';
 import { chatVia } from './chat/target.js';
 import { openAiChatBody } from './chat/openai.js';
+import { openAiWords } from './failure.js';
 
 /** DeepSeek: OpenAI-like chunks, `reasoning_content` before `content`, `: keep-alive` comments while queued. */
 export const deepseek = defineProvider({
@@ -14,4 +15,5 @@ export const deepseek = defineProvider({
       openAiChatBody(input.request, t, { includeUsage: true }),
     ),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'deepseek' }),
+  failureWords: openAiWords,
 });

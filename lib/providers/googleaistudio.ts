@@ -4,6 +4,7 @@ import { modelOf, need, resolveUrl } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { geminiChatBody } from './chat/gemini.js';
+import { googleWords } from './failure.js';
 
 /** The key in `x-goog-api-key` (kept out of the URL, unlike Elasticsearch's `?key=`), `alt=sse`. */
 function request(input: RequestInput): ProviderRequest {
@@ -24,5 +25,6 @@ export const googleaistudio = defineProvider({
   request,
   chat: (input, context) => chatVia(request, input, context, (t) => geminiChatBody(input.request, t)),
   createNormalizer: () => new GeminiNormalizer('googleaistudio'),
+  failureWords: googleWords('Google AI Studio'),
   rawJson: true,
 });

@@ -11,6 +11,7 @@ import type { StoredEndpoint } from '../registry/types.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestContext, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { geminiChatBody } from './chat/gemini.js';
+import { googleWords } from './failure.js';
 
 const ID = 'googlevertexai';
 
@@ -130,5 +131,6 @@ export const googlevertexai = defineProvider({
   request,
   chat: (input, context) => chatVia(request, input, context, (t) => geminiChatBody(input.request, t)),
   createNormalizer: () => new VertexNormalizer(),
+  failureWords: googleWords('Google Vertex AI'),
   rawJson: true,
 });

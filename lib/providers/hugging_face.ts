@@ -8,6 +8,7 @@ import { isTgiEvent, tgiError, tgiEvent } from './dialects/tgi.js';
 import type { DeltaObject, EventNormalizer } from './types.js';
 import { chatVia } from './chat/target.js';
 import { openAiChatBody } from './chat/openai.js';
+import { huggingFaceWords } from './failure.js';
 
 const ID = 'hugging_face';
 
@@ -57,4 +58,5 @@ export const hugging_face = defineProvider({
       openAiChatBody(input.request, t, { includeUsage: true }),
     ),
   createNormalizer: () => new HuggingFaceNormalizer(),
+  failureWords: huggingFaceWords,
 });

@@ -2,6 +2,7 @@ import { defineProvider } from './define.js';
 import { bearerChatRequest, OpenAiChatNormalizer } from './dialects/openai-chat.js';
 import { chatVia } from './chat/target.js';
 import { openAiChatBody } from './chat/openai.js';
+import { azureMistralWords } from './failure.js';
 
 /**
  * Mistral: OpenAI-like chunks; `delta.content` is a string or (magistral) an array of
@@ -17,4 +18,5 @@ export const mistral = defineProvider({
   chat: (input, context) =>
     chatVia((i) => bearerChatRequest(i, { defaultUrl: 'https://api.mistral.ai/v1/chat/completions' }), input, context, (t) => openAiChatBody(input.request, t)),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'mistral', errorFinishReason: 'error' }),
+  failureWords: azureMistralWords,
 });

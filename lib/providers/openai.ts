@@ -2,6 +2,7 @@ import { defineProvider } from './define.js';
 import { bearerChatRequest, OpenAiChatNormalizer } from './dialects/openai-chat.js';
 import { chatVia } from './chat/target.js';
 import { openAiChatBody } from './chat/openai.js';
+import { openAiWords } from './failure.js';
 
 /** OpenAI chat completions: bearer key, `max_completion_tokens`, a final usage chunk, `data: [DONE]`. */
 export const openai = defineProvider({
@@ -16,4 +17,5 @@ export const openai = defineProvider({
       openAiChatBody(input.request, t, { developerRole: true, maxTokensAs: 'max_completion_tokens', includeUsage: true }),
     ),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'openai' }),
+  failureWords: openAiWords,
 });

@@ -10,6 +10,7 @@ import { undici } from './undici.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestContext, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { watsonxChatBody } from './chat/watsonx.js';
+import { watsonxWords } from './failure.js';
 
 const ID = 'watsonxai';
 
@@ -37,8 +38,8 @@ class WatsonxNormalizer implements EventNormalizer {
       if (frame.event === 'error') throw providerStreamError(ID, typeof json === 'string' ? json : noMessage(ID, frame.data));
       return;
     }
-    if (Array.isArray(json.errors) || frame.event === 'error') throw watsonxError(json);
-    if (isObject(json.error)) throw openAiStreamError(ID, json.error);
+    if (isObject(json.error)) throw openAiStreamError(ID, json.error, frame.data);
+    if (Array.isArray(json.errors) || frame.event === 'error') throw watsonxError(json, frame.data);
     if (isWatsonxGeneration(json)) {
       if (watsonxGenerationEvent(ID, json, out)) this.complete = true;
     } else if (openAiChunk(json, out, this.state) !== undefined) {
@@ -52,9 +53,9 @@ class WatsonxNormalizer implements EventNormalizer {
 }
 
 /** `{"errors":[{"code","message","more_info"}],"trace","status_code"}` inside a 200 stream. */
-function watsonxError(json: Json) {
+function watsonxError(json: Json, data: string) {
   const first = Array.isArray(json.errors) && isObject(json.errors[0]) ? json.errors[0] : json;
-  const message = str(first.message) ?? JSON.stringify(json);
+  const message = str(first.message) ?? noMessage(ID, data);
   const status = typeof json.status_code === 'number' ? json.status_code : statusForErrorWord(first.code);
   return providerStreamError(ID, message, status);
 }
@@ -119,4 +120,5 @@ export const watsonxai = defineProvider({
   request,
   chat: (input, context) => chatVia(request, input, context, (t, endpoint) => watsonxChatBody(input.request, t, text(endpoint.service_settings, 'project_id'))),
   createNormalizer: () => new WatsonxNormalizer(),
+  failureWords: watsonxWords,
 });

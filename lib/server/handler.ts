@@ -44,6 +44,7 @@ import { StreamSlots } from './slots.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { StreamTracker } from './shutdown.js';
 import { HostPolicy } from './url-policy.js';
+import { parseChatRequest, type ChatRequest } from '../providers/chat/request.js';
 
 export interface InferenceHandlerOptions {
   /** Where endpoints live. Default: a new in-memory registry. */
@@ -144,7 +145,7 @@ export function buildHandler(
   // The 429 of a full server, built once per response shape and sent as is.
   const busy = new Map<string, CannedResponse>();
   const tooBusy = (ctx: ResponseContext, asEvent: boolean): CannedResponse => {
-    const key = `${asEvent}|${ctx.jsonType}`;
+    const key = `${asEvent}|${ctx.jsonType}|${ctx.unified === true}`;
     let canned = busy.get(key);
     if (!canned) {
       canned = cannedError(ctx, tooManyStreams(limits.maxConcurrentStreams), asEvent, { 'retry-after': '1' });
@@ -187,6 +188,7 @@ export function buildHandler(
     },
     infer: (r) => infer(r, false),
     stream: (r) => infer(r, true),
+    chat: (r) => infer(r, true, true),
   };
 
   function sendJsonText(r: Request, text: string): void {
@@ -200,7 +202,9 @@ export function buildHandler(
   }
 
   /** POST: inference, streaming or not. The request's lifetime from here on belongs to its exchange. */
-  async function infer(r: Request, stream: boolean): Promise<void> {
+  async function infer(r: Request, stream: boolean, chat = false): Promise<void> {
+    // the chat route answers every error, from here on, in the unified shape
+    if (chat) r.ctx.unified = true;
     if (tracker.isClosing) {
       r.req.resume();
       throw shuttingDown();
@@ -214,12 +218,15 @@ export function buildHandler(
     ex.inferenceId = r.inferenceId;
     let timeoutMs: number;
     let parsed;
+    let chatRequest: ChatRequest | undefined;
     try {
       // parse errors are plain JSON, also on _stream, as in Elasticsearch
       const param = r.query.get('timeout');
       const raw = await readJsonBody(r.req, limits.maxBodyBytes);
       if (raw === undefined) throw bodyRequired();
-      parsed = parseInferenceBody(raw);
+      // chat: an OpenAI-style request, checked whole before any provider call
+      if (chat) chatRequest = parseChatRequest(raw);
+      parsed = chat ? { input: null, taskSettings: {}, timeout: undefined } : parseInferenceBody(raw);
       timeoutMs =
         param !== null
           ? parseTimeValue(param, 'timeout')
@@ -231,7 +238,13 @@ export function buildHandler(
       return;
     }
     if (ex.signal.aborted) return; // shutdown answered it while the body was read
-    await runInference(ex, { taskType: r.taskType, inferenceId: r.inferenceId, body: parsed, timeoutMs });
+    await runInference(ex, {
+      taskType: r.taskType,
+      inferenceId: r.inferenceId,
+      body: parsed,
+      timeoutMs,
+      chat: chatRequest,
+    });
   }
 
   return function inferenceHandler(req, res, next) {

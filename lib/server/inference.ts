@@ -5,8 +5,10 @@ import {
   badRequest,
   endpointNotFound,
   hookFailed,
+  incompatibleUnifiedTaskType,
   providerRedirected,
   readFailed,
+  useChatCompletionUrl,
   type InferenceError,
 } from '../errors.js';
 import { completionStream } from '../pipeline/completion-stream.js';
@@ -18,12 +20,18 @@ import { sendEventStream, sendJson, startEventStream } from './respond.js';
 import { withRetry } from './retry.js';
 import { requestCredentials, secretsOf } from './redact.js';
 import type { InferenceExchange, Runtime } from './exchange.js';
+import { chatCompletionStream } from '../pipeline/chat-completion-stream.js';
+import type { ChatRequest } from '../providers/chat/request.js';
+import { modelOf } from '../providers/settings.js';
+import type { ProviderRequest } from '../providers/types.js';
 
 export interface InferenceCall {
   taskType: string | null;
   inferenceId: string;
   body: InferenceBody;
   timeoutMs: number;
+  /** On the chat route (`_inference/chat_completion/<id>/_stream`): the chat request; `body` is then unused. */
+  chat?: ChatRequest | undefined;
 }
 
 /** Checks made once the request is parsed, in Elasticsearch's order; they fail as `event: error` on `_stream`. */
@@ -32,9 +40,23 @@ async function prepare(
   call: InferenceCall,
   stream: boolean,
 ): Promise<{ endpoint: StoredEndpoint; input: string }> {
+  if (call.chat !== undefined) {
+    const endpoint = await rt.registry.get(call.inferenceId);
+    if (!endpoint) throw endpointNotFound(call.inferenceId);
+    // TransportUnifiedCompletionInferenceAction: only chat_completion endpoints
+    if (endpoint.task_type !== 'chat_completion') throw incompatibleUnifiedTaskType(endpoint.task_type);
+    return { endpoint, input: '' };
+  }
   const inputs = validateInput(call.body.input);
   const endpoint = await rt.registry.get(call.inferenceId);
   if (!endpoint) throw endpointNotFound(call.inferenceId);
+  // a chat endpoint is only reached through the chat route, whatever the URL's task type
+  if (
+    endpoint.task_type === 'chat_completion' &&
+    (call.taskType === null || call.taskType === 'any' || call.taskType === 'completion')
+  ) {
+    throw useChatCompletionUrl(endpoint.inference_id, ['completion']);
+  }
   if (call.taskType !== null && call.taskType !== 'any' && call.taskType !== endpoint.task_type) {
     throw badRequest(
       `Incompatible task_type, the requested type [${call.taskType}] does not match the model type [${endpoint.task_type}]`,
@@ -71,15 +93,19 @@ export async function runInference(ex: InferenceExchange, call: InferenceCall): 
     upstream = await withRetry(
       async () => {
         const headersTimeoutMs = tries++ === 0 ? call.timeoutMs : Math.max(1, deadline - Date.now());
-        const u = await rt.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, {
+        const callOptions = {
           signal: ex.signal,
           headersTimeoutMs,
-          onRequest: (req) => {
+          onRequest: (req: ProviderRequest) => {
             // whatever the client built from the secrets (tokens, signatures) is redacted too
             ex.redactor.add(requestCredentials(req));
             rt.hosts.check(req.url);
           },
-        });
+        };
+        const u =
+          call.chat !== undefined
+            ? await rt.client.callChat(prepared.endpoint, call.chat, callOptions)
+            : await rt.client.call(prepared.endpoint, prepared.input, call.body.taskSettings, callOptions);
         // a dropped answer may still report an abort later: nobody listens to it any more
         return Object.assign(u, { discard: () => u.body.on('error', () => {}).destroy() });
       },
@@ -100,7 +126,7 @@ export async function runInference(ex: InferenceExchange, call: InferenceCall): 
     ex.reject(providerRedirected(upstream.status, endpoint.inference_id));
     return;
   }
-  if (ex.stream) streamAnswer(ex, endpoint, upstream);
+  if (ex.stream) streamAnswer(ex, endpoint, upstream, call.chat !== undefined);
   else await collectAnswer(ex, endpoint, upstream);
 }
 
@@ -123,20 +149,32 @@ function deltaHook(ex: InferenceExchange, endpoint: StoredEndpoint): ((d: DeltaO
  * mid-way ends the stream with `event: error`. A non-2xx provider answer becomes the
  * single error event, with the mapped status, as Elasticsearch sends it.
  */
-function streamAnswer(ex: InferenceExchange, endpoint: StoredEndpoint, upstream: UpstreamResponse): void {
+function streamAnswer(
+  ex: InferenceExchange,
+  endpoint: StoredEndpoint,
+  upstream: UpstreamResponse,
+  chat: boolean,
+): void {
   const { res, ctx, rt } = ex;
   const body = upstream.body as Readable;
   const ok = upstream.status >= 200 && upstream.status < 300;
-  const events = completionStream(upstream.provider, {
+  const options = {
     contentType: upstream.contentType,
     status: upstream.status,
+    headers: upstream.headers,
+    url: upstream.url,
+    readerOptions: upstream.readerOptions,
     inferenceId: endpoint.inference_id,
     bom: ctx.bom,
     onDelta: deltaHook(ex, endpoint),
     maxFrameBytes: rt.limits.maxFrameBytes,
     // a provider may quote the credentials it was sent (even mid-stream): they never go further
-    mapError: (e) => ex.redactor.error(e),
-  });
+    mapError: (e: InferenceError) => ex.redactor.error(e),
+  };
+  // the chat route writes chat.completion.chunk events and unified errors; chunks name the endpoint's model when the provider does not
+  const events = chat
+    ? chatCompletionStream(upstream.provider, { ...options, model: modelOf(endpoint) ?? '' })
+    : completionStream(upstream.provider, options);
   body.on('error', (err) => {
     if (!ex.clientGone) events.fail(readFailed(endpoint.inference_id, err));
   });
@@ -182,6 +220,9 @@ async function collectAnswer(
   const deltas = deltaStream(upstream.provider, {
     contentType: upstream.contentType,
     status: upstream.status,
+    headers: upstream.headers,
+    url: upstream.url,
+    readerOptions: upstream.readerOptions,
     inferenceId: endpoint.inference_id,
     maxFrameBytes: rt.limits.maxFrameBytes,
   });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody, type InferenceError } from '../errors.js';
 import { errorEvent } from '../output/serialize.js';
+import { chatErrorEvent, unifiedErrorBody } from '../output/chat.js';
 
 /** What every response of one request shares: headers chosen from the request and options. */
 export interface ResponseContext {
@@ -8,6 +9,8 @@ export interface ResponseContext {
   /** `application/json`, or Elasticsearch's vendor type when the client spoke it. */
   jsonType: string;
   bom: boolean;
+  /** The `chat_completion` route: every error in the unified (OpenAI-style) shape, as Elasticsearch answers there. */
+  unified?: boolean;
 }
 
 const VENDOR = /application\/vnd\.elasticsearch\+json\s*;\s*compatible-with\s*=\s*(\d+)/i;
@@ -49,7 +52,7 @@ export function sendJsonError(
   err: InferenceError,
   extra?: Record<string, string>,
 ): void {
-  sendJson(res, ctx, err.status, errorBody(err), extra);
+  sendJson(res, ctx, err.status, ctx.unified ? unifiedErrorBody(err) : errorBody(err), extra);
 }
 
 /** The response headers of an event stream, sent now (no buffering anywhere on the way). */
@@ -81,7 +84,7 @@ export function sendEventStream(
 
 /** Elasticsearch's way of failing a `_stream` request before it started: one `event: error`, the error's status. */
 export function sendSseError(res: ServerResponse, ctx: ResponseContext, err: InferenceError): void {
-  sendEventStream(res, ctx, err.status, errorEvent(err, ctx.bom));
+  sendEventStream(res, ctx, err.status, ctx.unified ? chatErrorEvent(err, ctx.bom) : errorEvent(err, ctx.bom));
 }
 
 /** A response computed once and sent as is (the 429 of a full server must cost next to nothing). */
@@ -98,7 +101,15 @@ export function cannedError(
   asEvent: boolean,
   extra: Record<string, string> = {},
 ): CannedResponse {
-  const body = Buffer.from(asEvent ? errorEvent(err, ctx.bom) : JSON.stringify(errorBody(err)));
+  const body = Buffer.from(
+    ctx.unified
+      ? asEvent
+        ? chatErrorEvent(err, ctx.bom)
+        : JSON.stringify(unifiedErrorBody(err))
+      : asEvent
+        ? errorEvent(err, ctx.bom)
+        : JSON.stringify(errorBody(err)),
+  );
   const headers = asEvent
     ? { ...baseHeaders(ctx, 'text/event-stream'), 'cache-control': 'no-cache' }
     : baseHeaders(ctx, ctx.jsonType);

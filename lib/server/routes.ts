@@ -10,7 +10,7 @@ export const TASK_TYPES = new Set([
 ]);
 
 /** What a request asks for; each has one function in the handler's action table. */
-export type Action = 'list' | 'get' | 'put' | 'update' | 'delete' | 'infer' | 'stream';
+export type Action = 'list' | 'get' | 'put' | 'update' | 'delete' | 'infer' | 'stream' | 'chat';
 
 /** One row of the routing table: a path pattern under `/_inference` and the action of each method. */
 export interface RouteSpec {
@@ -36,6 +36,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { pattern: ['{inference_id}'], methods: ENDPOINT },
   { pattern: ['{inference_id}', '_stream'], methods: { POST: 'stream' } },
   { pattern: ['{inference_id}', '_update'], methods: { PUT: 'update' } },
+  // Elasticsearch's unified API: an OpenAI-style chat request, chat.completion.chunk events
+  { pattern: ['chat_completion', '{inference_id}', '_stream'], methods: { POST: 'chat' } },
   { pattern: ['{task_type}', '_all|*'], methods: LIST },
   { pattern: ['{task_type}', '{inference_id}'], methods: ENDPOINT },
   { pattern: ['{task_type}', '{inference_id}', '_stream'], methods: { POST: 'stream' } },
@@ -98,5 +100,9 @@ function matchPattern(pattern: readonly string[], segments: readonly string[]): 
   return params;
 }
 
-/** Literal segments the table uses: never taken as an id or a task type. */
-const LITERALS = new Set(ROUTES.flatMap((r) => r.pattern.flatMap((p) => (p.startsWith('{') ? [] : p.split('|')))));
+/** Literal segments the table reserves (`_stream`, `_all`, `*`…): never taken as an id or a task type. A task-type literal (`chat_completion`) stays a valid task type elsewhere. */
+const LITERALS = new Set(
+  ROUTES.flatMap((r) => r.pattern.flatMap((p) => (p.startsWith('{') ? [] : p.split('|')))).filter(
+    (l) => l.startsWith('_') || l === '*',
+  ),
+);

@@ -46,6 +46,7 @@ describe('public API', () => {
     assert.ok(names.length <= 20, `${names.length} names: ${names.join(', ')}`);
     for (const name of [
       'completionStream',
+      'chatCompletionStream',
       'deltaStream',
       'createInferenceHandler',
       'startInferenceServer',
@@ -57,7 +58,7 @@ describe('public API', () => {
       assert.ok(names.includes(name), name);
     }
     for (const stage of [
-      'sseParser',
+      'jsonArrayParser',
       'normalize',
       'batch',
       'serialize',
