@@ -23,7 +23,7 @@ test('outside lib/errors.ts no module constructs an InferenceError or writes an 
     if (name === 'errors.ts') continue;
     const text = readFileSync(file, 'utf8');
     if (/new (?:InferenceError|SecurityError)\(/.test(text)) found.push(`${name}: new InferenceError`);
-    for (const m of text.matchAll(/['"`]([a-z_]+_exception|incomplete_stream)['"`]/g))
+    for (const m of text.matchAll(/['"]([a-z_]+_exception|incomplete_stream)['"]/g))
       found.push(`${name}: '${m[1]}'${types.has(m[1]!) ? '' : ' (not in ErrorType)'}`);
   }
   assert.deepEqual(found, []);
