@@ -41,7 +41,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<Proxy> {
     registry,
     // (watsonx exchanges keys for IAM tokens only on cloud.ibm.com hosts; should one slip through, it stays local)
     client: { dispatcher, ibmIamUrl: provider.url('echo-auth') },
-    onError: (err, info) => logged.push(JSON.stringify({ err: { ...err.toJSON(), message: err.message, stack: err.stack }, info })),
+    // info.response is the live ServerResponse (circular): only its plain fields are logged
+    onError: (err, info) => logged.push(JSON.stringify({ err: { ...err.toJSON(), message: err.message, stack: err.stack }, info: { inferenceId: info.inferenceId } })),
     ...(options as Partial<InferenceHandlerOptions>),
   });
   const server = createServer((req, res) => handler(req, res));
