@@ -4,7 +4,7 @@ import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FramingOpt
 import { INCOMPLETE, type FrameSyntax, type ShapeCache } from '../providers/shape-cache.js';
 import { resolveReader, type ProviderId } from '../providers/index.js';
 import { defaultWords, printableUrl, providerStatusError, type ResponseHeaders } from '../providers/failure.js';
-import type { DeltaObject, EventNormalizer, ResponseReader } from '../providers/types.js';
+import type { DeltaObject, EventNormalizer, ReaderOptions, ResponseReader } from '../providers/types.js';
 
 export interface DecodeOptions extends FramingOptions {
   /** The upstream response's Content-Type; when absent the first bytes decide the framing. */
@@ -21,6 +21,8 @@ export interface DecodeOptions extends FramingOptions {
   headers?: ResponseHeaders;
   /** The request URL, named by a 404 ("Resource not found at [...]"); credentials in its query are not printed. */
   url?: string;
+  /** What the request told the reader (DashScope: incremental or cumulative text); the reader guesses when absent. */
+  readerOptions?: ReaderOptions;
 }
 
 /**
@@ -68,7 +70,7 @@ export class BodyDecoder {
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
     const framing = this.provider.rawJson === true && options.rawJson === undefined ? { ...options, rawJson: true } : options;
     this.framer = options.framing ? createFrameDecoder(options.framing, framing) : new DetectingDecoder(options.contentType, framing);
-    this.normalizer = this.provider.createNormalizer();
+    this.normalizer = this.provider.createNormalizer(options.readerOptions);
     this.cache = this.normalizer.envelopeCache;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     if (this.status < 200 || this.status > 299) this.errorBody = [];

@@ -6,7 +6,7 @@ import { defineProvider } from './define.js';
 import { DashScopeNativeReader, dashScopeError, dashScopeStatus, isDashScopeError } from './dialects/dashscope.js';
 import { chatBody, isDone, openAiChunk, OpenAiChatState } from './dialects/openai-chat.js';
 import { mapSettings, modelOf, need, resolveUrl } from './settings.js';
-import type { DeltaObject, EventNormalizer, ProviderRequest, RequestInput } from './types.js';
+import type { DeltaObject, EventNormalizer, ProviderRequest, ReaderOptions, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { openAiChatBody } from './chat/openai.js';
 import { dashscopeChatBody } from './chat/dashscope.js';
@@ -22,7 +22,11 @@ const ID = 'alibabacloud';
  */
 class AlibabaCloudNormalizer implements EventNormalizer {
   private readonly state = new OpenAiChatState();
-  private readonly native = new DashScopeNativeReader();
+  private readonly native: DashScopeNativeReader;
+
+  constructor(options: ReaderOptions = {}) {
+    this.native = new DashScopeNativeReader(options.incremental);
+  }
   /** The final event or `[DONE]` was read: the rest of the body is not. */
   finished = false;
 
@@ -83,7 +87,13 @@ function request(input: RequestInput): ProviderRequest {
   const parameters = mapSettings(input.taskSettings, { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'top_p', top_k: 'top_k' });
   parameters.result_format = 'message';
   parameters.incremental_output = true;
-  return { url, headers, body: JSON.stringify({ model, input: { messages: [{ role: 'user', content: input.input }] }, parameters }) };
+  return {
+    url,
+    headers,
+    body: JSON.stringify({ model, input: { messages: [{ role: 'user', content: input.input }] }, parameters }),
+    // the reader follows what was asked instead of guessing from the text
+    readerOptions: { incremental: true },
+  };
 }
 
 /** Alibaba Cloud Model Studio (DashScope): bearer key. */
@@ -97,5 +107,5 @@ export const alibabacloud = defineProvider({
     chatVia(request, input, context, (t, endpoint) =>
       isCompatibleMode(endpoint) ? openAiChatBody(input.request, t, { includeUsage: true }) : dashscopeChatBody(input.request, t),
     ),
-  createNormalizer: () => new AlibabaCloudNormalizer(),
+  createNormalizer: (options) => new AlibabaCloudNormalizer(options),
 });

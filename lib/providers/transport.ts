@@ -4,7 +4,7 @@ import type { Agent, Dispatcher } from 'undici';
 import { InferenceError, providerTimeout, requestCancelled, sendFailed, unknownProvider, unsupportedContentEncoding } from '../errors.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import { getProvider, isProviderId, providerIds, type ProviderId } from './index.js';
-import type { Provider, ProviderRequest, RequestContext } from './types.js';
+import type { Provider, ProviderRequest, ReaderOptions, RequestContext } from './types.js';
 import type { ChatRequest } from './chat/request.js';
 import { undici } from './undici.js';
 
@@ -50,6 +50,8 @@ export interface UpstreamResponse {
   headers?: Record<string, string | string[] | undefined>;
   /** The URL that was called (a 404 names it; the decoder removes credentials from its query). */
   url?: string;
+  /** What the request told its reader (e.g. DashScope incremental output). */
+  readerOptions?: ReaderOptions;
 }
 
 /** Per-call options of {@link ProviderClient.call}. */
@@ -154,6 +156,7 @@ export class ProviderClient {
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
         headers: res.headers,
         url: req.url,
+        ...(req.readerOptions ? { readerOptions: req.readerOptions } : {}),
       };
     } catch (err) {
       if (timedOut) throw providerTimeout(timeoutMs);

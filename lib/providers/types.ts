@@ -83,7 +83,7 @@ export interface ResponseReader {
   /** Named in error messages. */
   readonly id: string;
   /** A fresh normalizer for one response body. */
-  createNormalizer(): EventNormalizer;
+  createNormalizer(options?: ReaderOptions): EventNormalizer;
   /** The provider writes bare JSON into its SSE streams (Vertex AI's mid-stream error): see `FramingOptions.rawJson`. */
   readonly rawJson?: boolean;
   /** How Elasticsearch words this provider's failed HTTP statuses; the shared wording when absent. */
@@ -118,6 +118,17 @@ export interface ProviderRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** What the request asked for that the response reader must know (it cannot be told from the body). */
+  readerOptions?: ReaderOptions;
+}
+
+/**
+ * What a request decided about its response's shape. Readers guess when it is absent
+ * (a body from the CLI or a caller of the library whose request is unknown).
+ */
+export interface ReaderOptions {
+  /** DashScope: the request asked for incremental (`true`) or cumulative (`false`) text. */
+  incremental?: boolean;
 }
 
 /**

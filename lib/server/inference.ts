@@ -163,6 +163,7 @@ function streamAnswer(
     status: upstream.status,
     headers: upstream.headers,
     url: upstream.url,
+    readerOptions: upstream.readerOptions,
     inferenceId: endpoint.inference_id,
     bom: ctx.bom,
     onDelta: deltaHook(ex, endpoint),
@@ -221,6 +222,7 @@ async function collectAnswer(
     status: upstream.status,
     headers: upstream.headers,
     url: upstream.url,
+    readerOptions: upstream.readerOptions,
     inferenceId: endpoint.inference_id,
     maxFrameBytes: rt.limits.maxFrameBytes,
   });

@@ -31,5 +31,6 @@ export async function chatVia(
   // the body is built first: a request the provider cannot take fails before any credential work
   const chat = JSON.stringify(body(chatTarget(input), endpoint));
   const base = await request({ endpoint, input: '', taskSettings: input.taskSettings }, context);
-  return { url: base.url, headers: base.headers, body: chat };
+  // what the base request tells its reader (DashScope: incremental text) holds for the chat body too
+  return base.readerOptions ? { url: base.url, headers: base.headers, body: chat, readerOptions: base.readerOptions } : { url: base.url, headers: base.headers, body: chat };
 }

@@ -6,18 +6,28 @@ import type { DeltaObject } from '../types.js';
 
 /**
  * DashScope text is incremental, or cumulative (`incremental_output: false`: every event
- * repeats everything so far). Nothing on the wire says which, so the data decides: the
- * second non-empty text starting with the first means cumulative, and only the new suffix
- * is handed on. A cumulative text that stops extending the previous one is taken as
- * incremental from then on rather than losing it.
+ * repeats everything so far). Nothing on the wire says which: the request does, and when
+ * it is known (`incremental`, from the request the client sent) it is followed exactly:
+ * "Ha", "Ha", "!" is "HaHa!" when incremental. Only when it is unknown (a body from the
+ * CLI or the library) does the data decide: the second non-empty text starting with the
+ * first means cumulative, and only the new suffix is handed on. A cumulative text that
+ * stops extending the previous one is taken whole rather than losing it.
  */
 export class IncrementalOrCumulative {
-  private mode: 'unknown' | 'incremental' | 'cumulative' = 'unknown';
+  private mode: 'unknown' | 'incremental' | 'cumulative';
   /** The first text while undecided; the latest snapshot when cumulative. */
   private last = '';
 
+  constructor(incremental?: boolean) {
+    this.mode = incremental === undefined ? 'unknown' : incremental ? 'incremental' : 'cumulative';
+  }
+
   next(text: string): string {
     if (text.length === 0 || this.mode === 'incremental') return text;
+    if (this.mode === 'cumulative' && !text.startsWith(this.last)) {
+      this.last = text;
+      return text;
+    }
     if (this.mode === 'unknown' && this.last.length === 0) {
       this.last = text;
       return text;
@@ -41,8 +51,14 @@ export class IncrementalOrCumulative {
  * with the last event.
  */
 export class DashScopeNativeReader {
-  private readonly text = new IncrementalOrCumulative();
-  private readonly reasoning = new IncrementalOrCumulative();
+  private readonly text: IncrementalOrCumulative;
+  private readonly reasoning: IncrementalOrCumulative;
+
+  /** `incremental`: what the request asked for; undefined when unknown (the data decides). */
+  constructor(incremental?: boolean) {
+    this.text = new IncrementalOrCumulative(incremental);
+    this.reasoning = new IncrementalOrCumulative(incremental);
+  }
   private readonly tools = new ToolCalls();
   private started = false;
 
