@@ -1,4 +1,4 @@
-import { registryUnavailable, toInferenceError, type InferenceError } from '../errors.js';
+import { ErrorType, registryUnavailable, toInferenceError, type InferenceError } from '../errors.js';
 import type { EndpointRegistry, PutOptions, StoredEndpoint } from './types.js';
 
 /** The IPC channel a worker process talks to its primary through (node:cluster's `process.send`). */
@@ -52,7 +52,7 @@ export class RegistryHost {
         const error =
           typeof e?.type === 'string' && typeof e.reason === 'string' && typeof e.status === 'number'
             ? { type: e.type, reason: e.reason, status: e.status }
-            : { type: 'illegal_state_exception', reason: 'The endpoint registry failed', status: 500 };
+            : { type: ErrorType.illegalState, reason: 'The endpoint registry failed', status: 500 };
         safeSend(worker, { t: 'is:reg:res', id: req.id, ok: false, error } satisfies Reply);
       },
     );

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { InferenceError } from '../errors.js';
+import { ErrorType, type InferenceError } from '../errors.js';
 import type { ProviderClient } from '../providers/transport.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { EndpointRegistry } from '../registry/types.js';
@@ -243,7 +243,7 @@ export class RequestObserver {
         metrics.tokens.inc({ endpoint: record.inferenceId, kind: 'completion' }, record.completionTokens);
       }
     }
-    if (status === 401 || (status === 429 && record.errorType !== 'status_exception')) {
+    if (status === 401 || (status === 429 && record.errorType !== ErrorType.status)) {
       if (status === 401) this.rejected.unauthorized++;
       else this.rejected.overLimit++;
       if (this.rejected.samples.length < 5) this.rejected.samples.push(escapeControl(record.id));
