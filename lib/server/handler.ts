@@ -127,12 +127,13 @@ export function buildHandler(
   const { limits, tracker } = internals;
   const apiKeys = ApiKeys.from(options.apiKeys);
   const hosts = options.allowHosts ? new HostPolicy(options.allowHosts) : HostPolicy.any;
+  const onError = guardOnError(options.onError);
   const rt: Runtime = {
     registry,
     client,
     onDisconnect: options.onDisconnect ?? 'abort',
     onDelta: options.onDelta,
-    onError: options.onError,
+    onError,
     limits,
     slots: new StreamSlots(limits.maxConcurrentStreams),
     retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
@@ -262,7 +263,7 @@ export function buildHandler(
     } catch (err) {
       if (!(err instanceof SecurityError)) throw err;
       req.resume();
-      options.onError?.(err, { response: res });
+      onError?.(err, { response: res });
       return sendJson(res, ctx, err.status, securityErrorBody(err), securityHeaders(err));
     }
     if (matched === null || matched === 'not_found') {
@@ -290,9 +291,25 @@ export function buildHandler(
     run.catch((err) => {
       req.resume();
       const e = toInferenceError(err);
-      options.onError?.(e, { inferenceId: r.inferenceId || undefined, response: res });
+      onError?.(e, { inferenceId: r.inferenceId || undefined, response: res });
       if (!res.headersSent) sendJsonError(res, ctx, e);
       else res.destroy();
     });
+  };
+}
+
+/**
+ * The `onError` option wrapped so that a hook which throws never keeps the client from its
+ * answer: the hook's own failure becomes a process warning (code `INFERENCE_STREAM_HOOK`).
+ */
+function guardOnError(hook: InferenceHandlerOptions['onError']): InferenceHandlerOptions['onError'] {
+  if (hook === undefined) return undefined;
+  return (err, info) => {
+    try {
+      hook(err, info);
+    } catch (thrown) {
+      const message = thrown instanceof Error ? thrown.message : String(thrown);
+      process.emitWarning(`The [onError] hook threw: ${message}`, { code: 'INFERENCE_STREAM_HOOK' });
+    }
   };
 }

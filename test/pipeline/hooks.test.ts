@@ -104,4 +104,38 @@ describe('hooks', () => {
       await provider.close();
     }
   });
+  test('over HTTP: a throwing onError still answers the client, and the hook failure is a process warning', async () => {
+    const provider = await fakeProvider((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"slow down"}}');
+    });
+    const server = await handlerServer({
+      retry: { maxRetries: 0 },
+      onError: () => {
+        throw new Error('onError bug');
+      },
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const put = await http(server.url, 'PUT', '/_inference/completion/failing', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-test-secret', model_id: 'm', url: provider.url },
+      });
+      assert.equal(put.status, 200, put.body);
+      const missing = await http(server.url, 'POST', '/_inference/completion/nope/_stream', { input: 'hi' });
+      assert.equal(missing.status, 404);
+      assert.match(missing.body, /resource_not_found_exception/);
+      const failed = await http(server.url, 'POST', '/_inference/completion/failing', { input: 'hi' });
+      assert.equal(failed.status, 429);
+      assert.match(failed.body, /status_exception/);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.ok(warnings.some((m) => m.includes('The [onError] hook threw: onError bug')), warnings.join('; '));
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+      await provider.close();
+    }
+  });
 });
