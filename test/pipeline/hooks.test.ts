@@ -110,7 +110,7 @@ describe('hooks', () => {
       res.end('{"error":{"message":"slow down"}}');
     });
     const server = await handlerServer({
-      retry: { maxRetries: 0 },
+      retry: { maxAttempts: 1 },
       onError: () => {
         throw new Error('onError bug');
       },
