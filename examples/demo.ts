@@ -13,7 +13,9 @@ export interface ExampleOptions {
 }
 
 /** A registry with the `demo` endpoint, and a function that stops its simulated provider. */
-export async function demoRegistry(options: ExampleOptions = {}): Promise<{ registry: MemoryRegistry; close: () => Promise<void> }> {
+export async function demoRegistry(
+  options: ExampleOptions = {},
+): Promise<{ registry: MemoryRegistry; close: () => Promise<void> }> {
   const demo = await startDemoProvider({ tokensPerSecond: options.demoTokensPerSecond });
   const registry = new MemoryRegistry([
     {
@@ -48,10 +50,13 @@ export async function runMain(start: (port: number) => Promise<{ url: string }>)
   const port = portFromEnv();
   try {
     const { url } = await start(port);
-    console.log(`listening on ${url} (try: curl -N ${url}/_inference/completion/demo/_stream -d '{"input":"hi"}' -H 'content-type: application/json')`);
+    console.log(
+      `listening on ${url} (try: curl -N ${url}/_inference/completion/demo/_stream -d '{"input":"hi"}' -H 'content-type: application/json')`,
+    );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') console.error(`port ${port} is already in use: set PORT to another port (PORT=0 picks a free one)`);
+    if (code === 'EADDRINUSE')
+      console.error(`port ${port} is already in use: set PORT to another port (PORT=0 picks a free one)`);
     else console.error(`cannot start: ${(err as Error).message}`);
     process.exitCode = 1;
   }

@@ -8,7 +8,10 @@ import { pathToFileURL } from 'node:url';
 import { createInferenceHandler } from '../lib/index.js';
 import { demoRegistry, runMain, type ExampleOptions } from './demo.js';
 
-export async function start(port: number, options: ExampleOptions = {}): Promise<{ app: FastifyInstance; url: string }> {
+export async function start(
+  port: number,
+  options: ExampleOptions = {},
+): Promise<{ app: FastifyInstance; url: string }> {
   const demo = await demoRegistry(options);
   const app = Fastify();
   app.addHook('onClose', async () => demo.close());

@@ -100,7 +100,11 @@ export function errorBody(err: InferenceError): {
  * `accept` takes; undefined when there is none.
  */
 export function errorCode(err: unknown, accept: (code: string) => boolean = () => true): string | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | null, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | null, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string' && accept(e.code)) return e.code;
   }
   return undefined;
@@ -123,7 +127,11 @@ export function formatDuration(ms: number): string {
 
 /** Elasticsearch's validation message: `Validation Failed: 1: first; 2: second;`. */
 export function validationFailed(problems: readonly string[]): InferenceError {
-  return new InferenceError(ErrorType.validation, `Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`, 400);
+  return new InferenceError(
+    ErrorType.validation,
+    `Validation Failed: ${problems.map((p, i) => `${i + 1}: ${p};`).join(' ')}`,
+    400,
+  );
 }
 
 /** A `status_exception` with Elasticsearch's wording, 400 unless said otherwise. */
@@ -141,27 +149,43 @@ export function incompleteStream(reason: string): InferenceError {
 
 /** One SSE event larger than the framing's limit. */
 export function eventTooLarge(limit: number): InferenceError {
-  return new InferenceError(ErrorType.frame, `Inference provider sent an event larger than the limit of ${limit} bytes`, 500);
+  return new InferenceError(
+    ErrorType.frame,
+    `Inference provider sent an event larger than the limit of ${limit} bytes`,
+    500,
+  );
 }
 
 /** One line (NDJSON) longer than the framing's limit. */
 export function lineTooLong(limit: number): InferenceError {
-  return new InferenceError(ErrorType.frame, `Inference provider sent a line longer than the limit of ${limit} bytes`, 500);
+  return new InferenceError(
+    ErrorType.frame,
+    `Inference provider sent a line longer than the limit of ${limit} bytes`,
+    500,
+  );
 }
 
 /** One JSON value (array element, JSON sequence) larger than the framing's limit. */
 export function jsonValueTooLarge(limit: number): InferenceError {
-  return new InferenceError(ErrorType.frame, `Inference provider sent a JSON value larger than the limit of ${limit} bytes`, 500);
+  return new InferenceError(
+    ErrorType.frame,
+    `Inference provider sent a JSON value larger than the limit of ${limit} bytes`,
+    500,
+  );
 }
 
 /** An AWS event-stream frame that cannot be read (checksum, length, headers). */
 export function brokenAwsFrame(what: string, cause?: unknown): InferenceError {
-  return new InferenceError(ErrorType.frame, `Broken AWS event stream frame from inference provider: ${what}`, 500, { cause });
+  return new InferenceError(ErrorType.frame, `Broken AWS event stream frame from inference provider: ${what}`, 500, {
+    cause,
+  });
 }
 
 /** A provider event (or streamed JSON array) that is not the JSON it should be: Elasticsearch's `x_content_parse_exception`. */
 export function malformedEvent(what: string, cause?: unknown): InferenceError {
-  return new InferenceError(ErrorType.xContentParse, `Failed to parse event from inference provider: ${what}`, 500, { cause });
+  return new InferenceError(ErrorType.xContentParse, `Failed to parse event from inference provider: ${what}`, 500, {
+    cause,
+  });
 }
 
 /**
@@ -179,13 +203,17 @@ export function providerStreamError(provider: string, message: string, status = 
 
 /** A provider id that is not one of the known ones. */
 export function unknownProvider(id: unknown, known: readonly string[]): InferenceError {
-  return new InferenceError(ErrorType.illegalArgument, `Unknown provider [${String(id)}]; known providers: [${known.join(', ')}]`, 400);
+  return new InferenceError(
+    ErrorType.illegalArgument,
+    `Unknown provider [${String(id)}]; known providers: [${known.join(', ')}]`,
+    400,
+  );
 }
 
 /** The statuses Elasticsearch's `RestStatus` knows. */
 const REST_STATUSES: ReadonlySet<number> = new Set([
-  100, 101, 200, 201, 202, 203, 204, 205, 206, 207, 300, 301, 302, 303, 304, 305, 307, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410,
-  411, 412, 413, 414, 415, 416, 417, 422, 423, 424, 429, 500, 501, 502, 503, 504, 505, 507,
+  100, 101, 200, 201, 202, 203, 204, 205, 206, 207, 300, 301, 302, 303, 304, 305, 307, 400, 401, 402, 403, 404, 405,
+  406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 422, 423, 424, 429, 500, 501, 502, 503, 504, 505, 507,
 ]);
 
 /**
@@ -211,7 +239,11 @@ export function upstreamStatusError(
 ): InferenceError {
   const who = inferenceId ? ` from inference entity id [${inferenceId}]` : '';
   const tail = providerMessage ? `. Error message: [${providerMessage}]` : '';
-  return new InferenceError(ErrorType.status, `${phrase} for request${who} status [${status}]${tail}`, restStatus ?? restStatusFor(status));
+  return new InferenceError(
+    ErrorType.status,
+    `${phrase} for request${who} status [${status}]${tail}`,
+    restStatus ?? restStatusFor(status),
+  );
 }
 
 /** The reason for an error event whose payload carries no message (`null`, a number, `{}`); `excerpt` is already bracketed. */
@@ -250,17 +282,30 @@ export function requestCancelled(): InferenceError {
 
 /** No response headers from the provider in time. */
 export function providerTimeout(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `Request timed out waiting for the inference provider's response after [${formatDuration(ms)}]`, 408);
+  return new InferenceError(
+    ErrorType.timeout,
+    `Request timed out waiting for the inference provider's response after [${formatDuration(ms)}]`,
+    408,
+  );
 }
 
 /** The request could not be sent (connection refused, DNS, TLS …). */
 export function sendFailed(inferenceId: string, err: unknown): InferenceError {
-  return new InferenceError(ErrorType.status, `Failed to send request from inference entity id [${inferenceId}]: ${safeMessage(err)}`, 500, { cause: err });
+  return new InferenceError(
+    ErrorType.status,
+    `Failed to send request from inference entity id [${inferenceId}]: ${safeMessage(err)}`,
+    500,
+    { cause: err },
+  );
 }
 
 /** A provider answered with a redirect: not followed (it could lead anywhere), reported as the provider failing (502). */
 export function providerRedirected(status: number, inferenceId: string): InferenceError {
-  return new InferenceError(ErrorType.status, `Unhandled redirection for request from inference entity id [${inferenceId}] status [${status}]`, 502);
+  return new InferenceError(
+    ErrorType.status,
+    `Unhandled redirection for request from inference entity id [${inferenceId}] status [${status}]`,
+    502,
+  );
 }
 
 /** A provider body in a content-encoding the client cannot decode (502). */
@@ -274,7 +319,12 @@ export function unsupportedContentEncoding(inferenceId: string, encoding: string
 
 /** The provider's body failed while it was being read. */
 export function readFailed(inferenceId: string, err: unknown): InferenceError {
-  return new InferenceError(ErrorType.status, `Failed to read the response from inference entity id [${inferenceId}]: ${safeMessage(err)}`, 500, { cause: err });
+  return new InferenceError(
+    ErrorType.status,
+    `Failed to read the response from inference entity id [${inferenceId}]: ${safeMessage(err)}`,
+    500,
+    { cause: err },
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -292,7 +342,9 @@ export function endpointExists(id: string): InferenceError {
 
 /** An inference id longer than allowed. */
 export function inferenceIdTooLong(id: string, maxLength: number): InferenceError {
-  return validationFailed([`Invalid inference_id; '${id.slice(0, maxLength)}…' cannot contain more than ${maxLength} characters.`]);
+  return validationFailed([
+    `Invalid inference_id; '${id.slice(0, maxLength)}…' cannot contain more than ${maxLength} characters.`,
+  ]);
 }
 
 /** An inference id outside Elasticsearch's rules (MlStrings). */
@@ -304,7 +356,9 @@ export function invalidInferenceId(id: string): InferenceError {
 
 /** The registry holds as many endpoints as it may. */
 export function tooManyEndpoints(max: number): InferenceError {
-  return badRequest(`Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`);
+  return badRequest(
+    `Cannot create another inference endpoint: the limit of [${max}] endpoints is reached; delete one first`,
+  );
 }
 
 /** A task type in a URL or body that Elasticsearch does not know. */
@@ -313,8 +367,15 @@ export function unknownTaskType(taskType: string): InferenceError {
 }
 
 /** `_update` asks to change what an endpoint cannot change (its service or task type). */
-export function endpointFieldImmutable(id: string, field: 'service' | 'task_type', current: string, asked: unknown): InferenceError {
-  return badRequest(`The ${field} of an inference endpoint cannot be updated: [${id}] has [${current}], the request names [${String(asked)}]`);
+export function endpointFieldImmutable(
+  id: string,
+  field: 'service' | 'task_type',
+  current: string,
+  asked: unknown,
+): InferenceError {
+  return badRequest(
+    `The ${field} of an inference endpoint cannot be updated: [${id}] has [${current}], the request names [${String(asked)}]`,
+  );
 }
 
 /** A URL setting with a scheme other than http or https. */
@@ -324,27 +385,46 @@ export function invalidUrlScheme(scheme: string, field: string): string {
 
 /** A provider host outside the server's allow-list (`--allow-hosts`). */
 export function hostNotAllowed(host: string, field: string): InferenceError {
-  return badRequest(`[service_settings] host [${host}] of field [${field}] is not in this server's list of allowed provider hosts (--allow-hosts)`);
+  return badRequest(
+    `[service_settings] host [${host}] of field [${field}] is not in this server's list of allowed provider hosts (--allow-hosts)`,
+  );
 }
 
 /** The endpoint file exists but cannot be read. */
 export function endpointFileUnreadable(path: string, err: unknown): InferenceError {
-  return new InferenceError(ErrorType.illegalState, `Cannot read endpoint file [${path}]: ${(err as Error).message}`, 500);
+  return new InferenceError(
+    ErrorType.illegalState,
+    `Cannot read endpoint file [${path}]: ${(err as Error).message}`,
+    500,
+  );
 }
 
 /** The endpoint file could not take a change (the change is undone). */
 export function endpointFileUnwritable(path: string, err: unknown): InferenceError {
-  return new InferenceError(ErrorType.illegalState, `Cannot write endpoint file [${path}]: ${(err as Error).message}`, 500, { cause: err });
+  return new InferenceError(
+    ErrorType.illegalState,
+    `Cannot write endpoint file [${path}]: ${(err as Error).message}`,
+    500,
+    { cause: err },
+  );
 }
 
 /** The endpoint file is not one (left untouched). */
 export function invalidEndpointFile(path: string, why: string): InferenceError {
-  return new InferenceError(ErrorType.illegalState, `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`, 500);
+  return new InferenceError(
+    ErrorType.illegalState,
+    `Endpoint file [${path}] is not a valid endpoint file (${why}); fix or move it, it was not modified`,
+    500,
+  );
 }
 
 /** A change refused because the shared endpoint registry cannot be reached; reads go on from the cache. */
 export function registryUnavailable(what: string): InferenceError {
-  return new InferenceError(ErrorType.registryUnavailable, `The endpoint registry is unreachable (${what}); endpoints cannot be changed now, retry later`, 503);
+  return new InferenceError(
+    ErrorType.registryUnavailable,
+    `The endpoint registry is unreachable (${what}); endpoints cannot be changed now, retry later`,
+    503,
+  );
 }
 
 /** The shared endpoint registry cannot be opened at start (never quotes a password). */
@@ -402,7 +482,9 @@ export function contentParseError(reason: string): InferenceError {
 
 /** A request body nested deeper than Elasticsearch (Jackson) allows, in Jackson's words after Elasticsearch's `[line:column]`. */
 export function nestingTooDeep(line: number, column: number, depth: number, max: number): InferenceError {
-  return contentParseError(`[${line}:${column}] Document nesting depth (${depth}) exceeds the maximum allowed (${max}, from \`StreamReadConstraints.getMaxNestingDepth()\`)`);
+  return contentParseError(
+    `[${line}:${column}] Document nesting depth (${depth}) exceeds the maximum allowed (${max}, from \`StreamReadConstraints.getMaxNestingDepth()\`)`,
+  );
 }
 
 /** The request head did not arrive within the headers timeout (408). */
@@ -417,7 +499,11 @@ export function bodyRequired(): InferenceError {
 
 /** A time value (`timeout=30s`) that cannot be read. */
 export function badTimeValue(setting: string, value: string): InferenceError {
-  return new InferenceError(ErrorType.parse, `failed to parse setting [${setting}] with value [${value}] as a time value: unit is missing or unrecognized`, 400);
+  return new InferenceError(
+    ErrorType.parse,
+    `failed to parse setting [${setting}] with value [${value}] as a time value: unit is missing or unrecognized`,
+    400,
+  );
 }
 
 /** A path no route takes (404). */
@@ -445,17 +531,29 @@ export function tooManyStreams(max: number): InferenceError {
 
 /** The provider sent headers, then no body byte in time. */
 export function firstByteTimeout(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `Timed out after [${formatDuration(ms)}] waiting for the first byte of the inference provider's response body`, 408);
+  return new InferenceError(
+    ErrorType.timeout,
+    `Timed out after [${formatDuration(ms)}] waiting for the first byte of the inference provider's response body`,
+    408,
+  );
 }
 
 /** The provider went silent mid-stream. */
 export function idleTimeout(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `The inference provider sent nothing for [${formatDuration(ms)}]; the stream was ended`, 408);
+  return new InferenceError(
+    ErrorType.timeout,
+    `The inference provider sent nothing for [${formatDuration(ms)}]; the stream was ended`,
+    408,
+  );
 }
 
 /** A stream reached its maximum duration. */
 export function streamTooLong(ms: number): InferenceError {
-  return new InferenceError(ErrorType.timeout, `The stream reached its maximum duration of [${formatDuration(ms)}] and was ended`, 408);
+  return new InferenceError(
+    ErrorType.timeout,
+    `The stream reached its maximum duration of [${formatDuration(ms)}] and was ended`,
+    408,
+  );
 }
 
 /** The non-streaming route collected more than it may hold. */
@@ -468,7 +566,11 @@ export function answerTooLarge(inferenceId: string, max: number): InferenceError
 
 /** The server is shutting down (503). */
 export function shuttingDown(): InferenceError {
-  return new InferenceError(ErrorType.nodeClosed, 'The server is shutting down; the request was ended before the provider finished', 503);
+  return new InferenceError(
+    ErrorType.nodeClosed,
+    'The server is shutting down; the request was ended before the provider finished',
+    503,
+  );
 }
 
 /** The API key file or value is not valid (never quotes a key). */
@@ -503,18 +605,27 @@ export class SecurityError extends InferenceError {
 
 /** No credentials on a request that needs them (401 with the challenge). */
 export function missingCredentials(uri: string): SecurityError {
-  return new SecurityError(`missing authentication credentials for REST request [${uri}]`, 401, { 'WWW-Authenticate': [...WWW_AUTHENTICATE] });
-}
-
-/** Credentials that match no key (401 with the challenge). */
-export function invalidCredentials(): SecurityError {
-  return new SecurityError('unable to authenticate with provided credentials and anonymous access is not allowed for this request', 401, {
+  return new SecurityError(`missing authentication credentials for REST request [${uri}]`, 401, {
     'WWW-Authenticate': [...WWW_AUTHENTICATE],
   });
 }
 
+/** Credentials that match no key (401 with the challenge). */
+export function invalidCredentials(): SecurityError {
+  return new SecurityError(
+    'unable to authenticate with provided credentials and anonymous access is not allowed for this request',
+    401,
+    {
+      'WWW-Authenticate': [...WWW_AUTHENTICATE],
+    },
+  );
+}
+
 /** A key without the privilege an action needs (403). */
-export function unauthorized(action: { name: string; privilege: string }, who: { id: string; name: string }): SecurityError {
+export function unauthorized(
+  action: { name: string; privilege: string },
+  who: { id: string; name: string },
+): SecurityError {
   const granting = action.privilege === 'manage_inference' ? 'manage_inference' : 'monitor_inference,manage_inference';
   return new SecurityError(
     `action [${action.name}] is unauthorized for API key id [${who.id}] of user [${who.name}], this action is granted by the cluster privileges [${granting}]`,
@@ -540,5 +651,7 @@ export function useChatCompletionUrl(inferenceId: string, supported: readonly st
 
 /** The chat route used with another task type (TransportUnifiedCompletionInferenceAction). */
 export function incompatibleUnifiedTaskType(taskType: string): InferenceError {
-  return badRequest(`Incompatible task_type for unified API, the requested type [${taskType}] must be one of [chat_completion]`);
+  return badRequest(
+    `Incompatible task_type for unified API, the requested type [${taskType}] must be one of [chat_completion]`,
+  );
 }

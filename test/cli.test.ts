@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../bin/inference-stream.js', import.meta.url));
 
-function run(args: string[], stdin: Buffer | string = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  stdin: Buffer | string = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -32,19 +35,34 @@ describe('inference-stream CLI', () => {
   test('convert prints Elasticsearch SSE and exits 0', async () => {
     const r = await run(['convert', '--provider', 'anthropic'], anthropicBody);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'event: message\ndata: {"completion":[{"delta":"Hi 👋"}]}\n\nevent: message\ndata: [DONE]\n\n');
+    assert.equal(
+      r.stdout,
+      'event: message\ndata: {"completion":[{"delta":"Hi 👋"}]}\n\nevent: message\ndata: [DONE]\n\n',
+    );
   });
 
   test('convert exits 1 when the output ends in an error event', async () => {
-    const r = await run(['convert', '--provider', 'openai', '--status', '429', '--content-type', 'application/json'], '{"error":{"message":"Rate limit reached","type":"requests"}}');
+    const r = await run(
+      ['convert', '--provider', 'openai', '--status', '429', '--content-type', 'application/json'],
+      '{"error":{"message":"Rate limit reached","type":"requests"}}',
+    );
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^event: error\ndata: \{"error":\{"root_cause":\[\{"type":"status_exception","reason":"Received a rate limit status code.*Rate limit reached.*"status":429\}\n\n$/);
+    assert.match(
+      r.stdout,
+      /^event: error\ndata: \{"error":\{"root_cause":\[\{"type":"status_exception","reason":"Received a rate limit status code.*Rate limit reached.*"status":429\}\n\n$/,
+    );
   });
 
   test('deltas prints one JSON object per line, and the error last with exit 1', async () => {
-    const r = await run(['deltas', '--provider', 'openai'], 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: {"choices":[{"index":0,"delta":{"content":" b"}}]}\n\n');
+    const r = await run(
+      ['deltas', '--provider', 'openai'],
+      'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: {"choices":[{"index":0,"delta":{"content":" b"}}]}\n\n',
+    );
     assert.equal(r.code, 1);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(lines.slice(0, 2), [{ delta: 'a' }, { delta: ' b' }]);
     assert.equal(lines[2].error.type, 'incomplete_stream');
     assert.equal(lines[2].error.status, 500);
@@ -54,7 +72,10 @@ describe('inference-stream CLI', () => {
   test('providers lists every id', async () => {
     const r = await run(['providers']);
     assert.equal(r.code, 0);
-    const ids = r.stdout.trim().split('\n').map((l) => l.split('\t')[0]);
+    const ids = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t')[0]);
     assert.ok(ids.includes('openai') && ids.includes('anthropic'));
   });
 
@@ -121,7 +142,10 @@ describe('inference-stream CLI: version, help, pipes, terminals, errors', () => 
   });
 
   test('a decoding failure is reported in the output only: nothing on stderr', async () => {
-    const r = await run(['convert', '--provider', 'openai'], 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n');
+    const r = await run(
+      ['convert', '--provider', 'openai'],
+      'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n',
+    );
     assert.equal(r.code, 1);
     assert.match(r.stdout, /event: error\n/);
     assert.equal(r.stderr, '');
@@ -175,9 +199,13 @@ describe('inference-stream CLI: version, help, pipes, terminals, errors', () => 
       await Promise.all(
         ['convert', 'deltas'].map(async (command) => {
           // `script` runs the command on a pseudo-terminal: stdin is a TTY, as when a person types
-          const child = spawn('script', ['-qec', `"${process.execPath}" "${bin}" ${command} --provider openai`, '/dev/null'], {
-            stdio: ['pipe', 'pipe', 'pipe'],
-          });
+          const child = spawn(
+            'script',
+            ['-qec', `"${process.execPath}" "${bin}" ${command} --provider openai`, '/dev/null'],
+            {
+              stdio: ['pipe', 'pipe', 'pipe'],
+            },
+          );
           let screen = '';
           const hinted = new Promise<void>((resolve) => {
             child.stdout.on('data', (b) => {
@@ -198,7 +226,10 @@ describe('inference-stream CLI: version, help, pipes, terminals, errors', () => 
               `inference-stream: reading a response body from the openai provider on standard input \\(end it with Ctrl-D\\); pipe one in: curl -sN \\.\\.\\. \\| npx inference-stream ${command} --provider openai`,
             ),
           );
-          assert.match(screen, command === 'convert' ? /data: \{"completion":\[\{"delta":"hi"\}\]\}/ : /\{"delta":"hi"\}/);
+          assert.match(
+            screen,
+            command === 'convert' ? /data: \{"completion":\[\{"delta":"hi"\}\]\}/ : /\{"delta":"hi"\}/,
+          );
         }),
       );
     },

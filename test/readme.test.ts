@@ -56,10 +56,18 @@ function readBlocks(markdown: string): Block[] {
     let end = start;
     while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
     assert.ok(end < lines.length, `README line ${start}: unclosed code block`);
-    const block: Block = { lang: open[1]!, directive: open[2]!.trim(), code: lines.slice(start, end).join('\n'), line: start };
+    const block: Block = {
+      lang: open[1]!,
+      directive: open[2]!.trim(),
+      code: lines.slice(start, end).join('\n'),
+      line: start,
+    };
     if (block.lang === 'text') {
       const before = blocks.at(-1);
-      assert.ok(before && before.expected === undefined, `README line ${start}: a text block must follow the block whose output it shows`);
+      assert.ok(
+        before && before.expected === undefined,
+        `README line ${start}: a text block must follow the block whose output it shows`,
+      );
       before.expected = block.code;
     } else {
       blocks.push(block);
@@ -122,15 +130,31 @@ async function startFake(write: (res: ServerResponse, fake: Fake) => void): Prom
 const OPENAI_TEXT = ['Hello', ' from', ' a simulated', ' provider'];
 const openai = await startFake((res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  for (const t of OPENAI_TEXT) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: t } }] })}\n\n`);
+  for (const t of OPENAI_TEXT)
+    res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: t } }] })}\n\n`);
   res.end('data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
 });
 const ollama = await startFake((res) => {
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   for (const t of ['Bytes ', 'flow ', 'downstream']) {
-    res.write(JSON.stringify({ model: 'llama3.2', created_at: new Date().toISOString(), message: { role: 'assistant', content: t }, done: false }) + '\n');
+    res.write(
+      JSON.stringify({
+        model: 'llama3.2',
+        created_at: new Date().toISOString(),
+        message: { role: 'assistant', content: t },
+        done: false,
+      }) + '\n',
+    );
   }
-  res.end(JSON.stringify({ model: 'llama3.2', created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' }) + '\n');
+  res.end(
+    JSON.stringify({
+      model: 'llama3.2',
+      created_at: new Date().toISOString(),
+      message: { role: 'assistant', content: '' },
+      done: true,
+      done_reason: 'stop',
+    }) + '\n',
+  );
 });
 
 // --- running blocks ----------------------------------------------------------------------------
@@ -140,7 +164,9 @@ const children: ChildProcess[] = [];
 let serverUrl: string | null = null; // the `sh background` server
 
 function mapAddresses(code: string): string {
-  let out = code.replaceAll('https://api.openai.com/v1', `${openai.url}/v1`).replaceAll('localhost:11434', ollama.url.slice('http://'.length));
+  let out = code
+    .replaceAll('https://api.openai.com/v1', `${openai.url}/v1`)
+    .replaceAll('localhost:11434', ollama.url.slice('http://'.length));
   if (code.includes('localhost:9200')) {
     assert.ok(serverUrl, 'a block reaches localhost:9200 before the README started a server');
     out = out.replaceAll('localhost:9200', serverUrl.slice('http://'.length));
@@ -173,7 +199,12 @@ const env = {
 
 function startProcess(command: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
   // its own process group, so that everything it starts (npx, node) is stopped with it
-  const child = spawn(command, args, { cwd, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -325,9 +356,17 @@ async function checkHandlerServer(block: Block): Promise<void> {
     listed.endpoints.map((e) => e.inference_id),
     ['haiku'],
   );
-  const streamed = await get(`${url}/_inference/completion/haiku/_stream`, { method: 'POST', headers: json, body: '{"input":"hi"}' });
+  const streamed = await get(`${url}/_inference/completion/haiku/_stream`, {
+    method: 'POST',
+    headers: json,
+    body: '{"input":"hi"}',
+  });
   assert.deepEqual(answerOf(streamed.text), { text: 'Bytes flow downstream', done: true });
-  const missing = await get(`${url}/_inference/completion/nope/_stream`, { method: 'POST', headers: json, body: '{"input":"hi"}' });
+  const missing = await get(`${url}/_inference/completion/nope/_stream`, {
+    method: 'POST',
+    headers: json,
+    body: '{"input":"hi"}',
+  });
   assert.match(missing.text, /^event: error\ndata: .*"status":404\}/);
   assert.match(run.err(), /nope 404 resource_not_found_exception/, 'onError logged the failure');
   await stopProcess(run.child);
@@ -343,7 +382,11 @@ async function checkApiKeys(block: Block): Promise<void> {
   const body = '{"input":"hello"}';
   const anonymous = await get(`${url}/_inference/completion/demo/_stream`, { method: 'POST', headers: json, body });
   assert.equal(anonymous.status, 401);
-  const keyed = await get(`${url}/_inference/completion/demo/_stream`, { method: 'POST', headers: { ...json, authorization: `ApiKey ${APP_KEY}` }, body });
+  const keyed = await get(`${url}/_inference/completion/demo/_stream`, {
+    method: 'POST',
+    headers: { ...json, authorization: `ApiKey ${APP_KEY}` },
+    body,
+  });
   assert.equal(keyed.status, 200);
   assert.equal(answerOf(keyed.text).done, true);
   const manage = await get(`${url}/_inference/completion/x`, {
@@ -371,7 +414,12 @@ describe('README code blocks', { timeout: 120_000 }, () => {
   test('the README has blocks, and every one has a known kind', () => {
     assert.ok(blocks.length >= 10, `only ${blocks.length} blocks found`);
     const known = /^(ts|ts proxy|ts server|sh|sh background|sh skip|sh status=\d+|json api-keys)$/;
-    for (const b of blocks) assert.match(`${b.lang} ${b.directive}`.trim(), known, `README line ${b.line}: unknown block kind ${JSON.stringify(`${b.lang} ${b.directive}`)}`);
+    for (const b of blocks)
+      assert.match(
+        `${b.lang} ${b.directive}`.trim(),
+        known,
+        `README line ${b.line}: unknown block kind ${JSON.stringify(`${b.lang} ${b.directive}`)}`,
+      );
     // the only block not run is the install line
     assert.deepEqual(
       blocks.filter((b) => b.directive === 'skip').map((b) => b.code),
@@ -381,7 +429,10 @@ describe('README code blocks', { timeout: 120_000 }, () => {
 
   for (const block of blocks) {
     const kind = `${block.lang} ${block.directive}`.trim();
-    test(`line ${block.line}: ${kind}: ${block.code.split('\n').find((l) => l.trim() && !l.startsWith('import'))?.slice(0, 60)}`, async () => {
+    test(`line ${block.line}: ${kind}: ${block.code
+      .split('\n')
+      .find((l) => l.trim() && !l.startsWith('import'))
+      ?.slice(0, 60)}`, async () => {
       switch (kind) {
         case 'sh skip':
           return;
@@ -418,7 +469,7 @@ describe('README code blocks', { timeout: 120_000 }, () => {
     });
   }
 
-  test('in the repository, the real npx finds this package\'s command (offline)', async () => {
+  test("in the repository, the real npx finds this package's command (offline)", async () => {
     const p = startProcess('bash', ['-c', 'PATH="${PATH#*:}" npx inference-stream --version'], root);
     const [code] = await p.exited;
     assert.equal(code, 0, p.err());

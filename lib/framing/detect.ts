@@ -55,7 +55,9 @@ export function framingForFirstByte(byte: number): FramingName {
 
 function skippable(byte: number): boolean {
   // whitespace and the bytes of a UTF-8 BOM
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09 || byte === 0xef || byte === 0xbb || byte === 0xbf;
+  return (
+    byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09 || byte === 0xef || byte === 0xbb || byte === 0xbf
+  );
 }
 
 /**

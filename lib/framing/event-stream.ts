@@ -16,7 +16,9 @@ let sharedCodec: EventStreamCodec | null = null;
  */
 function codec(): EventStreamCodec {
   if (sharedCodec === null) {
-    const { EventStreamCodec } = createRequire(import.meta.url)('@smithy/core/event-streams') as typeof import('@smithy/core/event-streams');
+    const { EventStreamCodec } = createRequire(import.meta.url)(
+      '@smithy/core/event-streams',
+    ) as typeof import('@smithy/core/event-streams');
     sharedCodec = new EventStreamCodec(
       (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
       (text: string) => Buffer.from(text, 'utf8'),

@@ -59,7 +59,10 @@ export class JsonValuesDecoder implements FrameDecoder {
   /** BOM bytes matched so far; -1 once past the start. */
   private bomBytes = 0;
 
-  constructor(private readonly mode: 'array' | 'sequence', options: FramingOptions = {}) {
+  constructor(
+    private readonly mode: 'array' | 'sequence',
+    options: FramingOptions = {},
+  ) {
     this.at = mode === 'array' ? At.Start : At.Between;
     this.maxValueBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
@@ -141,7 +144,11 @@ export class JsonValuesDecoder implements FrameDecoder {
           continue;
         }
         if (c === COMMA) {
-          throw parseError(arr === Arr.Open ? 'expected an element or ] after [ in the JSON array, found ,' : 'expected an element after , in the JSON array, found ,');
+          throw parseError(
+            arr === Arr.Open
+              ? 'expected an element or ] after [ in the JSON array, found ,'
+              : 'expected an element after , in the JSON array, found ,',
+          );
         }
       }
       // A value starts here.

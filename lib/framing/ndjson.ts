@@ -1,6 +1,12 @@
 import { incompleteStream } from '../errors.js';
 import { LineSplitter } from './lines.js';
-import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FrameTemplate, type FramingOptions } from './frame.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  type FrameDecoder,
+  type FrameSink,
+  type FrameTemplate,
+  type FramingOptions,
+} from './frame.js';
 
 const LINE: FrameTemplate = { head: '', end: '\n' };
 

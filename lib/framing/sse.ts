@@ -1,6 +1,13 @@
 import { eventTooLarge } from '../errors.js';
 import { LineSplitter, utf8Length } from './lines.js';
-import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FrameSink, type FrameTemplate, type FramingOptions } from './frame.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  type Frame,
+  type FrameDecoder,
+  type FrameSink,
+  type FrameTemplate,
+  type FramingOptions,
+} from './frame.js';
 
 const PLAIN_EVENT: FrameTemplate = { head: 'data: ', end: '\n\n' };
 const BLANK_LINE = Buffer.from('\n\n');
@@ -104,7 +111,8 @@ export class SseDecoder implements FrameDecoder {
     }
     const nameEnd = fieldNameEnd(text, start, end);
     if (nameEnd === -1) return; // a field name longer than any known field: ignored
-    const valueStart = nameEnd === end ? end : text.charCodeAt(nameEnd + 1) === 0x20 && nameEnd + 1 < end ? nameEnd + 2 : nameEnd + 1;
+    const valueStart =
+      nameEnd === end ? end : text.charCodeAt(nameEnd + 1) === 0x20 && nameEnd + 1 < end ? nameEnd + 2 : nameEnd + 1;
     switch (nameEnd - start) {
       case 4:
         if (text.startsWith('data', start)) this.appendData(text.slice(valueStart, end));
@@ -176,7 +184,10 @@ export class SseDecoder implements FrameDecoder {
       this.eventSize += value.length;
       if (this.eventSize * 3 <= this.maxEventBytes) return;
       this.sizeInBytes = true;
-      this.eventSize = (this.hasData ? utf8Length(this.data, 0, this.data.length) : 0) + this.rawBytes() + utf8Length(value, 0, value.length);
+      this.eventSize =
+        (this.hasData ? utf8Length(this.data, 0, this.data.length) : 0) +
+        this.rawBytes() +
+        utf8Length(value, 0, value.length);
     }
     if (this.eventSize > this.maxEventBytes) {
       this.reset();

@@ -24,7 +24,10 @@ export class FramingStream extends OrderedErrorTransform<Buffer, Frame> {
     this.out.push(frame);
   };
 
-  constructor(private readonly decoder: FrameDecoder, options: FramingStreamOptions = {}) {
+  constructor(
+    private readonly decoder: FrameDecoder,
+    options: FramingStreamOptions = {},
+  ) {
     super({ writableObjectMode: false, readableObjectMode: true, readableHighWaterMark: options.highWaterMark ?? 16 });
   }
 

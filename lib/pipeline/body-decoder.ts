@@ -68,8 +68,11 @@ export class BodyDecoder {
     this.headers = options.headers ?? {};
     this.url = options.url;
     this.maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
-    const framing = this.provider.rawJson === true && options.rawJson === undefined ? { ...options, rawJson: true } : options;
-    this.framer = options.framing ? createFrameDecoder(options.framing, framing) : new DetectingDecoder(options.contentType, framing);
+    const framing =
+      this.provider.rawJson === true && options.rawJson === undefined ? { ...options, rawJson: true } : options;
+    this.framer = options.framing
+      ? createFrameDecoder(options.framing, framing)
+      : new DetectingDecoder(options.contentType, framing);
     this.normalizer = this.provider.createNormalizer(options.readerOptions);
     this.cache = this.normalizer.envelopeCache;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -182,7 +185,11 @@ export class BodyDecoder {
     const body = parseErrorBody(text);
     // Only a JSON body adds the provider's message, as in Elasticsearch; a non-JSON body (an HTML page, plain text) adds nothing.
     const message = body === undefined ? undefined : this.provider.errorMessage(body);
-    return providerStatusError(this.provider.failureWords ?? defaultWords, { status: this.status, headers: this.headers, url: printableUrl(this.url), message }, this.inferenceId);
+    return providerStatusError(
+      this.provider.failureWords ?? defaultWords,
+      { status: this.status, headers: this.headers, url: printableUrl(this.url), message },
+      this.inferenceId,
+    );
   }
 }
 

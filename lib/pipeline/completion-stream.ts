@@ -65,7 +65,8 @@ export class CompletionStream extends BatchingTransform {
   override _write(chunk: Buffer | string, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
     const before = this.readableLength;
     this.consume(chunk);
-    if (this.writableEnded || before === this.readableLength || this.readableLength < this.readableHighWaterMark) callback();
+    if (this.writableEnded || before === this.readableLength || this.readableLength < this.readableHighWaterMark)
+      callback();
     else this.resumeWriter = callback;
   }
 
@@ -174,6 +175,9 @@ export class CompletionStream extends BatchingTransform {
  * emits `'error'`: a failure is written as `event: error`. Throws at once for an unknown
  * provider id, naming the known ones.
  */
-export function completionStream(provider: ProviderId | ResponseReader, options?: CompletionStreamOptions): CompletionStream {
+export function completionStream(
+  provider: ProviderId | ResponseReader,
+  options?: CompletionStreamOptions,
+): CompletionStream {
   return new CompletionStream(provider, options);
 }

@@ -38,7 +38,8 @@ class AlibabaCloudNormalizer implements EventNormalizer {
     const json = parseEventJson(frame);
     if (!isObject(json)) {
       // `event:error` is an error whatever its payload.
-      if (frame.event === 'error') throw providerStreamError(ID, typeof json === 'string' ? json : noMessage(ID, frame.data));
+      if (frame.event === 'error')
+        throw providerStreamError(ID, typeof json === 'string' ? json : noMessage(ID, frame.data));
       return;
     }
     if (isObject(json.error)) throw compatError(json.error);
@@ -84,7 +85,12 @@ function request(input: RequestInput): ProviderRequest {
   if (new URL(url).pathname.endsWith('/chat/completions')) {
     return { url, headers, body: JSON.stringify(chatBody(input, { model, usage: true })) };
   }
-  const parameters = mapSettings(input.taskSettings, { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'top_p', top_k: 'top_k' });
+  const parameters = mapSettings(input.taskSettings, {
+    max_tokens: 'max_tokens',
+    temperature: 'temperature',
+    top_p: 'top_p',
+    top_k: 'top_k',
+  });
   parameters.result_format = 'message';
   parameters.incremental_output = true;
   return {
@@ -99,13 +105,16 @@ function request(input: RequestInput): ProviderRequest {
 /** Alibaba Cloud Model Studio (DashScope): bearer key. */
 export const alibabacloud = defineProvider({
   id: ID,
-  description: 'Alibaba Cloud DashScope SSE (native output.choices / output.text, incremental or cumulative) or compatible mode (data: [DONE])',
+  description:
+    'Alibaba Cloud DashScope SSE (native output.choices / output.text, incremental or cumulative) or compatible mode (data: [DONE])',
   required: ['api_key', 'model_id'],
   request,
   // the url says which protocol, as for completion
   chat: (input, context) =>
     chatVia(request, input, context, (t, endpoint) =>
-      isCompatibleMode(endpoint) ? openAiChatBody(input.request, t, { includeUsage: true }) : dashscopeChatBody(input.request, t),
+      isCompatibleMode(endpoint)
+        ? openAiChatBody(input.request, t, { includeUsage: true })
+        : dashscopeChatBody(input.request, t),
     ),
   createNormalizer: (options) => new AlibabaCloudNormalizer(options),
 });

@@ -90,7 +90,12 @@ function chat(input: ChatInput): Promise<ProviderRequest> {
 async function converseStream(endpoint: StoredEndpoint, payload: string): Promise<ProviderRequest> {
   const region = need(endpoint, 'region');
   const model = modelOf(endpoint) ?? '';
-  const url = new URL(resolveUrl(endpoint, `https://bedrock-runtime.${region}.amazonaws.com/model/${encodeURIComponent(model)}/converse-stream`));
+  const url = new URL(
+    resolveUrl(
+      endpoint,
+      `https://bedrock-runtime.${region}.amazonaws.com/model/${encodeURIComponent(model)}/converse-stream`,
+    ),
+  );
   const sessionToken = text(endpoint.service_settings, 'session_token');
   const { SignatureV4 } = await import('@smithy/signature-v4');
   const signer = new SignatureV4({
@@ -158,7 +163,8 @@ export class NodeSha256 {
 /** Amazon Bedrock runtime: SigV4-signed requests, AWS event-stream answers. */
 export const amazonbedrock = defineProvider({
   id: ID,
-  description: 'Amazon Bedrock AWS event stream: ConverseStream, or InvokeModelWithResponseStream chunks of Anthropic events',
+  description:
+    'Amazon Bedrock AWS event stream: ConverseStream, or InvokeModelWithResponseStream chunks of Anthropic events',
   required: ['access_key', 'secret_key', 'region', 'model'],
   request,
   chat,

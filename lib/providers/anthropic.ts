@@ -15,7 +15,11 @@ function request(input: RequestInput): ProviderRequest {
     max_tokens: input.taskSettings.max_tokens ?? 1024,
     stream: true,
   };
-  mapSettings(input.taskSettings, { temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop_sequences' }, body);
+  mapSettings(
+    input.taskSettings,
+    { temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop_sequences' },
+    body,
+  );
   return {
     url: resolveUrl(endpoint, 'https://api.anthropic.com/v1/messages'),
     headers: {
@@ -34,7 +38,8 @@ export const anthropic = defineProvider({
   description: 'Anthropic Messages SSE (named events, message_stop)',
   required: ['api_key', 'model_id'],
   request,
-  chat: (input, context) => chatVia(request, input, context, (t) => anthropicChatBody(input.request, t, input.taskSettings)),
+  chat: (input, context) =>
+    chatVia(request, input, context, (t) => anthropicChatBody(input.request, t, input.taskSettings)),
   createNormalizer: () => new AnthropicMessagesNormalizer('anthropic'),
   failureWords: anthropicWords,
 });

@@ -27,7 +27,13 @@ function request(input: RequestInput): ProviderRequest {
   });
   const hasParameters = Object.keys(parameters).length > 0;
   const body = realtime
-    ? { input_data: { input_string: [{ role: 'user', content: input.input }], ...(hasParameters ? { parameters } : {}) }, stream: true }
+    ? {
+        input_data: {
+          input_string: [{ role: 'user', content: input.input }],
+          ...(hasParameters ? { parameters } : {}),
+        },
+        stream: true,
+      }
     : { messages: [{ content: input.input, role: 'user' }], ...(hasParameters ? { parameters } : {}), stream: true };
   const headers = jsonHeaders();
   if (provider === 'openai') headers['api-key'] = key;
@@ -49,7 +55,8 @@ export const azureaistudio = defineProvider({
   chat: (input, context) =>
     chatVia(request, input, context, (t, endpoint) => {
       // a managed online (`realtime`) deployment takes `input_data`, not a chat request
-      if (text(endpoint.service_settings, 'endpoint_type') === 'realtime') throw unsupportedByProvider('azureaistudio', 'chat_completion on a realtime endpoint');
+      if (text(endpoint.service_settings, 'endpoint_type') === 'realtime')
+        throw unsupportedByProvider('azureaistudio', 'chat_completion on a realtime endpoint');
       return openAiChatBody(input.request, t);
     }),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'azureaistudio' }),

@@ -38,7 +38,12 @@ export const azureopenai = defineProvider({
   // the deployment names the model: none in the body
   chat: (input, context) =>
     chatVia(request, input, context, (t) =>
-      openAiChatBody(input.request, t, { model: false, developerRole: true, maxTokensAs: 'max_completion_tokens', includeUsage: true }),
+      openAiChatBody(input.request, t, {
+        model: false,
+        developerRole: true,
+        maxTokensAs: 'max_completion_tokens',
+        includeUsage: true,
+      }),
     ),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'azureopenai' }),
   failureWords: azureOpenAiWords,

@@ -13,7 +13,11 @@ function request(input: RequestInput): ProviderRequest {
   const body: Record<string, unknown> = v2
     ? { model: modelOf(endpoint), messages: [{ role: 'user', content: input.input }], stream: true }
     : { message: input.input, model: modelOf(endpoint), stream: true };
-  mapSettings(input.taskSettings, { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'p', top_k: 'k' }, body);
+  mapSettings(
+    input.taskSettings,
+    { max_tokens: 'max_tokens', temperature: 'temperature', top_p: 'p', top_k: 'k' },
+    body,
+  );
   return {
     url: resolveUrl(endpoint, v2 ? 'https://api.cohere.com/v2/chat' : 'https://api.cohere.com/v1/chat'),
     headers: {
@@ -34,7 +38,11 @@ export const cohere = defineProvider({
   // chat always speaks v2 (messages, tools); v1 has neither in this form
   chat: (input, context) =>
     chatVia(
-      (i) => request({ ...i, endpoint: { ...i.endpoint, service_settings: { ...i.endpoint.service_settings, api_version: 'V2' } } }),
+      (i) =>
+        request({
+          ...i,
+          endpoint: { ...i.endpoint, service_settings: { ...i.endpoint.service_settings, api_version: 'V2' } },
+        }),
       input,
       context,
       (t) => cohereChatBody(input.request, t),

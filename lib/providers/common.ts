@@ -93,7 +93,13 @@ export function statusForErrorWord(word: unknown, fallback = 500): number {
   if (w.includes('permission') || w.includes('forbidden') || w.includes('access_denied')) return 403;
   if (w.includes('not_found')) return 404;
   if (w.includes('too_large')) return 413;
-  if (w.includes('invalid_request') || w.includes('validation') || w.includes('invalid_argument') || w.includes('bad_request')) return 400;
+  if (
+    w.includes('invalid_request') ||
+    w.includes('validation') ||
+    w.includes('invalid_argument') ||
+    w.includes('bad_request')
+  )
+    return 400;
   if (w.includes('timeout') || w.includes('deadline')) return 504;
   return fallback;
 }
@@ -123,6 +129,7 @@ export function genericErrorMessage(body: unknown): string | undefined {
   // Mistral validation errors: {"object":"error","message":{"detail":[{"msg"}]}}
   if (isObject(body.message)) return genericErrorMessage(body.message);
   if (typeof body.detail === 'string') return body.detail;
-  if (Array.isArray(body.detail) && isObject(body.detail[0]) && typeof body.detail[0].msg === 'string') return body.detail[0].msg;
+  if (Array.isArray(body.detail) && isObject(body.detail[0]) && typeof body.detail[0].msg === 'string')
+    return body.detail[0].msg;
   return undefined;
 }

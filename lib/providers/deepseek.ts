@@ -9,10 +9,14 @@ export const deepseek = defineProvider({
   id: 'deepseek',
   description: 'DeepSeek chat completions SSE (reasoning_content, keep-alive comments, data: [DONE])',
   required: ['api_key'],
-  request: (input) => bearerChatRequest(input, { defaultUrl: 'https://api.deepseek.com/chat/completions', usage: true }),
+  request: (input) =>
+    bearerChatRequest(input, { defaultUrl: 'https://api.deepseek.com/chat/completions', usage: true }),
   chat: (input, context) =>
-    chatVia((i) => bearerChatRequest(i, { defaultUrl: 'https://api.deepseek.com/chat/completions' }), input, context, (t) =>
-      openAiChatBody(input.request, t, { includeUsage: true }),
+    chatVia(
+      (i) => bearerChatRequest(i, { defaultUrl: 'https://api.deepseek.com/chat/completions' }),
+      input,
+      context,
+      (t) => openAiChatBody(input.request, t, { includeUsage: true }),
     ),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'deepseek' }),
   failureWords: openAiWords,

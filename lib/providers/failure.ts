@@ -63,7 +63,8 @@ function openAiRateLimit(h: ResponseHeaders): string {
 }
 
 const CONTEXT_TOO_LONG = 'Please reduce your prompt; or completion length.';
-const contentTooLarge = (ctx: FailureContext) => ctx.status === 413 || (ctx.status === 400 && ctx.message !== undefined && ctx.message.includes(CONTEXT_TOO_LONG));
+const contentTooLarge = (ctx: FailureContext) =>
+  ctx.status === 413 || (ctx.status === 400 && ctx.message !== undefined && ctx.message.includes(CONTEXT_TOO_LONG));
 
 /** OpenAI (and the services Elasticsearch reads with its handler: DeepSeek). */
 export const openAiWords: FailureWords = (ctx) => {
@@ -84,7 +85,9 @@ export const openAiWords: FailureWords = (ctx) => {
 export const azureOpenAiWords: FailureWords = (ctx) => {
   if (ctx.status === 429) {
     const h = ctx.headers;
-    return { phrase: `${RATE_LIMIT}. Remaining tokens [${header(h, 'x-ratelimit-remaining-tokens')}]. Remaining requests [${header(h, 'x-ratelimit-remaining-requests')}].` };
+    return {
+      phrase: `${RATE_LIMIT}. Remaining tokens [${header(h, 'x-ratelimit-remaining-tokens')}]. Remaining requests [${header(h, 'x-ratelimit-remaining-requests')}].`,
+    };
   }
   return openAiWords(ctx);
 };
@@ -101,9 +104,13 @@ export const azureMistralWords: FailureWords = (ctx) => {
     const remaining = `remaining tokens [${header(h, 'x-ratelimit-remaining-tokens')}]`;
     const remainingRequests = `remaining requests [${header(h, 'x-ratelimit-remaining-requests')}]`;
     if (tokenLimit === 'unknown' && requestLimit === 'unknown') {
-      return { phrase: `${RATE_LIMIT}. Remaining tokens [${header(h, 'x-ratelimit-remaining-tokens')}]. Remaining requests [${header(h, 'x-ratelimit-remaining-requests')}].` };
+      return {
+        phrase: `${RATE_LIMIT}. Remaining tokens [${header(h, 'x-ratelimit-remaining-tokens')}]. Remaining requests [${header(h, 'x-ratelimit-remaining-requests')}].`,
+      };
     }
-    return { phrase: `${RATE_LIMIT}. Token limit [${tokenLimit}], ${remaining}. Request limit [${requestLimit}], ${remainingRequests}` };
+    return {
+      phrase: `${RATE_LIMIT}. Token limit [${tokenLimit}], ${remaining}. Request limit [${requestLimit}], ${remainingRequests}`,
+    };
   }
   if (contentTooLarge(ctx)) return { phrase: CONTENT_TOO_LARGE, restStatus: 413 };
   if (s === 401) return { phrase: AUTHENTICATION };
@@ -148,7 +155,11 @@ export function googleWords(service: string): FailureWords {
 
 /** Cohere: a 400 about too many texts has its own words; 503 is the default server error. */
 export const cohereWords: FailureWords = (ctx) => {
-  if (ctx.status === 400 && ctx.message !== undefined && ctx.message.includes('total number of texts must be at most')) {
+  if (
+    ctx.status === 400 &&
+    ctx.message !== undefined &&
+    ctx.message.includes('total number of texts must be at most')
+  ) {
     return { phrase: 'Received a texts array too large response' };
   }
   return defaultWords(ctx);
@@ -196,7 +207,11 @@ export function printableUrl(url: string | undefined): string | null {
  * `<phrase> for request from inference entity id [<id>] status [<s>]`, with
  * `. Error message: [<provider message>]` when the body was JSON that carried one.
  */
-export function providerStatusError(words: FailureWords, ctx: FailureContext, inferenceId: string | undefined): InferenceError {
+export function providerStatusError(
+  words: FailureWords,
+  ctx: FailureContext,
+  inferenceId: string | undefined,
+): InferenceError {
   const { phrase, restStatus } = words(ctx);
   return upstreamStatusError(ctx.status, ctx.message, inferenceId, phrase, restStatus);
 }

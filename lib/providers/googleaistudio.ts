@@ -11,8 +11,15 @@ function request(input: RequestInput): ProviderRequest {
   const { endpoint } = input;
   const model = encodeURIComponent(modelOf(endpoint) ?? '');
   return {
-    url: resolveUrl(endpoint, `https://generativelanguage.googleapis.com/v1beta/models/${model}:streamGenerateContent?alt=sse`),
-    headers: { 'x-goog-api-key': need(endpoint, 'api_key'), 'content-type': 'application/json', accept: 'text/event-stream' },
+    url: resolveUrl(
+      endpoint,
+      `https://generativelanguage.googleapis.com/v1beta/models/${model}:streamGenerateContent?alt=sse`,
+    ),
+    headers: {
+      'x-goog-api-key': need(endpoint, 'api_key'),
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+    },
     body: geminiBody(input),
   };
 }

@@ -60,7 +60,12 @@ function shapeOf(json: unknown): 'gemini' | 'anthropic' | undefined {
   if (Array.isArray(json)) return 'gemini';
   if (!isObject(json)) return undefined;
   if (typeof json.type === 'string') return 'anthropic';
-  if (json.candidates !== undefined || json.usageMetadata !== undefined || json.promptFeedback !== undefined || json.error !== undefined) {
+  if (
+    json.candidates !== undefined ||
+    json.usageMetadata !== undefined ||
+    json.promptFeedback !== undefined ||
+    json.error !== undefined
+  ) {
     return 'gemini';
   }
   return undefined;
@@ -102,10 +107,14 @@ async function accessToken(endpoint: StoredEndpoint, context: RequestContext): P
     try {
       account = JSON.parse(json);
     } catch {
-      throw providerAuthFailed(`[service_account_json] of inference endpoint [${endpoint.inference_id}] is not valid JSON`);
+      throw providerAuthFailed(
+        `[service_account_json] of inference endpoint [${endpoint.inference_id}] is not valid JSON`,
+      );
     }
     if (typeof account.client_email !== 'string' || typeof account.private_key !== 'string') {
-      throw providerAuthFailed(`[service_account_json] of inference endpoint [${endpoint.inference_id}] lacks client_email or private_key`);
+      throw providerAuthFailed(
+        `[service_account_json] of inference endpoint [${endpoint.inference_id}] lacks client_email or private_key`,
+      );
     }
     const { JWT } = await import('google-auth-library');
     client = new JWT({ email: account.client_email, key: account.private_key, scopes: [VERTEX_SCOPE] });
@@ -119,14 +128,17 @@ async function accessToken(endpoint: StoredEndpoint, context: RequestContext): P
     if (!value) throw new Error('no authorization header');
     return value.replace(/^Bearer /, '');
   } catch (err) {
-    throw providerAuthFailed(`Failed to obtain a Google access token for inference endpoint [${endpoint.inference_id}]: ${safeMessage(err)}`);
+    throw providerAuthFailed(
+      `Failed to obtain a Google access token for inference endpoint [${endpoint.inference_id}]: ${safeMessage(err)}`,
+    );
   }
 }
 
 /** Vertex AI: service-account tokens (google-auth-library, loaded on first use). */
 export const googlevertexai = defineProvider({
   id: ID,
-  description: 'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
+  description:
+    'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
   required: ['service_account_json', 'project_id', 'location', 'model_id'],
   request,
   chat: (input, context) => chatVia(request, input, context, (t) => geminiChatBody(input.request, t)),

@@ -49,13 +49,17 @@ class HuggingFaceNormalizer implements EventNormalizer {
 /** Hugging Face: the url is required (an Inference Endpoint or the router); OpenAI's chat request with a bearer key. */
 export const hugging_face = defineProvider({
   id: ID,
-  description: 'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
+  description:
+    'Hugging Face TGI generate_stream (token.text, final details) or OpenAI-compatible chat SSE (data:[DONE])',
   required: ['api_key', 'url'],
   request: (input) => bearerChatRequest(input, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }),
   // TGI's Messages API: `max_tokens`, `stream_options.include_usage`
   chat: (input, context) =>
-    chatVia((i) => bearerChatRequest(i, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }), input, context, (t) =>
-      openAiChatBody(input.request, t, { includeUsage: true }),
+    chatVia(
+      (i) => bearerChatRequest(i, { defaultUrl: 'https://router.huggingface.co/v1/chat/completions' }),
+      input,
+      context,
+      (t) => openAiChatBody(input.request, t, { includeUsage: true }),
     ),
   createNormalizer: () => new HuggingFaceNormalizer(),
   failureWords: huggingFaceWords,

@@ -73,6 +73,7 @@ export function getProvider(id: ProviderId): Provider<ProviderId> {
  * Throws for an unknown id, so every stage fails the same way at construction.
  */
 export function resolveReader(provider: ProviderId | ResponseReader): ResponseReader {
-  if (typeof provider === 'object' && provider !== null && typeof provider.createNormalizer === 'function') return provider;
+  if (typeof provider === 'object' && provider !== null && typeof provider.createNormalizer === 'function')
+    return provider;
   return getProvider(provider as ProviderId);
 }

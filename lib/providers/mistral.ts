@@ -16,7 +16,12 @@ export const mistral = defineProvider({
   request: (input) => bearerChatRequest(input, { defaultUrl: 'https://api.mistral.ai/v1/chat/completions' }),
   // usage comes with the last chunk unasked; `max_tokens`
   chat: (input, context) =>
-    chatVia((i) => bearerChatRequest(i, { defaultUrl: 'https://api.mistral.ai/v1/chat/completions' }), input, context, (t) => openAiChatBody(input.request, t)),
+    chatVia(
+      (i) => bearerChatRequest(i, { defaultUrl: 'https://api.mistral.ai/v1/chat/completions' }),
+      input,
+      context,
+      (t) => openAiChatBody(input.request, t),
+    ),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'mistral', errorFinishReason: 'error' }),
   failureWords: azureMistralWords,
 });

@@ -30,6 +30,9 @@ export class NormalizeStream extends OrderedErrorTransform<Frame, DeltaObject> {
 }
 
 /** Frames in, delta objects out: `new NormalizeStream(provider, options)`. */
-export function normalize(provider: ProviderId | ResponseReader, options?: { highWaterMark?: number }): NormalizeStream {
+export function normalize(
+  provider: ProviderId | ResponseReader,
+  options?: { highWaterMark?: number },
+): NormalizeStream {
   return new NormalizeStream(provider, options);
 }

@@ -81,8 +81,18 @@ class OllamaNormalizer implements EventNormalizer {
 /** Ollama's native `/api/chat` (NDJSON answer); no key, local by default. */
 function request(input: RequestInput): ProviderRequest {
   const { endpoint } = input;
-  const options = mapSettings(input.taskSettings, { max_tokens: 'num_predict', temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop' });
-  const body: Record<string, unknown> = { model: modelOf(endpoint), messages: [{ role: 'user', content: input.input }], stream: true };
+  const options = mapSettings(input.taskSettings, {
+    max_tokens: 'num_predict',
+    temperature: 'temperature',
+    top_p: 'top_p',
+    top_k: 'top_k',
+    stop: 'stop',
+  });
+  const body: Record<string, unknown> = {
+    model: modelOf(endpoint),
+    messages: [{ role: 'user', content: input.input }],
+    stream: true,
+  };
   if (Object.keys(options).length > 0) body.options = options;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/x-ndjson' };
   return { url: resolveUrl(endpoint, 'http://localhost:11434/api/chat'), headers, body: JSON.stringify(body) };

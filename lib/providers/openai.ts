@@ -10,11 +10,23 @@ export const openai = defineProvider({
   description: 'OpenAI chat completions SSE (data-only chunks, data: [DONE])',
   required: ['api_key'],
   request: (input) =>
-    bearerChatRequest(input, { defaultUrl: 'https://api.openai.com/v1/chat/completions', usage: true, maxTokensAs: 'max_completion_tokens' }),
+    bearerChatRequest(input, {
+      defaultUrl: 'https://api.openai.com/v1/chat/completions',
+      usage: true,
+      maxTokensAs: 'max_completion_tokens',
+    }),
   // the request passed through: developer role, max_completion_tokens, every tool choice, the usage chunk
   chat: (input, context) =>
-    chatVia((i) => bearerChatRequest(i, { defaultUrl: 'https://api.openai.com/v1/chat/completions' }), input, context, (t) =>
-      openAiChatBody(input.request, t, { developerRole: true, maxTokensAs: 'max_completion_tokens', includeUsage: true }),
+    chatVia(
+      (i) => bearerChatRequest(i, { defaultUrl: 'https://api.openai.com/v1/chat/completions' }),
+      input,
+      context,
+      (t) =>
+        openAiChatBody(input.request, t, {
+          developerRole: true,
+          maxTokensAs: 'max_completion_tokens',
+          includeUsage: true,
+        }),
     ),
   createNormalizer: () => new OpenAiChatNormalizer({ provider: 'openai' }),
   failureWords: openAiWords,

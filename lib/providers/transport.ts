@@ -1,7 +1,14 @@
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Agent, Dispatcher } from 'undici';
-import { InferenceError, providerTimeout, requestCancelled, sendFailed, unknownProvider, unsupportedContentEncoding } from '../errors.js';
+import {
+  InferenceError,
+  providerTimeout,
+  requestCancelled,
+  sendFailed,
+  unknownProvider,
+  unsupportedContentEncoding,
+} from '../errors.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import { getProvider, isProviderId, providerIds, type ProviderId } from './index.js';
 import type { Provider, ProviderRequest, ReaderOptions, RequestContext } from './types.js';
@@ -20,7 +27,12 @@ const CONNECTIONS_PER_ORIGIN = 4096;
 
 /** A keep-alive undici Agent for provider calls, owned (and closed) by the caller. */
 export function createAgent(): Agent {
-  return new (undici().Agent)({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: CONNECTIONS_PER_ORIGIN, pipelining: 1 });
+  return new (undici().Agent)({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    connections: CONNECTIONS_PER_ORIGIN,
+    pipelining: 1,
+  });
 }
 
 /** The one keep-alive undici Agent provider calls share by default (created on first use). */
@@ -97,9 +109,16 @@ export class ProviderClient {
   }
 
   /** The provider request for one input (URL, headers with credentials, body). */
-  async build(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}): Promise<ProviderRequest> {
+  async build(
+    endpoint: StoredEndpoint,
+    input: string,
+    taskSettings: Record<string, unknown> = {},
+  ): Promise<ProviderRequest> {
     const provider = ProviderClient.providerFor(endpoint);
-    return provider.request({ endpoint, input, taskSettings: { ...endpoint.task_settings, ...taskSettings } }, this.context);
+    return provider.request(
+      { endpoint, input, taskSettings: { ...endpoint.task_settings, ...taskSettings } },
+      this.context,
+    );
   }
 
   /** The provider request for a chat request (URL, headers with credentials, body in the provider's API). */
@@ -109,16 +128,29 @@ export class ProviderClient {
   }
 
   /** Sends the request; resolves once the provider's headers are in. Throws an InferenceError when it cannot. */
-  call(endpoint: StoredEndpoint, input: string, taskSettings: Record<string, unknown> = {}, options: ProviderCallOptions = {}): Promise<UpstreamResponse> {
+  call(
+    endpoint: StoredEndpoint,
+    input: string,
+    taskSettings: Record<string, unknown> = {},
+    options: ProviderCallOptions = {},
+  ): Promise<UpstreamResponse> {
     return this.send(endpoint, () => this.build(endpoint, input, taskSettings), options);
   }
 
   /** Sends a chat request (see {@link buildChat}); as {@link call} otherwise. */
-  callChat(endpoint: StoredEndpoint, request: ChatRequest, options: ProviderCallOptions = {}): Promise<UpstreamResponse> {
+  callChat(
+    endpoint: StoredEndpoint,
+    request: ChatRequest,
+    options: ProviderCallOptions = {},
+  ): Promise<UpstreamResponse> {
     return this.send(endpoint, () => this.buildChat(endpoint, request), options);
   }
 
-  private async send(endpoint: StoredEndpoint, build: () => Promise<ProviderRequest>, options: ProviderCallOptions): Promise<UpstreamResponse> {
+  private async send(
+    endpoint: StoredEndpoint,
+    build: () => Promise<ProviderRequest>,
+    options: ProviderCallOptions,
+  ): Promise<UpstreamResponse> {
     const provider = ProviderClient.providerFor(endpoint);
     const timeoutMs = options.headersTimeoutMs ?? 30_000;
     const controller = new AbortController();
@@ -178,7 +210,14 @@ export class ProviderClient {
 function decodeContent(endpoint: StoredEndpoint, header: string | string[] | undefined, body: Readable): Readable {
   const encoding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return body;
-  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : null;
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : encoding === 'br'
+          ? createBrotliDecompress()
+          : null;
   if (decoder === null) {
     body.on('error', () => {}).destroy();
     throw unsupportedContentEncoding(endpoint.inference_id, encoding);

@@ -44,7 +44,8 @@ export interface RefusalDelta {
   refusal: string;
 }
 /** One decoded piece of a provider's answer. */
-export type DeltaObject = TextDelta | ReasoningDelta | FinishDelta | UsageDelta | RoleDelta | ToolCallDelta | RefusalDelta;
+export type DeltaObject =
+  TextDelta | ReasoningDelta | FinishDelta | UsageDelta | RoleDelta | ToolCallDelta | RefusalDelta;
 
 /** Per-stream state that turns one provider's frames into delta objects. */
 export interface EventNormalizer {

@@ -35,7 +35,8 @@ class WatsonxNormalizer implements EventNormalizer {
     const json = parseEventJson(frame);
     if (!isObject(json)) {
       // `event: error` is an error whatever its payload.
-      if (frame.event === 'error') throw providerStreamError(ID, typeof json === 'string' ? json : noMessage(ID, frame.data));
+      if (frame.event === 'error')
+        throw providerStreamError(ID, typeof json === 'string' ? json : noMessage(ID, frame.data));
       return;
     }
     if (isObject(json.error)) throw openAiStreamError(ID, json.error, frame.data);
@@ -69,7 +70,9 @@ async function request(input: RequestInput, context: RequestContext): Promise<Pr
   const { endpoint } = input;
   const base = new URL(need(endpoint, 'url'));
   const version = encodeURIComponent(need(endpoint, 'api_version'));
-  const url = base.pathname.includes('/ml/v1/') ? base.href : resolveUrl(endpoint, `${base.origin}/ml/v1/text/chat_stream?version=${version}`);
+  const url = base.pathname.includes('/ml/v1/')
+    ? base.href
+    : resolveUrl(endpoint, `${base.origin}/ml/v1/text/chat_stream?version=${version}`);
   const key = need(endpoint, 'api_key');
   const token = base.hostname.endsWith('cloud.ibm.com') ? await ibmIamToken(key, context) : key;
   const body: Record<string, unknown> = { model_id: need(endpoint, 'model_id') };
@@ -95,14 +98,16 @@ async function ibmIamToken(apiKey: string, context: RequestContext): Promise<str
   const cached = context.cache.get(cacheKey) as IamToken | undefined;
   if (cached && cached.expiresAt > Date.now() + 60_000) return cached.token;
   const url = context.ibmIamUrl ?? 'https://iam.cloud.ibm.com/identity/token';
-  const res = await undici().request(url, {
-    dispatcher: context.dispatcher,
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: apiKey }).toString(),
-  }).catch((err: unknown) => {
-    throw providerAuthFailed(`Failed to reach the IBM Cloud IAM token endpoint: ${safeMessage(err)}`);
-  });
+  const res = await undici()
+    .request(url, {
+      dispatcher: context.dispatcher,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: apiKey }).toString(),
+    })
+    .catch((err: unknown) => {
+      throw providerAuthFailed(`Failed to reach the IBM Cloud IAM token endpoint: ${safeMessage(err)}`);
+    });
   const data = (await res.body.json().catch(() => ({}))) as { access_token?: unknown; expiration?: unknown };
   if (res.statusCode !== 200 || typeof data.access_token !== 'string') {
     throw providerAuthFailed(`IBM Cloud IAM refused the API key with status [${res.statusCode}]`);
@@ -115,10 +120,14 @@ async function ibmIamToken(apiKey: string, context: RequestContext): Promise<str
 /** IBM watsonx.ai: IAM token (IBM Cloud) or the key as bearer. */
 export const watsonxai = defineProvider({
   id: ID,
-  description: 'IBM watsonx.ai chat_stream (OpenAI-like chunks, no [DONE]) or generation_stream (results[0].generated_text) SSE',
+  description:
+    'IBM watsonx.ai chat_stream (OpenAI-like chunks, no [DONE]) or generation_stream (results[0].generated_text) SSE',
   required: ['api_key', 'url', 'api_version', 'model_id'],
   request,
-  chat: (input, context) => chatVia(request, input, context, (t, endpoint) => watsonxChatBody(input.request, t, text(endpoint.service_settings, 'project_id'))),
+  chat: (input, context) =>
+    chatVia(request, input, context, (t, endpoint) =>
+      watsonxChatBody(input.request, t, text(endpoint.service_settings, 'project_id')),
+    ),
   createNormalizer: () => new WatsonxNormalizer(),
   failureWords: watsonxWords,
 });

@@ -16,7 +16,8 @@ export class MemoryRegistry implements EndpointRegistry {
   async put(endpoint: StoredEndpoint, options: PutOptions = {}): Promise<boolean> {
     const exists = this.endpoints.has(endpoint.inference_id);
     if (options.replaceOnly ? !exists : !options.overwrite && exists) return false;
-    if (!exists && options.maxEndpoints !== undefined && this.endpoints.size >= options.maxEndpoints) throw tooManyEndpoints(options.maxEndpoints);
+    if (!exists && options.maxEndpoints !== undefined && this.endpoints.size >= options.maxEndpoints)
+      throw tooManyEndpoints(options.maxEndpoints);
     this.endpoints.set(endpoint.inference_id, endpoint);
     return true;
   }

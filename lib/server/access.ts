@@ -38,7 +38,12 @@ export function securityErrorBody(err: SecurityError): Record<string, unknown> {
  * SecurityError to answer with. With no keys configured every request is let through
  * (loopback only: see bind.ts) and the result is null.
  */
-export function checkAccess(keys: ApiKeys | null, authorization: string | string[] | undefined, method: string, uri: string): ApiKeyIdentity | null {
+export function checkAccess(
+  keys: ApiKeys | null,
+  authorization: string | string[] | undefined,
+  method: string,
+  uri: string,
+): ApiKeyIdentity | null {
   if (keys === null) return null;
   const auth = keys.authenticate(authorization);
   if (auth.result === 'missing') throw missingCredentials(uri);

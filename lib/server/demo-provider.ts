@@ -19,8 +19,8 @@ function answerTokens(input: string): string[] {
   const quoted = input.length > 80 ? input.slice(0, 77) + '...' : input;
   const text =
     `You said "${quoted}". This answer comes from the simulated provider built into inference-stream: ` +
-    'it speaks OpenAI\'s streaming chat-completions format, and the server turns every chunk into ' +
-    'Elasticsearch\'s completion events as soon as it arrives. Register a real provider with ' +
+    "it speaks OpenAI's streaming chat-completions format, and the server turns every chunk into " +
+    "Elasticsearch's completion events as soon as it arrives. Register a real provider with " +
     'PUT /_inference/completion/<id> and stream from it the same way.';
   return text.match(/\S+\s*/g) ?? [text];
 }
@@ -47,15 +47,32 @@ function toolCall(body: DemoRequest, input: string): { name: string; args: strin
   const tools = Array.isArray(body.tools) ? body.tools.filter((t) => typeof t?.function?.name === 'string') : [];
   if (tools.length === 0 || body.tool_choice === 'none') return null;
   const choice = body.tool_choice as { function?: { name?: unknown } } | undefined;
-  const named = typeof choice === 'object' && choice !== null ? tools.find((t) => t.function!.name === choice.function?.name) : undefined;
+  const named =
+    typeof choice === 'object' && choice !== null
+      ? tools.find((t) => t.function!.name === choice.function?.name)
+      : undefined;
   const tool = named ?? tools[0]!;
-  const schema = (tool.function!.parameters ?? {}) as { properties?: Record<string, { type?: unknown }>; required?: unknown };
+  const schema = (tool.function!.parameters ?? {}) as {
+    properties?: Record<string, { type?: unknown }>;
+    required?: unknown;
+  };
   const args: Record<string, unknown> = {};
-  const required = Array.isArray(schema.required) ? (schema.required as unknown[]) : Object.keys(schema.properties ?? {});
+  const required = Array.isArray(schema.required)
+    ? (schema.required as unknown[])
+    : Object.keys(schema.properties ?? {});
   for (const key of required) {
     if (typeof key !== 'string') continue;
     const type = schema.properties?.[key]?.type;
-    args[key] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : type === 'array' ? [] : type === 'object' ? {} : input.slice(0, 60);
+    args[key] =
+      type === 'number' || type === 'integer'
+        ? 1
+        : type === 'boolean'
+          ? true
+          : type === 'array'
+            ? []
+            : type === 'object'
+              ? {}
+              : input.slice(0, 60);
   }
   return { name: tool.function!.name as string, args: JSON.stringify(args) };
 }
@@ -92,7 +109,9 @@ export async function startDemoProvider(options: DemoProviderOptions = {}): Prom
         else input = `the tool answered: ${input}`;
       } catch {
         res.writeHead(400, { 'content-type': 'application/json' });
-        res.end('{"error":{"message":"We could not parse the JSON body of your request.","type":"invalid_request_error","param":null,"code":null}}');
+        res.end(
+          '{"error":{"message":"We could not parse the JSON body of your request.","type":"invalid_request_error","param":null,"code":null}}',
+        );
         return;
       }
       const id = `chatcmpl-demo-${Date.now().toString(36)}`;
@@ -100,7 +119,22 @@ export async function startDemoProvider(options: DemoProviderOptions = {}): Prom
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
       res.write(chunk(id, { role: 'assistant', content: call === null ? '' : null }, null));
       if (call !== null) {
-        res.write(chunk(id, { tool_calls: [{ index: 0, id: `call_demo_${Date.now().toString(36)}`, type: 'function', function: { name: call.name, arguments: '' } }] }, null));
+        res.write(
+          chunk(
+            id,
+            {
+              tool_calls: [
+                {
+                  index: 0,
+                  id: `call_demo_${Date.now().toString(36)}`,
+                  type: 'function',
+                  function: { name: call.name, arguments: '' },
+                },
+              ],
+            },
+            null,
+          ),
+        );
       }
       let i = 0;
       let timer: NodeJS.Timeout | null = null;
@@ -109,14 +143,17 @@ export async function startDemoProvider(options: DemoProviderOptions = {}): Prom
         if (res.destroyed) return;
         if (i < tokens.length) {
           const piece = tokens[i++]!;
-          const delta = call === null ? { content: piece } : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
+          const delta =
+            call === null ? { content: piece } : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
           const writable = res.write(chunk(id, delta, null));
           if (writable) timer = setTimeout(next, interval);
           else res.once('drain', () => (timer = setTimeout(next, interval)));
           return;
         }
         res.write(chunk(id, {}, call === null ? 'stop' : 'tool_calls'));
-        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: MODEL, choices: [], usage: { prompt_tokens: input.split(/\s+/).filter(Boolean).length, completion_tokens: tokens.length, total_tokens: input.split(/\s+/).filter(Boolean).length + tokens.length } })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: MODEL, choices: [], usage: { prompt_tokens: input.split(/\s+/).filter(Boolean).length, completion_tokens: tokens.length, total_tokens: input.split(/\s+/).filter(Boolean).length + tokens.length } })}\n\n`,
+        );
         res.end('data: [DONE]\n\n');
       };
       res.on('close', () => {

@@ -17,7 +17,8 @@ function parseError(reason: string): InferenceError {
 
 /** Parsing, as Elasticsearch's ObjectParser does it: failures here are plain JSON 400s. */
 export function parseInferenceBody(body: unknown): InferenceBody {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw parseError('request body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw parseError('request body must be a JSON object');
   const fields = body as Record<string, unknown>;
   for (const key of Object.keys(fields)) if (!FIELDS.has(key)) throw parseError(`unknown field [${key}]`);
   let input: string[] | null = null;
@@ -26,13 +27,15 @@ export function parseInferenceBody(body: unknown): InferenceBody {
   else if (Array.isArray(raw)) {
     if (!raw.every((v) => typeof v === 'string')) throw parseError('failed to parse field [input]: expected strings');
     input = raw;
-  } else if (raw !== undefined && raw !== null) throw parseError('failed to parse field [input]: expected a string or an array of strings');
+  } else if (raw !== undefined && raw !== null)
+    throw parseError('failed to parse field [input]: expected a string or an array of strings');
   const ts = fields.task_settings;
   if (ts !== undefined && (typeof ts !== 'object' || ts === null || Array.isArray(ts))) {
     throw parseError('failed to parse field [task_settings]: expected an object');
   }
   const timeout = fields.timeout;
-  if (timeout !== undefined && typeof timeout !== 'string') throw parseError('failed to parse field [timeout]: expected a time value string');
+  if (timeout !== undefined && typeof timeout !== 'string')
+    throw parseError('failed to parse field [timeout]: expected a time value string');
   return { input, taskSettings: (ts as Record<string, unknown> | undefined) ?? {}, timeout };
 }
 
@@ -51,7 +54,9 @@ export function validateInput(input: string[] | null): string[] {
 /** `completion` takes one input (the API documentation's rule; Elasticsearch's code does not check it). */
 export function singleInput(input: string[], taskType: string): string {
   if (input.length > 1) {
-    throw validation(`Field [input] must contain exactly one string for task type [${taskType}], got [${input.length}]`);
+    throw validation(
+      `Field [input] must contain exactly one string for task type [${taskType}], got [${input.length}]`,
+    );
   }
   return input[0]!;
 }

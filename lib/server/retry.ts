@@ -26,7 +26,6 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   retryStatuses: Object.freeze([429, 500, 502, 503, 504]),
 });
 
-
 /** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date. Null when absent or unreadable. */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
   const v = (Array.isArray(value) ? value[0] : value)?.trim();
@@ -108,7 +107,10 @@ export interface RetryOptions {
  * last response (or error) is what the caller gets. Must only wrap the part before any
  * byte has gone to the client.
  */
-export async function withRetry<T extends Attempted>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function withRetry<T extends Attempted>(
+  attempt: (n: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   const { policy, signal } = options;
   for (let n = 1; ; n++) {
     let result: T;

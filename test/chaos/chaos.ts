@@ -34,17 +34,46 @@ const dir = await mkdtemp(join(tmpdir(), 'chaos-'));
 const keysFile = join(dir, 'keys.json');
 await writeFile(
   keysFile,
-  JSON.stringify({ api_keys: [{ id: 'ops', key_sha256: hashApiKey(MANAGE), privileges: ['manage_inference'] }, { id: 'app', key_sha256: hashApiKey(MONITOR), privileges: ['monitor_inference'] }] }),
+  JSON.stringify({
+    api_keys: [
+      { id: 'ops', key_sha256: hashApiKey(MANAGE), privileges: ['manage_inference'] },
+      { id: 'app', key_sha256: hashApiKey(MONITOR), privileges: ['monitor_inference'] },
+    ],
+  }),
   { mode: 0o600 },
 );
 
 const provider = await startBadProvider();
-const limits = ['firstByteTimeoutMs=400', 'idleTimeoutMs=400', 'maxStreamDurationMs=1500', 'maxFrameBytes=262144', 'maxConcurrentStreams=200'];
-const server = spawn('npm', ['start', '--silent', '--', '--port', '0', '--no-demo', '--api-keys', keysFile, '--shutdown-grace', '1500', '--retries', '2', ...limits.flatMap((l) => ['--limit', l])], {
-  cwd: new URL('../..', import.meta.url),
-  stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, HOST: '127.0.0.1' },
-});
+const limits = [
+  'firstByteTimeoutMs=400',
+  'idleTimeoutMs=400',
+  'maxStreamDurationMs=1500',
+  'maxFrameBytes=262144',
+  'maxConcurrentStreams=200',
+];
+const server = spawn(
+  'npm',
+  [
+    'start',
+    '--silent',
+    '--',
+    '--port',
+    '0',
+    '--no-demo',
+    '--api-keys',
+    keysFile,
+    '--shutdown-grace',
+    '1500',
+    '--retries',
+    '2',
+    ...limits.flatMap((l) => ['--limit', l]),
+  ],
+  {
+    cwd: new URL('../..', import.meta.url),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOST: '127.0.0.1' },
+  },
+);
 let stdout = '';
 let stderr = '';
 server.stdout.on('data', (c: Buffer) => (stdout += c));
@@ -61,7 +90,10 @@ while (!/listening on (http:\/\/\S+)/.test(stdout)) {
 const url = /listening on (http:\/\/\S+)/.exec(stdout)![1]!;
 // npm runs a shell that runs node: that node process is the server whose descriptors we count
 async function findServerPid(pid: number): Promise<number | null> {
-  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean);
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => ''))
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   for (const child of children) {
     const found = await findServerPid(Number(child));
     if (found !== null) return found;
@@ -73,12 +105,25 @@ async function findServerPid(pid: number): Promise<number | null> {
 const serverPid = await findServerPid(server.pid!);
 if (serverPid === null) throw new Error('cannot find the server process under npm');
 const fds = async () => (await readdir(`/proc/${serverPid}/fd`)).length;
-const rssMiB = async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${serverPid}/status`, 'utf8'))![1]) / 1024;
+const rssMiB = async () =>
+  Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${serverPid}/status`, 'utf8'))![1]) / 1024;
 
 const target: Target = { url, keys: { manage: `ApiKey ${MANAGE}`, monitor: `Bearer ${MONITOR}` } };
-await registerFaults(target, (f) => provider.url(f), SECRET, FAULTS.filter((f) => f !== 'flaky'));
+await registerFaults(
+  target,
+  (f) => provider.url(f),
+  SECRET,
+  FAULTS.filter((f) => f !== 'flaky'),
+);
 {
-  const answer = await fetch(`${url}/_inference/completion/canary`, { method: 'PUT', headers: { authorization: target.keys!.manage, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'openai', service_settings: { api_key: SECRET, model_id: 'm', url: `${provider.url('ok')}?canary=1` } }) });
+  const answer = await fetch(`${url}/_inference/completion/canary`, {
+    method: 'PUT',
+    headers: { authorization: target.keys!.manage, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      service: 'openai',
+      service_settings: { api_key: SECRET, model_id: 'm', url: `${provider.url('ok')}?canary=1` },
+    }),
+  });
   if (answer.status !== 200) throw new Error(`canary: ${answer.status} ${await answer.text()}`);
 }
 
@@ -97,7 +142,12 @@ async function rawChaos(count: number, seed: number): Promise<{ seen: string[] }
     await once(socket, 'connect');
     const bytes = Buffer.alloc(Math.floor(random() * 2048));
     for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(random() * 256);
-    const prefixes = ['', 'POST /_inference/completion/ok/_stream HTTP/1.1\r\nHost: x\r\n', 'GET /_inference/_all HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey ', 'PUT /_inference/x HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n'];
+    const prefixes = [
+      '',
+      'POST /_inference/completion/ok/_stream HTTP/1.1\r\nHost: x\r\n',
+      'GET /_inference/_all HTTP/1.1\r\nHost: x\r\nAuthorization: ApiKey ',
+      'PUT /_inference/x HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n',
+    ];
     socket.end(Buffer.concat([Buffer.from(prefixes[i % prefixes.length]!), bytes]));
     let text = '';
     socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
@@ -107,16 +157,36 @@ async function rawChaos(count: number, seed: number): Promise<{ seen: string[] }
   return { seen };
 }
 
-const warm = await runWorkload(target, { count: 300, concurrency: CONCURRENCY, seed: SEED, slow: true, secret: SECRET });
+const warm = await runWorkload(target, {
+  count: 300,
+  concurrency: CONCURRENCY,
+  seed: SEED,
+  slow: true,
+  secret: SECRET,
+});
 // the baseline is the idle server: the warm-up's pooled provider connections time out first (30 s)
-await provider.waitForNoSockets(40_000).catch((err: Error) => problems.push(`provider sockets after the warm-up: ${err.message}`));
+await provider
+  .waitForNoSockets(40_000)
+  .catch((err: Error) => problems.push(`provider sockets after the warm-up: ${err.message}`));
 const fdsBefore = await fds();
 const rssBefore = await rssMiB();
 // in two halves, with the server's memory read between them: flat means the second half adds nothing
 const half = Math.floor(REQUESTS / 2);
-const main = await runWorkload(target, { count: half, concurrency: CONCURRENCY, seed: SEED + 1, slow: true, secret: SECRET });
+const main = await runWorkload(target, {
+  count: half,
+  concurrency: CONCURRENCY,
+  seed: SEED + 1,
+  slow: true,
+  secret: SECRET,
+});
 const rssMiddle = await rssMiB();
-const second = await runWorkload(target, { count: REQUESTS - half, concurrency: CONCURRENCY, seed: SEED + 3, slow: true, secret: SECRET });
+const second = await runWorkload(target, {
+  count: REQUESTS - half,
+  concurrency: CONCURRENCY,
+  seed: SEED + 3,
+  slow: true,
+  secret: SECRET,
+});
 main.requests += second.requests;
 main.bytes += second.bytes;
 main.problems.push(...second.problems);
@@ -134,41 +204,55 @@ for (let i = 0; i < 50 && fdsAfter > fdsBefore; i++) {
   fdsAfter = await fds();
 }
 if (fdsAfter > fdsBefore) problems.push(`server descriptors: ${fdsBefore} before, ${fdsAfter} after`);
-if (rssAfter - rssMiddle > 32) problems.push(`server memory grew ${(rssAfter - rssMiddle).toFixed(1)} MiB in the second half`);
+if (rssAfter - rssMiddle > 32)
+  problems.push(`server memory grew ${(rssAfter - rssMiddle).toFixed(1)} MiB in the second half`);
 for (const t of [warm, main]) problems.push(...t.problems.slice(0, 20));
 const canaryCalls = provider.received.filter((r) => r.url.includes('canary')).length;
 if (canaryCalls > 0) problems.push(`${canaryCalls} provider call(s) without a valid key`);
 
 // SIGTERM with streams open: they end with an error event within the grace period, exit 0
 const streamsOpen: Promise<void>[] = [];
-const open = Array.from({ length: 5 }, () =>
-  new Promise<string>((resolve) => {
-    let markStarted!: () => void;
-    streamsOpen.push(new Promise<void>((r) => (markStarted = r)));
-    const req = request(`${url}/_inference/completion/stall-mid/_stream`, { method: 'POST', headers: { authorization: target.keys!.monitor, 'content-type': 'application/json' } });
-    req.on('error', (e) => {
-      markStarted();
-      resolve(`error ${e.message}`);
-    });
-    req.on('response', (res) => {
-      markStarted(); // headers: the provider has answered and the stream is open
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c));
-      res.on('end', () => resolve(text));
-      res.on('error', () => resolve(text));
-    });
-    req.end('{"input":"hi"}');
-  }),
+const open = Array.from(
+  { length: 5 },
+  () =>
+    new Promise<string>((resolve) => {
+      let markStarted!: () => void;
+      streamsOpen.push(new Promise<void>((r) => (markStarted = r)));
+      const req = request(`${url}/_inference/completion/stall-mid/_stream`, {
+        method: 'POST',
+        headers: { authorization: target.keys!.monitor, 'content-type': 'application/json' },
+      });
+      req.on('error', (e) => {
+        markStarted();
+        resolve(`error ${e.message}`);
+      });
+      req.on('response', (res) => {
+        markStarted(); // headers: the provider has answered and the stream is open
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c));
+        res.on('end', () => resolve(text));
+        res.on('error', () => resolve(text));
+      });
+      req.end('{"input":"hi"}');
+    }),
 );
 await Promise.all(streamsOpen); // every stream is open before the signal
 process.kill(serverPid, 'SIGTERM'); // the node process npm started; npm exits with its code
 const shutdownTexts = await Promise.all(open);
 await exited;
-for (const t of shutdownTexts) if (!/event: error|node_closed_exception|sent nothing/.test(t)) problems.push(`stream at shutdown ended without an error event: ${t.slice(0, 200)}`);
+for (const t of shutdownTexts)
+  if (!/event: error|node_closed_exception|sent nothing/.test(t))
+    problems.push(`stream at shutdown ended without an error event: ${t.slice(0, 200)}`);
 if (exitCode !== 0) problems.push(`server exit code ${exitCode}`);
 
 const everything = [...raw.seen, ...shutdownTexts, stdout, stderr];
-const leaks = [...warm.leaks, ...main.leaks, ...everything.filter((t) => t.includes(SECRET)).map((t) => t.slice(Math.max(0, t.indexOf(SECRET) - 150), t.indexOf(SECRET) + 50))];
+const leaks = [
+  ...warm.leaks,
+  ...main.leaks,
+  ...everything
+    .filter((t) => t.includes(SECRET))
+    .map((t) => t.slice(Math.max(0, t.indexOf(SECRET) - 150), t.indexOf(SECRET) + 50)),
+];
 if (leaks.length > 0) problems.push(`secret leaked ${leaks.length} time(s): ${leaks[0]}`);
 
 const figures = {

@@ -17,7 +17,10 @@ function frame(headers: Record<string, string>, payload: string): Buffer {
   return Buffer.from(codec.encode({ headers: h, body: Buffer.from(payload) }));
 }
 const event = (type: string, payload: object) =>
-  frame({ ':message-type': 'event', ':event-type': type, ':content-type': 'application/json' }, JSON.stringify(payload));
+  frame(
+    { ':message-type': 'event', ':event-type': type, ':content-type': 'application/json' },
+    JSON.stringify(payload),
+  );
 
 function decode(chunks: Buffer[]): { frames: Frame[]; error: string | null } {
   const frames: Frame[] = [];
@@ -42,7 +45,10 @@ describe('AWS event stream framing', () => {
   });
 
   test('frames split anywhere, UTF-8 payloads', () => {
-    const body = Buffer.concat([event('contentBlockDelta', { delta: { text: 'héllo 🌍' } }), event('messageStop', { stopReason: 'end_turn' })]);
+    const body = Buffer.concat([
+      event('contentBlockDelta', { delta: { text: 'héllo 🌍' } }),
+      event('messageStop', { stopReason: 'end_turn' }),
+    ]);
     const expected = [
       { event: 'contentBlockDelta', data: '{"delta":{"text":"héllo 🌍"}}', id: '' },
       { event: 'messageStop', data: '{"stopReason":"end_turn"}', id: '' },
@@ -57,8 +63,13 @@ describe('AWS event stream framing', () => {
   });
 
   test('exception frames are marked', () => {
-    const ex = frame({ ':message-type': 'exception', ':exception-type': 'throttlingException', ':content-type': 'application/json' }, '{"message":"Too many requests"}');
-    assert.deepEqual(decode([ex]).frames, [{ event: 'throttlingException', data: '{"message":"Too many requests"}', id: '', exception: true }]);
+    const ex = frame(
+      { ':message-type': 'exception', ':exception-type': 'throttlingException', ':content-type': 'application/json' },
+      '{"message":"Too many requests"}',
+    );
+    assert.deepEqual(decode([ex]).frames, [
+      { event: 'throttlingException', data: '{"message":"Too many requests"}', id: '', exception: true },
+    ]);
   });
 
   test('prelude CRC mismatch is a frame error after the good frames before it', () => {
@@ -93,7 +104,10 @@ describe('AWS event stream framing', () => {
 
   test('eventStreamParser() as a Transform', async () => {
     const frames: Frame[] = [];
-    for await (const f of source(cutEvery(event('metadata', { usage: { inputTokens: 1 } }), 4)).pipe(eventStreamParser())) frames.push(f);
+    for await (const f of source(cutEvery(event('metadata', { usage: { inputTokens: 1 } }), 4)).pipe(
+      eventStreamParser(),
+    ))
+      frames.push(f);
     assert.deepEqual(frames, [{ event: 'metadata', data: '{"usage":{"inputTokens":1}}', id: '' }]);
   });
 });

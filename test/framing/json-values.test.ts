@@ -5,7 +5,11 @@ import { type Frame } from '../../lib/index.js';
 import { JsonValuesDecoder, jsonArrayParser } from '../../lib/stages.js';
 import { cutAt, cutEvery, source } from '../helpers/streams.js';
 
-function decodeFull(mode: 'array' | 'sequence', chunks: Buffer[], maxFrameBytes?: number): { values: unknown[]; error: string | null; reason?: string } {
+function decodeFull(
+  mode: 'array' | 'sequence',
+  chunks: Buffer[],
+  maxFrameBytes?: number,
+): { values: unknown[]; error: string | null; reason?: string } {
   const values: unknown[] = [];
   const d = new JsonValuesDecoder(mode, maxFrameBytes === undefined ? {} : { maxFrameBytes });
   const sink = (f: Frame) => values.push(JSON.parse(f.data));
@@ -26,7 +30,11 @@ describe('streamed JSON array', () => {
   test('pretty-printed elements split anywhere', () => {
     const body = Buffer.from('[{\n  "text": "a"\n}\n,\r\n{\n  "text": "b"\n}\n]');
     for (let i = 1; i < body.length; i++) {
-      assert.deepEqual(decode('array', cutAt(body, [i])), { values: [{ text: 'a' }, { text: 'b' }], error: null }, `cut ${i}`);
+      assert.deepEqual(
+        decode('array', cutAt(body, [i])),
+        { values: [{ text: 'a' }, { text: 'b' }], error: null },
+        `cut ${i}`,
+      );
     }
   });
 
@@ -37,7 +45,14 @@ describe('streamed JSON array', () => {
   });
 
   test('scalars, nested arrays and an empty array', () => {
-    assert.deepEqual(decode('array', [Buffer.from('[1, "two", [3, [4]], null, true ,{"a":[]}]')]).values, [1, 'two', [3, [4]], null, true, { a: [] }]);
+    assert.deepEqual(decode('array', [Buffer.from('[1, "two", [3, [4]], null, true ,{"a":[]}]')]).values, [
+      1,
+      'two',
+      [3, [4]],
+      null,
+      true,
+      { a: [] },
+    ]);
     assert.deepEqual(decode('array', [Buffer.from(' \n[ ] ')]), { values: [], error: null });
   });
 
@@ -47,8 +62,14 @@ describe('streamed JSON array', () => {
   });
 
   test('missing ] is incomplete; a cut element is incomplete after the whole ones', () => {
-    assert.deepEqual(decode('array', [Buffer.from('[{"a":1},{"b":2}')]), { values: [{ a: 1 }, { b: 2 }], error: 'incomplete_stream' });
-    assert.deepEqual(decode('array', [Buffer.from('[{"a":1},{"b":')]), { values: [{ a: 1 }], error: 'incomplete_stream' });
+    assert.deepEqual(decode('array', [Buffer.from('[{"a":1},{"b":2}')]), {
+      values: [{ a: 1 }, { b: 2 }],
+      error: 'incomplete_stream',
+    });
+    assert.deepEqual(decode('array', [Buffer.from('[{"a":1},{"b":')]), {
+      values: [{ a: 1 }],
+      error: 'incomplete_stream',
+    });
   });
 
   test('garbage before the array is a parse error', () => {
@@ -77,7 +98,10 @@ describe('streamed JSON array', () => {
       }
     }
     // Whitespace of every kind around the grammar is fine, also after the closing bracket.
-    assert.deepEqual(decode('array', [Buffer.from('\r\n[ {"k":1} ,\t{"k":2}\n]\r\n \n')]), { values: [{ k: 1 }, { k: 2 }], error: null });
+    assert.deepEqual(decode('array', [Buffer.from('\r\n[ {"k":1} ,\t{"k":2}\n]\r\n \n')]), {
+      values: [{ k: 1 }, { k: 2 }],
+      error: null,
+    });
   });
 
   test('the size limit counts bytes of a value, the same whether it arrives in one read or many', () => {
@@ -97,19 +121,37 @@ describe('streamed JSON array', () => {
 
   test('property: any cut gives the same elements', () => {
     fc.assert(
-      fc.property(fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 6 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 15 }), (values, pretty, offsets) => {
-        const body = Buffer.from(JSON.stringify(values, null, pretty ? 2 : 0));
-        const expected = { values: JSON.parse(body.toString()), error: null };
-        assert.deepEqual(decode('array', cutAt(body, offsets.map((o) => o % (body.length + 1)))), expected);
-      }),
+      fc.property(
+        fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 6 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 15 }),
+        (values, pretty, offsets) => {
+          const body = Buffer.from(JSON.stringify(values, null, pretty ? 2 : 0));
+          const expected = { values: JSON.parse(body.toString()), error: null };
+          assert.deepEqual(
+            decode(
+              'array',
+              cutAt(
+                body,
+                offsets.map((o) => o % (body.length + 1)),
+              ),
+            ),
+            expected,
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   test('jsonArrayParser() as a Transform', async () => {
     const frames: Frame[] = [];
-    for await (const f of source(cutEvery(Buffer.from('[{"a":"}"},{"b":2}]'), 3)).pipe(jsonArrayParser())) frames.push(f);
-    assert.deepEqual(frames.map((f) => JSON.parse(f.data)), [{ a: '}' }, { b: 2 }]);
+    for await (const f of source(cutEvery(Buffer.from('[{"a":"}"},{"b":2}]'), 3)).pipe(jsonArrayParser()))
+      frames.push(f);
+    assert.deepEqual(
+      frames.map((f) => JSON.parse(f.data)),
+      [{ a: '}' }, { b: 2 }],
+    );
   });
 });
 
@@ -122,20 +164,38 @@ describe('JSON value sequence (JSON lines or one pretty body)', () => {
   });
 
   test('one pretty-printed body', () => {
-    assert.deepEqual(decode('sequence', [Buffer.from('{\n  "error": {\n    "message": "no"\n  }\n}\n')]).values, [{ error: { message: 'no' } }]);
+    assert.deepEqual(decode('sequence', [Buffer.from('{\n  "error": {\n    "message": "no"\n  }\n}\n')]).values, [
+      { error: { message: 'no' } },
+    ]);
   });
 
   test('a value cut at the end is incomplete', () => {
-    assert.deepEqual(decode('sequence', [Buffer.from('{"a":1}\n{"b":')]), { values: [{ a: 1 }], error: 'incomplete_stream' });
+    assert.deepEqual(decode('sequence', [Buffer.from('{"a":1}\n{"b":')]), {
+      values: [{ a: 1 }],
+      error: 'incomplete_stream',
+    });
   });
 
   test('property: any cut of concatenated values gives the same values', () => {
     fc.assert(
-      fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 15 }), (values, offsets) => {
-        const body = Buffer.from(values.map((v) => JSON.stringify(v)).join('\n'));
-        const expected = { values: values.map((v) => JSON.parse(JSON.stringify(v))), error: null };
-        assert.deepEqual(decode('sequence', cutAt(body, offsets.map((o) => o % (body.length + 1)))), expected);
-      }),
+      fc.property(
+        fc.array(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 15 }),
+        (values, offsets) => {
+          const body = Buffer.from(values.map((v) => JSON.stringify(v)).join('\n'));
+          const expected = { values: values.map((v) => JSON.parse(JSON.stringify(v))), error: null };
+          assert.deepEqual(
+            decode(
+              'sequence',
+              cutAt(
+                body,
+                offsets.map((o) => o % (body.length + 1)),
+              ),
+            ),
+            expected,
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });

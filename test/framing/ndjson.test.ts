@@ -60,14 +60,23 @@ describe('NDJSON framing', () => {
   test('property: same lines as split2 (the line splitter the project was asked to use) for any cut', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.string({ unit: fc.constantFrom('a', 'é', '🌍', ' ', '{', '}') , maxLength: 10 }), { maxLength: 10 }),
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'é', '🌍', ' ', '{', '}'), maxLength: 10 }), { maxLength: 10 }),
         fc.constantFrom('\n', '\r\n'),
         fc.array(fc.nat(), { maxLength: 10 }),
         async (lines, eol, offsets) => {
           const body = Buffer.from(lines.map((l) => JSON.stringify(l)).join(eol));
           const viaSplit2: string[] = [];
-          for await (const l of Readable.from(cutEvery(body, 3)).pipe(split2())) if (String(l).trim()) viaSplit2.push(String(l));
-          assert.deepEqual(decode(cutAt(body, offsets.map((o) => o % (body.length + 1)))), viaSplit2);
+          for await (const l of Readable.from(cutEvery(body, 3)).pipe(split2()))
+            if (String(l).trim()) viaSplit2.push(String(l));
+          assert.deepEqual(
+            decode(
+              cutAt(
+                body,
+                offsets.map((o) => o % (body.length + 1)),
+              ),
+            ),
+            viaSplit2,
+          );
         },
       ),
       { numRuns: 150 },
@@ -77,7 +86,10 @@ describe('NDJSON framing', () => {
   test('ndjsonParser() as a Transform', async () => {
     const frames: Frame[] = [];
     for await (const f of source(cutEvery(Buffer.from('{"a":1}\n{"b":2}'), 1)).pipe(ndjsonParser())) frames.push(f);
-    assert.deepEqual(frames.map((f) => f.data), ['{"a":1}', '{"b":2}']);
+    assert.deepEqual(
+      frames.map((f) => f.data),
+      ['{"a":1}', '{"b":2}'],
+    );
   });
 });
 

@@ -6,7 +6,10 @@ import { SseDecoder, sseParser } from '../../lib/stages.js';
 import { cutAt, cutEvery, source } from '../helpers/streams.js';
 
 /** Decodes the chunks with the push-style decoder; returns frames, the end error if any, and the truncation report. */
-function decodeWith(chunks: Buffer[], options: SseOptions): { frames: Frame[]; error: string | null; truncated?: boolean } {
+function decodeWith(
+  chunks: Buffer[],
+  options: SseOptions,
+): { frames: Frame[]; error: string | null; truncated?: boolean } {
   const frames: Frame[] = [];
   const d = new SseDecoder(options);
   const sink = (f: Frame) => frames.push(f);
@@ -30,7 +33,12 @@ describe('SSE framing (WHATWG event-stream rules)', () => {
   });
 
   test('LF, CR and CRLF line ends, mixed', () => {
-    assert.deepEqual(all('data: a\r\n\r\ndata: b\r\rdata: c\n\ndata: d\r\n\n').frames, [ev('a'), ev('b'), ev('c'), ev('d')]);
+    assert.deepEqual(all('data: a\r\n\r\ndata: b\r\rdata: c\n\ndata: d\r\n\n').frames, [
+      ev('a'),
+      ev('b'),
+      ev('c'),
+      ev('d'),
+    ]);
   });
 
   test('CR at the end of one read and its LF at the start of the next is one line end', () => {
@@ -61,7 +69,11 @@ describe('SSE framing (WHATWG event-stream rules)', () => {
   });
 
   test('event names apply to one event only; empty event name means message', () => {
-    assert.deepEqual(all('event: ping\ndata: 1\n\ndata: 2\n\nevent:\ndata: 3\n\n').frames, [ev('1', 'ping'), ev('2'), ev('3')]);
+    assert.deepEqual(all('event: ping\ndata: 1\n\ndata: 2\n\nevent:\ndata: 3\n\n').frames, [
+      ev('1', 'ping'),
+      ev('2'),
+      ev('3'),
+    ]);
   });
 
   test('event without data dispatches nothing and resets the name', () => {
@@ -100,7 +112,17 @@ describe('SSE framing (WHATWG event-stream rules)', () => {
 
   test('a line is a field only when its name, up to the first colon, is exactly data, event, id or retry', () => {
     // Our own lines: a leading space, a NUL inside the name, a tab, an upper-case name, a name with a suffix.
-    const body = [' data: lead', 'da\0ta: nul', '\tdata: tab', 'DATA: upper', 'datas: suffix', 'data : spaced', 'data:kept', '', ''].join('\n');
+    const body = [
+      ' data: lead',
+      'da\0ta: nul',
+      '\tdata: tab',
+      'DATA: upper',
+      'datas: suffix',
+      'data : spaced',
+      'data:kept',
+      '',
+      '',
+    ].join('\n');
     assert.deepEqual(all(body), { frames: [ev('kept')], error: null });
     assert.deepEqual(decodeWith([Buffer.from(body)], { rawJson: true }), { frames: [ev('kept')], error: null });
     // A name without colon is the whole line; `data` alone is an empty data line, `event` alone clears the name.
@@ -141,7 +163,12 @@ describe('SSE framing (WHATWG event-stream rules)', () => {
     assert.equal(frames[1]!.raw, true);
     assert.deepEqual(JSON.parse(frames[1]!.data), { error: { code: 499, message: 'cancelled' } });
     // Unterminated at the very end, compact, or an array: still handed on.
-    assert.deepEqual(allRaw('data: a\n\n[{"error":{"code":8}}]').frames[1], { event: '', data: '[{"error":{"code":8}}]', id: '', raw: true });
+    assert.deepEqual(allRaw('data: a\n\n[{"error":{"code":8}}]').frames[1], {
+      event: '',
+      data: '[{"error":{"code":8}}]',
+      id: '',
+      raw: true,
+    });
     // Without the option the same body is only the event, as a browser sees it.
     assert.deepEqual(all(body), { frames: [ev('a')], error: null });
     // Prose is never raw: only a line opening with { or [ starts one.
@@ -164,10 +191,14 @@ describe('SSE framing (WHATWG event-stream rules)', () => {
     const line = Buffer.byteLength(`data: ${value}`);
     for (const max of [line - 1, line, line + 1]) {
       const results = new Set<string>();
-      for (let i = 0; i <= body.length; i++) results.add(JSON.stringify(decodeWith(cutAt(body, [i]), { maxFrameBytes: max })));
+      for (let i = 0; i <= body.length; i++)
+        results.add(JSON.stringify(decodeWith(cutAt(body, [i]), { maxFrameBytes: max })));
       results.add(JSON.stringify(decodeWith(cutEvery(body, 1), { maxFrameBytes: max })));
       assert.equal(results.size, 1, `limit ${max}: ${[...results].join(' | ')}`);
-      const expected = max < line ? { frames: [ev('first')], error: 'frame_exception' } : { frames: [ev('first'), ev(value)], error: null };
+      const expected =
+        max < line
+          ? { frames: [ev('first')], error: 'frame_exception' }
+          : { frames: [ev('first'), ev(value)], error: null };
       assert.deepEqual(JSON.parse([...results][0]!), expected, `limit ${max}`);
     }
     // The event limit is in bytes too: two data lines whose values hold 2 * 60 bytes (but 2 * 20 units).
@@ -180,14 +211,22 @@ describe('SSE framing (WHATWG event-stream rules)', () => {
 
   test('property: any cut of any event stream gives the same frames as the whole input', () => {
     const field = fc.constantFrom('data', 'event', 'id', 'retry', ':', 'data:', 'foo');
-    const text = fc.string({ unit: fc.constantFrom('a', ' ', ':', 'é', '🌍', '中', '\0', 'x') , maxLength: 8 });
+    const text = fc.string({ unit: fc.constantFrom('a', ' ', ':', 'é', '🌍', '中', '\0', 'x'), maxLength: 8 });
     const eol = fc.constantFrom('\n', '\r', '\r\n');
     const line = fc.tuple(field, text, eol).map(([f, t, e]) => (f === ':' ? ':' + t : f + ': ' + t) + e);
     const stream = fc.array(fc.oneof(line, eol), { maxLength: 30 }).map((parts) => Buffer.from(parts.join('')));
     fc.assert(
       fc.property(stream, fc.array(fc.nat(), { maxLength: 20 }), (body, offsets) => {
         const whole = all(body);
-        assert.deepEqual(decode(cutAt(body, offsets.map((o) => o % (body.length + 1)))), whole);
+        assert.deepEqual(
+          decode(
+            cutAt(
+              body,
+              offsets.map((o) => o % (body.length + 1)),
+            ),
+          ),
+          whole,
+        );
         assert.deepEqual(decode(cutEvery(body, 1)), whole);
       }),
       { numRuns: 300 },
@@ -197,7 +236,8 @@ describe('SSE framing (WHATWG event-stream rules)', () => {
   test('sseParser() as a Transform: frames out, the unterminated last event dropped and reported in `truncated`', async () => {
     const frames: Frame[] = [];
     const parser = sseParser();
-    for await (const f of source(cutEvery(Buffer.from('data: a\n\ndata: b\n\ndata: c'), 2)).pipe(parser)) frames.push(f);
+    for await (const f of source(cutEvery(Buffer.from('data: a\n\ndata: b\n\ndata: c'), 2)).pipe(parser))
+      frames.push(f);
     assert.deepEqual(frames, [ev('a'), ev('b')]);
     assert.equal(parser.truncated, true);
     const whole = sseParser();

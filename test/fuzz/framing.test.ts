@@ -17,12 +17,25 @@ after(() => {
 
 const bodies = (await loadFixtureCases()).map(bodyBytes);
 const FRAMINGS: FramingName[] = ['sse', 'ndjson', 'json-array', 'json-sequence', 'event-stream'];
-const CONTENT_TYPES = [undefined, 'application/json', 'text/event-stream', 'application/x-ndjson', 'application/vnd.amazon.eventstream', 'text/html; charset=utf-8'];
+const CONTENT_TYPES = [
+  undefined,
+  'application/json',
+  'text/event-stream',
+  'application/x-ndjson',
+  'application/vnd.amazon.eventstream',
+  'text/html; charset=utf-8',
+];
 
 type Make = (maxFrameBytes?: number) => FrameDecoder;
 const decoders: [string, Make][] = [
-  ...FRAMINGS.map((name): [string, Make] => [name, (max) => createFrameDecoder(name, max === undefined ? {} : { maxFrameBytes: max })]),
-  ...CONTENT_TYPES.map((type): [string, Make] => [`detect ${type ?? '(no type)'}`, (max) => new DetectingDecoder(type, max === undefined ? {} : { maxFrameBytes: max })]),
+  ...FRAMINGS.map((name): [string, Make] => [
+    name,
+    (max) => createFrameDecoder(name, max === undefined ? {} : { maxFrameBytes: max }),
+  ]),
+  ...CONTENT_TYPES.map((type): [string, Make] => [
+    `detect ${type ?? '(no type)'}`,
+    (max) => new DetectingDecoder(type, max === undefined ? {} : { maxFrameBytes: max }),
+  ]),
 ];
 
 interface Outcome {
@@ -62,7 +75,14 @@ describe('fuzz: framings', () => {
             assert.equal(typeof f.data, 'string');
             assert.equal(typeof f.event, 'string');
           }
-          const cut = decode(make, cutAt(body, offsets.map((o) => o % (body.length + 1))), max);
+          const cut = decode(
+            make,
+            cutAt(
+              body,
+              offsets.map((o) => o % (body.length + 1)),
+            ),
+            max,
+          );
           assertTyped(cut.error);
           // Also with a size limit: it counts bytes whatever the reads, so it trips at the same frame for every cut.
           assert.deepEqual(cut.frames, whole.frames);
@@ -93,7 +113,10 @@ describe('endless input stays bounded', () => {
       let error: unknown = null;
       try {
         for (let i = 0; i < 128 && error === null; i++) {
-          decoder.write(i === 0 || label !== 'json-array' && label !== 'json-sequence' ? chunk : Buffer.alloc(read, 'x'), () => {});
+          decoder.write(
+            i === 0 || (label !== 'json-array' && label !== 'json-sequence') ? chunk : Buffer.alloc(read, 'x'),
+            () => {},
+          );
           fed += read;
         }
       } catch (err) {
@@ -113,7 +136,10 @@ describe('endless input stays bounded', () => {
     const { crc32 } = require_crc();
     prelude.writeUInt32BE(crc32(prelude.subarray(0, 8)), 8);
     const decoder = createFrameDecoder('event-stream', { maxFrameBytes: limit });
-    assert.throws(() => decoder.write(prelude, () => {}), (err: unknown) => err instanceof InferenceError && /larger than the limit/.test(err.reason));
+    assert.throws(
+      () => decoder.write(prelude, () => {}),
+      (err: unknown) => err instanceof InferenceError && /larger than the limit/.test(err.reason),
+    );
   });
 });
 

@@ -71,10 +71,30 @@ function replace(v: Json, at: number, by: Json | undefined): Json | undefined {
 
 const interesting = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>,
-  fc.constantFrom<Json>(null, '', 0, -1, 1e308, true, [], {}, '[DONE]', '\u0000', '\ud800', 'x'.repeat(5000), { error: { message: 'boom' } }, { type: 'error' }),
+  fc.constantFrom<Json>(
+    null,
+    '',
+    0,
+    -1,
+    1e308,
+    true,
+    [],
+    {},
+    '[DONE]',
+    '\u0000',
+    '\ud800',
+    'x'.repeat(5000),
+    { error: { message: 'boom' } },
+    { type: 'error' },
+  ),
 );
 
-type FrameEdit = [frame: number, node: number, kind: 'replace' | 'drop' | 'event' | 'raw' | 'text' | 'exception', value: Json];
+type FrameEdit = [
+  frame: number,
+  node: number,
+  kind: 'replace' | 'drop' | 'event' | 'raw' | 'text' | 'exception',
+  value: Json,
+];
 
 function applyEdits(frames: readonly Frame[], edits: readonly FrameEdit[]): Frame[] {
   const out = frames.map((f) => ({ ...f }));
@@ -111,21 +131,26 @@ describe('fuzz: provider normalizers on mutated real frames', () => {
         interesting,
       );
       fc.assert(
-        fc.property(fc.constantFrom(...streams!), fc.array(edit, { minLength: 1, maxLength: 4 }), fc.boolean(), (frames, edits, reorder) => {
-          let mutated = applyEdits(frames, edits);
-          if (reorder) mutated = [...mutated.slice(1), mutated[0]!];
-          const normalizer = provider.createNormalizer();
-          const out: DeltaObject[] = [];
-          try {
-            for (const f of mutated) normalizer.frame(f, out);
-            normalizer.end(out);
-          } catch (err) {
-            if (!(err instanceof InferenceError)) throw err;
-            assert.match(err.type, /^[a-z_]+$/);
-            assert.ok(err.status >= 400 && err.status <= 599, `status ${err.status}`);
-          }
-          for (const d of out) assert.ok(validDelta(d), JSON.stringify(d));
-        }),
+        fc.property(
+          fc.constantFrom(...streams!),
+          fc.array(edit, { minLength: 1, maxLength: 4 }),
+          fc.boolean(),
+          (frames, edits, reorder) => {
+            let mutated = applyEdits(frames, edits);
+            if (reorder) mutated = [...mutated.slice(1), mutated[0]!];
+            const normalizer = provider.createNormalizer();
+            const out: DeltaObject[] = [];
+            try {
+              for (const f of mutated) normalizer.frame(f, out);
+              normalizer.end(out);
+            } catch (err) {
+              if (!(err instanceof InferenceError)) throw err;
+              assert.match(err.type, /^[a-z_]+$/);
+              assert.ok(err.status >= 400 && err.status <= 599, `status ${err.status}`);
+            }
+            for (const d of out) assert.ok(validDelta(d), JSON.stringify(d));
+          },
+        ),
         fuzzParams(150),
       );
     });

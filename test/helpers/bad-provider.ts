@@ -33,7 +33,12 @@ export const OK_TEXT = 'Hello, world';
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
   `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-export const OK_BODY = chunk({ role: 'assistant', content: '' }) + chunk({ content: 'Hello' }) + chunk({ content: ', world' }) + chunk({}, 'stop') + 'data: [DONE]\n\n';
+export const OK_BODY =
+  chunk({ role: 'assistant', content: '' }) +
+  chunk({ content: 'Hello' }) +
+  chunk({ content: ', world' }) +
+  chunk({}, 'stop') +
+  'data: [DONE]\n\n';
 const FIRST_PART = chunk({ role: 'assistant', content: '' }) + chunk({ content: 'Hel' });
 
 export interface ReceivedRequest {
@@ -101,7 +106,9 @@ export async function startBadProvider(): Promise<BadProvider> {
         const n = (attempts.get(key) ?? 0) + 1;
         attempts.set(key, n);
         if (n <= Number(query.get('failures') ?? 1)) {
-          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"error":{"message":"busy, try again","type":"server_error"}}');
+          res
+            .writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' })
+            .end('{"error":{"message":"busy, try again","type":"server_error"}}');
         } else res.writeHead(200, sse).end(OK_BODY);
         return;
       }
@@ -113,24 +120,48 @@ export async function startBadProvider(): Promise<BadProvider> {
         res.write(FIRST_PART, () => setImmediate(() => req.socket.resetAndDestroy()));
         return;
       case 'status-429':
-        res.writeHead(429, { 'content-type': 'application/json' }).end('{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}');
+        res
+          .writeHead(429, { 'content-type': 'application/json' })
+          .end(
+            '{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}',
+          );
         return;
       case 'status-429-retry-after':
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":{"message":"Rate limit reached, retry after 1s","type":"requests","code":"rate_limit_exceeded"}}');
+        res
+          .writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' })
+          .end(
+            '{"error":{"message":"Rate limit reached, retry after 1s","type":"requests","code":"rate_limit_exceeded"}}',
+          );
         return;
       case 'status-500':
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"The server had an error while processing your request.","type":"server_error"}}');
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":{"message":"The server had an error while processing your request.","type":"server_error"}}');
         return;
       case 'status-503-retry-after':
-        res.writeHead(503, { 'content-type': 'text/html', 'retry-after': '2' }).end('<html><body>Service Unavailable</body></html>');
+        res
+          .writeHead(503, { 'content-type': 'text/html', 'retry-after': '2' })
+          .end('<html><body>Service Unavailable</body></html>');
         return;
       case 'echo-auth':
         // a provider that quotes the credentials it got in its error message
-        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `Incorrect API key provided: ${JSON.stringify(req.headers)}`, type: 'invalid_request_error' } }));
+        res.writeHead(401, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: {
+              message: `Incorrect API key provided: ${JSON.stringify(req.headers)}`,
+              type: 'invalid_request_error',
+            },
+          }),
+        );
         return;
       case 'echo-auth-mid':
         // the same, as an error event in the middle of a 200 stream
-        res.writeHead(200, sse).end(FIRST_PART + `data: ${JSON.stringify({ error: { message: `Invalid credentials: ${JSON.stringify(req.headers)}`, type: 'invalid_request_error' } })}\n\n`);
+        res
+          .writeHead(200, sse)
+          .end(
+            FIRST_PART +
+              `data: ${JSON.stringify({ error: { message: `Invalid credentials: ${JSON.stringify(req.headers)}`, type: 'invalid_request_error' } })}\n\n`,
+          );
         return;
       case 'stall-headers':
         return; // never answers
@@ -143,7 +174,9 @@ export async function startBadProvider(): Promise<BadProvider> {
         res.write(FIRST_PART);
         return;
       case 'garbage':
-        res.writeHead(200, sse).end('<html>\n<h1>502 Bad Gateway</h1>\n{"not": "an event"\n\u0000\u0001 data: {broken\n\n');
+        res
+          .writeHead(200, sse)
+          .end('<html>\n<h1>502 Bad Gateway</h1>\n{"not": "an event"\n\u0000\u0001 data: {broken\n\n');
         return;
       case 'binary': {
         const bytes = Buffer.alloc(4096);
@@ -152,9 +185,15 @@ export async function startBadProvider(): Promise<BadProvider> {
         return;
       }
       case 'invalid-utf8':
-        res.writeHead(200, sse).end(
-          Buffer.concat([Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"bad '), Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80]), Buffer.from('"},"finish_reason":null}]}\n\n' + chunk({}, 'stop') + 'data: [DONE]\n\n')]),
-        );
+        res
+          .writeHead(200, sse)
+          .end(
+            Buffer.concat([
+              Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"bad '),
+              Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80]),
+              Buffer.from('"},"finish_reason":null}]}\n\n' + chunk({}, 'stop') + 'data: [DONE]\n\n'),
+            ]),
+          );
         return;
       case 'wrong-content-type':
         res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' }).end(OK_BODY);
@@ -212,7 +251,15 @@ export async function startBadProvider(): Promise<BadProvider> {
     waitForNoSockets(ms = 5000) {
       if (sockets.size === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${sockets.size} provider socket(s) still open after ${ms} ms: ${[...sockets].map((s) => lastFault.get(s) ?? '(no request)').join(', ')}`)), ms);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${sockets.size} provider socket(s) still open after ${ms} ms: ${[...sockets].map((s) => lastFault.get(s) ?? '(no request)').join(', ')}`,
+              ),
+            ),
+          ms,
+        );
         idleWaiters.push(() => {
           clearTimeout(timer);
           resolve();

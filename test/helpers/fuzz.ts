@@ -13,7 +13,12 @@ export function fuzzRuns(inTest: number): number {
  * fast-check parameters for one property: a run count, and under `npm run fuzz` a time
  * budget per property (FUZZ_SECONDS) so that a long run stays bounded.
  */
-export function fuzzParams(inTest: number): { numRuns: number; timeout: number; interruptAfterTimeLimit?: number; markInterruptAsFailure: false } {
+export function fuzzParams(inTest: number): {
+  numRuns: number;
+  timeout: number;
+  interruptAfterTimeLimit?: number;
+  markInterruptAsFailure: false;
+} {
   const seconds = Number(process.env.FUZZ_SECONDS);
   const limit = Number.isFinite(seconds) && seconds > 0 ? { interruptAfterTimeLimit: seconds * 1000 } : {};
   // `timeout`: an async case that has not settled in 5 s is a hang, reported as a failure
@@ -25,7 +30,9 @@ const dir = new URL('../fixtures/', import.meta.url);
 /** Every fixture case of every provider (test/fixtures/<name>.ts). */
 export async function loadFixtureCases(): Promise<FixtureCase[]> {
   const all: FixtureCase[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'types.ts').sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && f !== 'types.ts')
+    .sort()) {
     const { cases } = (await import(new URL(file, dir).href)) as { cases: FixtureCase[] };
     all.push(...cases);
   }
@@ -86,7 +93,9 @@ export function fuzzBody(bodies: readonly Buffer[]): fc.Arbitrary<Buffer> {
     { weight: 5, arbitrary: fc.tuple(body, fc.array(edit, { maxLength: 6 })).map(([b, edits]) => mutate(b, edits)) },
     {
       weight: 2,
-      arbitrary: fc.tuple(body, body, fc.nat(), fc.nat()).map(([a, b, i, j]) => Buffer.concat([a.subarray(0, i % (a.length + 1)), b.subarray(j % (b.length + 1))])),
+      arbitrary: fc
+        .tuple(body, body, fc.nat(), fc.nat())
+        .map(([a, b, i, j]) => Buffer.concat([a.subarray(0, i % (a.length + 1)), b.subarray(j % (b.length + 1))])),
     },
   );
 }

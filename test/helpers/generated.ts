@@ -7,7 +7,10 @@ import { Readable } from 'node:stream';
 export class GeneratedOpenAiStream extends Readable {
   handedOver = 0;
   private sent = 0;
-  constructor(private readonly events: number, private readonly text = 'token ') {
+  constructor(
+    private readonly events: number,
+    private readonly text = 'token ',
+  ) {
     super();
   }
   override _read(): void {
@@ -20,7 +23,9 @@ export class GeneratedOpenAiStream extends Readable {
         this.push(null);
         return;
       }
-      const chunk = Buffer.from(`data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(this.text)}},"finish_reason":null}]}\n\n`);
+      const chunk = Buffer.from(
+        `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(this.text)}},"finish_reason":null}]}\n\n`,
+      );
       this.sent++;
       this.handedOver += chunk.length;
       more = this.push(chunk);

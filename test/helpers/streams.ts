@@ -1,5 +1,12 @@
 import { Readable } from 'node:stream';
-import { completionStream, deltaStream, type DeltaObject, type CompletionStreamOptions, type DeltaStreamOptions, type ProviderId } from '../../lib/index.js';
+import {
+  completionStream,
+  deltaStream,
+  type DeltaObject,
+  type CompletionStreamOptions,
+  type DeltaStreamOptions,
+  type ProviderId,
+} from '../../lib/index.js';
 
 /** Splits bytes at the given offsets (sorted, deduplicated, inside the buffer). */
 export function cutAt(bytes: Buffer, offsets: readonly number[]): Buffer[] {
@@ -36,7 +43,11 @@ export interface DeltaOutcome {
 }
 
 /** Runs `deltaStream` over the chunks and collects what it yields and how it ends. */
-export async function runDeltas(provider: ProviderId, chunks: readonly Buffer[], options?: DeltaStreamOptions): Promise<DeltaOutcome> {
+export async function runDeltas(
+  provider: ProviderId,
+  chunks: readonly Buffer[],
+  options?: DeltaStreamOptions,
+): Promise<DeltaOutcome> {
   const deltas: DeltaObject[] = [];
   try {
     for await (const d of source(chunks).pipe(deltaStream(provider, options))) deltas.push(d as DeltaObject);
@@ -49,9 +60,14 @@ export async function runDeltas(provider: ProviderId, chunks: readonly Buffer[],
 }
 
 /** Runs `completionStream` over the chunks and returns the output text. */
-export async function runCompletion(provider: ProviderId, chunks: readonly Buffer[], options?: CompletionStreamOptions): Promise<string> {
+export async function runCompletion(
+  provider: ProviderId,
+  chunks: readonly Buffer[],
+  options?: CompletionStreamOptions,
+): Promise<string> {
   let text = '';
-  for await (const b of source(chunks).pipe(completionStream(provider, options))) text += (b as Buffer).toString('utf8');
+  for await (const b of source(chunks).pipe(completionStream(provider, options)))
+    text += (b as Buffer).toString('utf8');
   return text;
 }
 
@@ -69,7 +85,10 @@ export function parseEsEvents(text: string): { event: string; data: string }[] {
     if (!block) continue;
     const lines = block.replace(/^\uFEFF/, '').split('\n');
     const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+    const data = lines
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .join('\n');
     events.push({ event, data });
   }
   return events;

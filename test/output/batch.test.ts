@@ -66,7 +66,10 @@ describe('batching in completionStream', () => {
     const out = await readAll(s);
     const batches = texts(out);
     assert.equal(batches.flat().length, 5000);
-    assert.ok(batches.every((b) => b.length <= 100), 'no batch over maxDeltas');
+    assert.ok(
+      batches.every((b) => b.length <= 100),
+      'no batch over maxDeltas',
+    );
     assert.ok(batches.length < 5000, `coalesced into ${batches.length} events`);
     assert.ok(batches.some((b) => b.length > 1));
   });
@@ -79,7 +82,10 @@ describe('batching in completionStream', () => {
     const batches = texts(await readAll(s));
     assert.equal(batches.flat().join('').length, 2000 * 50);
     // A batch stops growing once it reaches maxBytes: at most one delta past the bound.
-    assert.ok(batches.every((b) => b.join('').length < 1000 + 50), 'bounded');
+    assert.ok(
+      batches.every((b) => b.join('').length < 1000 + 50),
+      'bounded',
+    );
   });
 });
 
@@ -104,7 +110,10 @@ describe('batch() on its own', () => {
     b.end();
     const out: TextDelta[][] = [];
     for await (const x of b) out.push(x as TextDelta[]);
-    assert.deepEqual(out.flat().map((d) => d.delta), Array.from({ length: 50 }, (_, i) => String(i)));
+    assert.deepEqual(
+      out.flat().map((d) => d.delta),
+      Array.from({ length: 50 }, (_, i) => String(i)),
+    );
     assert.ok(out.length < 50 && out.every((x) => x.length <= 10));
   });
 });

@@ -7,10 +7,20 @@ import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { main } from '../../lib/cli/main.js';
 import type { FixtureCase } from '../fixtures/types.js';
-import { answer, cutAt, cutEvery, parseEsEvents, runCompletion, runDeltas, type DeltaOutcome } from '../helpers/streams.js';
+import {
+  answer,
+  cutAt,
+  cutEvery,
+  parseEsEvents,
+  runCompletion,
+  runDeltas,
+  type DeltaOutcome,
+} from '../helpers/streams.js';
 
 const dir = new URL('../fixtures/', import.meta.url);
-const modules = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'types.ts').sort();
+const modules = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'types.ts')
+  .sort();
 const all: FixtureCase[] = [];
 for (const file of modules) {
   const mod = (await import(new URL(file, dir).href)) as { cases: FixtureCase[] };
@@ -36,12 +46,17 @@ function comparable(c: FixtureCase, deltas: readonly object[]): object[] {
 function check(c: FixtureCase, got: DeltaOutcome, how: string): void {
   assert.deepEqual(comparable(c, got.deltas), c.deltas, `${c.provider} / ${c.name} (${how}): deltas`);
   if (c.error === null) {
-    assert.equal(got.error, null, `${c.provider} / ${c.name} (${how}): expected a clean end, got ${JSON.stringify(got.error)}`);
+    assert.equal(
+      got.error,
+      null,
+      `${c.provider} / ${c.name} (${how}): expected a clean end, got ${JSON.stringify(got.error)}`,
+    );
   } else {
     assert.ok(got.error, `${c.provider} / ${c.name} (${how}): expected error ${c.error.type}`);
     assert.equal(got.error.type, c.error.type, `${c.provider} / ${c.name} (${how}): error type (${got.error.reason})`);
     assert.equal(got.error.status, c.error.status, `${c.provider} / ${c.name} (${how}): error status`);
-    if (c.error.reasonIncludes) assert.ok(got.error.reason.includes(c.error.reasonIncludes), `${c.name}: reason [${got.error.reason}]`);
+    if (c.error.reasonIncludes)
+      assert.ok(got.error.reason.includes(c.error.reasonIncludes), `${c.name}: reason [${got.error.reason}]`);
   }
 }
 
@@ -105,7 +120,10 @@ describe('fixtures', () => {
         if (c.contentType) args.push('--content-type', c.contentType);
         if (c.status) args.push('--status', String(c.status));
         const { code, stdout } = await runCli(args, cutEvery(bytes(c), 11));
-        const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        const lines = stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
         if (c.error === null) {
           assert.equal(code, 0);
           assert.deepEqual(comparable(c, lines), c.deltas);

@@ -131,7 +131,10 @@ describe('hooks', () => {
       assert.equal(failed.status, 429);
       assert.match(failed.body, /status_exception/);
       await new Promise<void>((resolve) => setImmediate(resolve));
-      assert.ok(warnings.some((m) => m.includes('The [onError] hook threw: onError bug')), warnings.join('; '));
+      assert.ok(
+        warnings.some((m) => m.includes('The [onError] hook threw: onError bug')),
+        warnings.join('; '),
+      );
     } finally {
       process.off('warning', onWarning);
       await server.close();

@@ -55,18 +55,34 @@ test('incremental output asked for: repeated text is kept ("Ha", "Ha", "!" is "H
   const guessed = await runDeltas('alibabacloud', [body], { contentType: 'text/event-stream' });
   assert.equal(answer(guessed.deltas), 'Ha!', 'without the request the data looks cumulative');
   for (const chunks of [[body], cutEvery(body, 1), cutEvery(body, 7)]) {
-    const got = await runDeltas('alibabacloud', chunks, { contentType: 'text/event-stream', readerOptions: { incremental: true } });
+    const got = await runDeltas('alibabacloud', chunks, {
+      contentType: 'text/event-stream',
+      readerOptions: { incremental: true },
+    });
     assert.equal(answer(got.deltas), 'HaHa!');
     assert.equal(got.error, null);
   }
   const cumulative = Buffer.from(nativeEvent('Ha') + nativeEvent('HaHa') + nativeEvent('HaHa!', 'stop'));
-  const got = await runDeltas('alibabacloud', [cumulative], { contentType: 'text/event-stream', readerOptions: { incremental: false } });
+  const got = await runDeltas('alibabacloud', [cumulative], {
+    contentType: 'text/event-stream',
+    readerOptions: { incremental: false },
+  });
   assert.equal(answer(got.deltas), 'HaHa!');
 });
 
 test('the native request asks for incremental output and tells the reader so', async () => {
   const req = await getProvider('alibabacloud').request(
-    { endpoint: { inference_id: 'd', task_type: 'completion', service: 'alibabacloud', service_settings: { api_key: 'k', model_id: 'qwen-plus' }, task_settings: {} }, input: 'hi', taskSettings: {} },
+    {
+      endpoint: {
+        inference_id: 'd',
+        task_type: 'completion',
+        service: 'alibabacloud',
+        service_settings: { api_key: 'k', model_id: 'qwen-plus' },
+        task_settings: {},
+      },
+      input: 'hi',
+      taskSettings: {},
+    },
     { dispatcher: undefined as never, cache: new Map() },
   );
   assert.equal(JSON.parse(req.body).parameters.incremental_output, true);

@@ -15,7 +15,10 @@ function frame(headers: Record<string, string>, payload: string): Buffer {
   return Buffer.from(codec.encode({ headers: h, body: Buffer.from(payload, 'utf8') }));
 }
 const event = (type: string, payload: object) =>
-  frame({ ':message-type': 'event', ':event-type': type, ':content-type': 'application/json' }, JSON.stringify({ ...payload, p: 'abc' }));
+  frame(
+    { ':message-type': 'event', ':event-type': type, ':content-type': 'application/json' },
+    JSON.stringify({ ...payload, p: 'abc' }),
+  );
 const CT = 'application/vnd.amazon.eventstream';
 
 test('any single flipped byte in a frame after a good one is a frame error, never wrong text', async () => {
@@ -49,12 +52,20 @@ test('exception statuses by name, any case; an unknown name is 500; a non-JSON p
     ['serviceUnavailableException', '{"message":"later"}', 503, 'later'],
     ['MODELTIMEOUTEXCEPTION', '{"message":"slow"}', 408, 'slow'],
     ['somethingNewException', '{"Message":"new"}', 500, 'new'],
-    ['constructor', '{"message":"a name that is also an Object.prototype key"}', 500, 'a name that is also an Object.prototype key'],
+    [
+      'constructor',
+      '{"message":"a name that is also an Object.prototype key"}',
+      500,
+      'a name that is also an Object.prototype key',
+    ],
     ['throttlingException', 'Rate exceeded', 429, 'Rate exceeded'],
     ['modelStreamErrorException', '{}', 424, 'modelStreamErrorException'],
   ];
   for (const [type, payload, status, reason] of cases) {
-    const body = frame({ ':message-type': 'exception', ':exception-type': type, ':content-type': 'application/json' }, payload);
+    const body = frame(
+      { ':message-type': 'exception', ':exception-type': type, ':content-type': 'application/json' },
+      payload,
+    );
     const got = await runDeltas('amazonbedrock', [body], { contentType: CT });
     assert.equal(got.error?.status, status, type);
     assert.equal(got.error?.type, 'status_exception');

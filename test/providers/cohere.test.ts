@@ -31,12 +31,19 @@ test('cohere v2: a [DONE] data line after message-end is not a parse error', asy
     'event: content-delta\ndata: {"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"x"}}}}\n\n' +
     'event: message-end\ndata: {"type":"message-end","delta":{"finish_reason":"COMPLETE"}}\n\n' +
     'data: [DONE]\n\n';
-  assert.deepEqual(await runDeltas('cohere', [Buffer.from(body)]), { deltas: [{ delta: 'x' }, { finish_reason: 'COMPLETE' }], error: null });
+  assert.deepEqual(await runDeltas('cohere', [Buffer.from(body)]), {
+    deltas: [{ delta: 'x' }, { finish_reason: 'COMPLETE' }],
+    error: null,
+  });
 });
 
 test('cohere v1: a finish_reason that is an Object.prototype key is a plain finish reason', async () => {
-  const body = '{"event_type":"text-generation","text":"a"}\n{"event_type":"stream-end","finish_reason":"constructor"}\n';
-  assert.deepEqual(await runDeltas('cohere', [Buffer.from(body)]), { deltas: [{ delta: 'a' }, { finish_reason: 'constructor' }], error: null });
+  const body =
+    '{"event_type":"text-generation","text":"a"}\n{"event_type":"stream-end","finish_reason":"constructor"}\n';
+  assert.deepEqual(await runDeltas('cohere', [Buffer.from(body)]), {
+    deltas: [{ delta: 'a' }, { finish_reason: 'constructor' }],
+    error: null,
+  });
 });
 
 // A line cut off by the end of input is a truncation, whichever framing reads it: the JSON
@@ -47,13 +54,19 @@ for (const [provider, body, contentType] of [
 ] as const) {
   test(`${provider}: input cut inside the last line is incomplete_stream, sniffed`, async () => {
     const got = await runDeltas(provider, cutEvery(Buffer.from(body), 4));
-    assert.deepEqual(got.deltas.filter((d) => !('role' in d)), [{ delta: 'Hello' }]);
+    assert.deepEqual(
+      got.deltas.filter((d) => !('role' in d)),
+      [{ delta: 'Hello' }],
+    );
     assert.equal(got.error?.type, 'incomplete_stream');
   });
 
   test(`${provider}: input cut inside the last line is incomplete_stream, with content type ${contentType}`, async () => {
     const got = await runDeltas(provider, cutEvery(Buffer.from(body), 4), { contentType });
-    assert.deepEqual(got.deltas.filter((d) => !('role' in d)), [{ delta: 'Hello' }]);
+    assert.deepEqual(
+      got.deltas.filter((d) => !('role' in d)),
+      [{ delta: 'Hello' }],
+    );
     assert.equal(got.error?.type, 'incomplete_stream');
   });
 }

@@ -31,7 +31,10 @@ test('Vertex AI: once a stream is Gemini, a later object with a `type` is not re
     'data: {"type":"message_stop"}\r\n\r\n' +
     'data: {"candidates":[{"content":{"parts":[{"text":"B"}],"role":"model"},"finishReason":"STOP","index":0}]}\r\n\r\n';
   const got = await runDeltas('googlevertexai', [Buffer.from(body)]);
-  assert.deepEqual(got, { deltas: [{ role: 'assistant' }, { delta: 'A' }, { delta: 'B' }, { finish_reason: 'STOP' }], error: null });
+  assert.deepEqual(got, {
+    deltas: [{ role: 'assistant' }, { delta: 'A' }, { delta: 'B' }, { finish_reason: 'STOP' }],
+    error: null,
+  });
 });
 
 test('Gemini usage: only the last cumulative usageMetadata is reported, after the finish reason', async () => {

@@ -36,18 +36,35 @@ function throughNormalizer(provider: ProviderId, frames: Frame[]): (DeltaObject[
   });
 }
 
-const text = fc.string({ unit: fc.constantFrom('a', ' ', '"', '\\', '\n', 'é', '🌍', '}', ',', ':', 'u', '0', '\u2028'), maxLength: 12 });
+const text = fc.string({
+  unit: fc.constantFrom('a', ' ', '"', '\\', '\n', 'é', '🌍', '}', ',', ':', 'u', '0', '\u2028'),
+  maxLength: 12,
+});
 /** A raw JSON string token for `s`, sometimes with needless escapes, sometimes broken. */
 const literal = fc.oneof(
   text.map((s) => JSON.stringify(s)),
   text.map((s) => JSON.stringify(s).replace(/a/g, '\\u0061')),
-  fc.constantFrom('"a","x":"b"', '"unterminated', '"a"b"', '"\\"', '"ok" ', ' "ok"', '1', 'null', '{}', '"x"}],"y":{"z":"'),
+  fc.constantFrom(
+    '"a","x":"b"',
+    '"unterminated',
+    '"a"b"',
+    '"\\"',
+    '"ok" ',
+    ' "ok"',
+    '1',
+    'null',
+    '{}',
+    '"x"}],"y":{"z":"',
+  ),
 );
 
 describe('shape cache', () => {
   test('openai-style chunks: cached reads equal full parses, whatever the texts and envelopes', () => {
     const envelope = fc.constantFrom(
-      ['{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":', '},"finish_reason":null}]}'],
+      [
+        '{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":',
+        '},"finish_reason":null}]}',
+      ],
       ['{"choices":[{"delta":{"content":', '}}],"usage":null}'],
       ['{"choices":[{"index":0,"delta":{"reasoning_content":"r","content":', '}}]}'],
       ['{"choices":[{"index":1,"delta":{"content":', '}}]}'],
@@ -59,12 +76,18 @@ describe('shape cache', () => {
     // OpenAI pads every chunk with a random `obfuscation` string; sometimes it is not plain.
     const pad = fc.oneof(
       fc.constant(''),
-      fc.string({ unit: fc.constantFrom('a', 'Z', '0', '"', '\\', ' '), maxLength: 6 }).map((p) => `,"obfuscation":${JSON.stringify(p)}`),
+      fc
+        .string({ unit: fc.constantFrom('a', 'Z', '0', '"', '\\', ' '), maxLength: 6 })
+        .map((p) => `,"obfuscation":${JSON.stringify(p)}`),
       fc.constantFrom(',"obfuscation":"a\\u0062"', ',"obfuscation":"x","obfuscation":"y"', ',"obfuscation":7'),
     );
     fc.assert(
       fc.property(fc.array(fc.tuple(envelope, literal, pad), { minLength: 1, maxLength: 12 }), (events) => {
-        const frames = events.map(([[pre, post], lit, p]) => ({ event: 'message', id: '', data: pre + lit + post.slice(0, -1) + p + '}' }));
+        const frames = events.map(([[pre, post], lit, p]) => ({
+          event: 'message',
+          id: '',
+          data: pre + lit + post.slice(0, -1) + p + '}',
+        }));
         const state = new OpenAiChatState();
         const expected = frames.map((f) => referenceOpenAi(f.data, state));
         assert.deepEqual(throughNormalizer('openai', frames), expected);
@@ -76,20 +99,26 @@ describe('shape cache', () => {
   test('anthropic text deltas: cached reads equal full parses', () => {
     const pre = '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":';
     fc.assert(
-      fc.property(fc.array(fc.tuple(literal, fc.constantFrom('content_block_delta', 'ping', 'error')), { minLength: 1, maxLength: 10 }), (events) => {
-        const frames = events.map(([lit, name]) => ({ event: name, id: '', data: pre + lit + '}}' }));
-        const expected = frames.map((f) => {
-          try {
-            if (f.event === 'ping') return [];
-            const out: DeltaObject[] = [];
-            anthropicEvent('anthropic', JSON.parse(f.data), f.event, out, new AnthropicState());
-            return out;
-          } catch {
-            return 'error' as const;
-          }
-        });
-        assert.deepEqual(throughNormalizer('anthropic', frames), expected);
-      }),
+      fc.property(
+        fc.array(fc.tuple(literal, fc.constantFrom('content_block_delta', 'ping', 'error')), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+        (events) => {
+          const frames = events.map(([lit, name]) => ({ event: name, id: '', data: pre + lit + '}}' }));
+          const expected = frames.map((f) => {
+            try {
+              if (f.event === 'ping') return [];
+              const out: DeltaObject[] = [];
+              anthropicEvent('anthropic', JSON.parse(f.data), f.event, out, new AnthropicState());
+              return out;
+            } catch {
+              return 'error' as const;
+            }
+          });
+          assert.deepEqual(throughNormalizer('anthropic', frames), expected);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -119,20 +148,31 @@ describe('shape cache', () => {
   test('bedrock converse deltas with random padding: cached reads equal full parses', () => {
     const padValue = fc.string({ unit: fc.constantFrom('a', 'B', '9', '"', '\\'), maxLength: 8 });
     fc.assert(
-      fc.property(fc.array(fc.tuple(literal, padValue, fc.constantFrom('contentBlockDelta', 'contentBlockDelta', 'messageStart')), { minLength: 1, maxLength: 10 }), (events) => {
-        const frames = events.map(([lit, p, name]) => ({ event: name, id: '', data: `{"contentBlockIndex":0,"delta":{"text":${lit}},"p":${JSON.stringify(p)}}` }));
-        const expected = frames.map((f) => {
-          try {
-            const json = JSON.parse(f.data);
-            if (f.event === 'messageStart') return [{ role: 'assistant' }];
-            if (f.event !== 'contentBlockDelta' || typeof json.delta?.text !== 'string' || json.delta.text === '') return [];
-            return [{ delta: json.delta.text }];
-          } catch {
-            return 'error' as const;
-          }
-        });
-        assert.deepEqual(throughNormalizer('amazonbedrock', frames), expected);
-      }),
+      fc.property(
+        fc.array(
+          fc.tuple(literal, padValue, fc.constantFrom('contentBlockDelta', 'contentBlockDelta', 'messageStart')),
+          { minLength: 1, maxLength: 10 },
+        ),
+        (events) => {
+          const frames = events.map(([lit, p, name]) => ({
+            event: name,
+            id: '',
+            data: `{"contentBlockIndex":0,"delta":{"text":${lit}},"p":${JSON.stringify(p)}}`,
+          }));
+          const expected = frames.map((f) => {
+            try {
+              const json = JSON.parse(f.data);
+              if (f.event === 'messageStart') return [{ role: 'assistant' }];
+              if (f.event !== 'contentBlockDelta' || typeof json.delta?.text !== 'string' || json.delta.text === '')
+                return [];
+              return [{ delta: json.delta.text }];
+            } catch {
+              return 'error' as const;
+            }
+          });
+          assert.deepEqual(throughNormalizer('amazonbedrock', frames), expected);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -140,7 +180,11 @@ describe('shape cache', () => {
   test('cohere v1 text-generation lines: cached reads equal full parses', () => {
     fc.assert(
       fc.property(fc.array(literal, { minLength: 1, maxLength: 10 }), (lits) => {
-        const frames = lits.map((lit) => ({ event: 'message', id: '', data: `{"is_finished":false,"event_type":"text-generation","text":${lit}}` }));
+        const frames = lits.map((lit) => ({
+          event: 'message',
+          id: '',
+          data: `{"is_finished":false,"event_type":"text-generation","text":${lit}}`,
+        }));
         const expected = frames.map((f) => {
           try {
             const json = JSON.parse(f.data);

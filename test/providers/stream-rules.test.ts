@@ -24,7 +24,8 @@ async function run(provider: ProviderId, body: string, contentType = 'text/event
 }
 
 const textOf = (o: DeltaOutcome) => answer(o.deltas);
-const chunk = (content: string, extra = '') => JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] }) + extra;
+const chunk = (content: string, extra = '') =>
+  JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] }) + extra;
 
 describe('the end marker [DONE]', () => {
   test('only the whole data `[DONE]` ends an OpenAI-style stream, in any case', async () => {
@@ -35,7 +36,13 @@ describe('the end marker [DONE]', () => {
   });
 
   test('text glued to [DONE], a space or tab after it, or a second data line is not an end but bad JSON', async () => {
-    for (const data of ['[DONE]leaked-answer', '[DONE] ', '[DONE]\t', '[DONE]\ndata: {"choices":[]}', '[DONE]x[DONE]']) {
+    for (const data of [
+      '[DONE]leaked-answer',
+      '[DONE] ',
+      '[DONE]\t',
+      '[DONE]\ndata: {"choices":[]}',
+      '[DONE]x[DONE]',
+    ]) {
       const got = await run('openai', `data: ${chunk('Tea')}\n\ndata: ${data}\n\n`);
       assert.equal(textOf(got), 'Tea', JSON.stringify(data));
       assert.equal(got.error?.type, 'x_content_parse_exception', JSON.stringify(data));
@@ -66,12 +73,19 @@ describe('the end marker [DONE]', () => {
       'application/x-ndjson',
     );
     assert.deepEqual({ text: textOf(cohere), error: cohere.error }, { text: 'Hi', error: null });
-    const ollama = await run('ollama', '{"message":{"content":"Hi"},"done":false}\n{"message":{"content":""},"done":true}\n{"error":"late"}\n', 'application/x-ndjson');
+    const ollama = await run(
+      'ollama',
+      '{"message":{"content":"Hi"},"done":false}\n{"message":{"content":""},"done":true}\n{"error":"late"}\n',
+      'application/x-ndjson',
+    );
     assert.deepEqual({ text: textOf(ollama), error: ollama.error }, { text: 'Hi', error: null });
   });
 
   test('an error before the marker still fails the stream', async () => {
-    const got = await run('openai', `data: ${chunk('Tea')}\n\nevent: error\ndata: {"error":{"message":"kettle broke","type":"server_error"}}\n\ndata: [DONE]\n\n`);
+    const got = await run(
+      'openai',
+      `data: ${chunk('Tea')}\n\nevent: error\ndata: {"error":{"message":"kettle broke","type":"server_error"}}\n\ndata: [DONE]\n\n`,
+    );
     assert.equal(textOf(got), 'Tea');
     assert.equal(got.error?.reason, 'kettle broke');
   });
@@ -103,9 +117,19 @@ describe('event: error', () => {
       'event: message_start\ndata: {"type":"message_start","message":{"id":"m"}}\n\nevent: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"Slow down, please"}}\n\n',
     );
     assert.deepEqual(anthropic.error, { type: 'status_exception', reason: 'Slow down, please', status: 429 });
-    const gemini = await run('googleaistudio', 'data: {"candidates":[{"content":{"parts":[{"text":"A"}]}}]}\r\n\r\n{"error":{"code":503,"message":"Model is busy","status":"UNAVAILABLE"}}\n');
-    assert.deepEqual({ text: textOf(gemini), error: gemini.error }, { text: 'A', error: { type: 'status_exception', reason: 'Model is busy', status: 503 } });
-    const ollama = await run('ollama', '{"message":{"content":"A"},"done":false}\n{"error":"out of memory"}\n', 'application/x-ndjson');
+    const gemini = await run(
+      'googleaistudio',
+      'data: {"candidates":[{"content":{"parts":[{"text":"A"}]}}]}\r\n\r\n{"error":{"code":503,"message":"Model is busy","status":"UNAVAILABLE"}}\n',
+    );
+    assert.deepEqual(
+      { text: textOf(gemini), error: gemini.error },
+      { text: 'A', error: { type: 'status_exception', reason: 'Model is busy', status: 503 } },
+    );
+    const ollama = await run(
+      'ollama',
+      '{"message":{"content":"A"},"done":false}\n{"error":"out of memory"}\n',
+      'application/x-ndjson',
+    );
     assert.deepEqual(ollama.error, { type: 'status_exception', reason: 'out of memory', status: 500 });
   });
 });
@@ -128,7 +152,8 @@ describe('unparsable event JSON', () => {
 
 describe('one JSON object on each data line of one event', () => {
   test('Anthropic, Gemini and Vertex AI yield every object, in order', async () => {
-    const delta = (t: string) => JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } });
+    const delta = (t: string) =>
+      JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } });
     const anthropic = await run(
       'anthropic',
       `event: message_start\ndata: {"type":"message_start","message":{"id":"m"}}\n\nevent: content_block_delta\ndata: ${delta('Ro')}\ndata: ${delta('se')}\n\ndata: {"type":"message_stop"}\n\n`,
@@ -139,12 +164,18 @@ describe('one JSON object on each data line of one event', () => {
       const got = await run(provider, `data: ${g('Li')}\r\ndata: ${g('ly')}\r\n\r\ndata: ${g('!')}\r\n\r\n`);
       assert.deepEqual({ text: textOf(got), error: got.error }, { text: 'Lily!', error: null }, provider);
     }
-    const vertexAnthropic = await run('googlevertexai', `data: {"type":"message_start","message":{"id":"m"}}\ndata: ${delta('Iris')}\n\ndata: {"type":"message_stop"}\n\n`);
+    const vertexAnthropic = await run(
+      'googlevertexai',
+      `data: {"type":"message_start","message":{"id":"m"}}\ndata: ${delta('Iris')}\n\ndata: {"type":"message_stop"}\n\n`,
+    );
     assert.deepEqual({ text: textOf(vertexAnthropic), error: vertexAnthropic.error }, { text: 'Iris', error: null });
   });
 
   test('one pretty-printed object over several lines is still one object; a broken line fails the event', async () => {
-    const pretty = await run('googleaistudio', 'data: {\r\ndata:   "candidates": [{"content": {"parts": [{"text": "Fern"}]}}]\r\ndata: }\r\n\r\n');
+    const pretty = await run(
+      'googleaistudio',
+      'data: {\r\ndata:   "candidates": [{"content": {"parts": [{"text": "Fern"}]}}]\r\ndata: }\r\n\r\n',
+    );
     assert.deepEqual({ text: textOf(pretty), error: pretty.error }, { text: 'Fern', error: null });
     const broken = await run('googleaistudio', 'data: {"candidates":[]}\r\ndata: {oops\r\n\r\n');
     assert.equal(broken.error?.type, 'x_content_parse_exception');
@@ -156,7 +187,12 @@ describe('the only choice', () => {
     const one = (index: number, content: string) => JSON.stringify({ choices: [{ index, delta: { content } }] });
     const got = await run('openai', `data: ${one(1, 'Oak')}\n\ndata: ${one(3, ' tree')}\n\ndata: [DONE]\n\n`);
     assert.deepEqual({ text: textOf(got), error: got.error }, { text: 'Oak tree', error: null });
-    const many = JSON.stringify({ choices: [{ index: 1, delta: { content: 'no' } }, { index: 0, delta: { content: 'yes' } }] });
+    const many = JSON.stringify({
+      choices: [
+        { index: 1, delta: { content: 'no' } },
+        { index: 0, delta: { content: 'yes' } },
+      ],
+    });
     const both = await run('openai', `data: ${many}\n\ndata: [DONE]\n\n`);
     assert.equal(textOf(both), 'yes');
   });
@@ -175,7 +211,10 @@ describe('a stream cut inside its last event', () => {
 
   test('Gemini has no end marker: cut before a finishReason is incomplete, after it the end is clean', async () => {
     const first = '{"candidates":[{"content":{"parts":[{"text":"Moss"}]}}]}';
-    const cut = await run('googleaistudio', `data: ${first}\r\n\r\ndata: {"candidates":[{"content":{"parts":[{"text":" gre`);
+    const cut = await run(
+      'googleaistudio',
+      `data: ${first}\r\n\r\ndata: {"candidates":[{"content":{"parts":[{"text":" gre`,
+    );
     assert.deepEqual({ text: textOf(cut), type: cut.error?.type }, { text: 'Moss', type: 'incomplete_stream' });
     const finished = '{"candidates":[{"content":{"parts":[{"text":"Moss"}]},"finishReason":"STOP"}]}';
     const after = await run('googleaistudio', `data: ${finished}\r\n\r\ndata: {"usageMetadata":{"promptTok`);
@@ -216,19 +255,36 @@ describe('Anthropic bodies with several messages', () => {
     assert.deepEqual({ text: textOf(two), error: two.error }, { text: 'One. Two.', error: null });
     const cut = await run('anthropic', msg('One.') + stop + msg(' Two.'));
     assert.equal(cut.error?.type, 'incomplete_stream');
-    const late = await run('anthropic', msg('One.') + stop + 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n');
+    const late = await run(
+      'anthropic',
+      msg('One.') +
+        stop +
+        'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+    );
     assert.deepEqual(late.error, { type: 'status_exception', reason: 'Overloaded', status: 500 });
   });
 });
 
 describe('Cohere v1 text-generation', () => {
   test('without a text string is an error, as in Elasticsearch', async () => {
-    for (const line of ['{"event_type":"text-generation"}', '{"event_type":"text-generation","text":null}', '{"event_type":"text-generation","text":5}']) {
-      const got = await run('cohere', `{"event_type":"text-generation","text":"Yes"}\n${line}\n{"event_type":"stream-end","finish_reason":"COMPLETE"}\n`, 'application/x-ndjson');
+    for (const line of [
+      '{"event_type":"text-generation"}',
+      '{"event_type":"text-generation","text":null}',
+      '{"event_type":"text-generation","text":5}',
+    ]) {
+      const got = await run(
+        'cohere',
+        `{"event_type":"text-generation","text":"Yes"}\n${line}\n{"event_type":"stream-end","finish_reason":"COMPLETE"}\n`,
+        'application/x-ndjson',
+      );
       assert.equal(textOf(got), 'Yes');
       assert.equal(got.error?.reason, 'Null text found in text-generation cohere event', line);
     }
-    const empty = await run('cohere', '{"event_type":"text-generation","text":""}\n{"event_type":"stream-end","finish_reason":"COMPLETE"}\n', 'application/x-ndjson');
+    const empty = await run(
+      'cohere',
+      '{"event_type":"text-generation","text":""}\n{"event_type":"stream-end","finish_reason":"COMPLETE"}\n',
+      'application/x-ndjson',
+    );
     assert.equal(empty.error, null);
   });
 });

@@ -50,7 +50,10 @@ describe('access checks', () => {
   test('wrong key: 401 that does not echo what was sent', () => {
     const err = thrown(() => checkAccess(keys, 'ApiKey not-the-key-at-all', 'GET', '/_inference/x'));
     assert.equal(err.status, 401);
-    assert.equal(err.reason, 'unable to authenticate with provided credentials and anonymous access is not allowed for this request');
+    assert.equal(
+      err.reason,
+      'unable to authenticate with provided credentials and anonymous access is not allowed for this request',
+    );
     assert.ok(!JSON.stringify(securityErrorBody(err)).includes('not-the-key'));
   });
 
@@ -75,13 +78,18 @@ describe('access checks', () => {
 
 describe('binding', () => {
   test('loopback addresses', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1', 'api.localhost']) assert.ok(isLoopbackHost(h), h);
-    for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '128.0.0.1', '::ffff:10.0.0.1', '']) assert.ok(!isLoopbackHost(h), h);
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1', 'api.localhost'])
+      assert.ok(isLoopbackHost(h), h);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '128.0.0.1', '::ffff:10.0.0.1', ''])
+      assert.ok(!isLoopbackHost(h), h);
   });
 
   test('without keys only loopback; with keys anywhere', () => {
     assert.doesNotThrow(() => assertSafeBinding('127.0.0.1', false));
-    assert.throws(() => assertSafeBinding('0.0.0.0', false), /Refusing to listen on \[0\.0\.0\.0\] without API keys.*INFERENCE_STREAM_API_KEY/);
+    assert.throws(
+      () => assertSafeBinding('0.0.0.0', false),
+      /Refusing to listen on \[0\.0\.0\.0\] without API keys.*INFERENCE_STREAM_API_KEY/,
+    );
     assert.doesNotThrow(() => assertSafeBinding('0.0.0.0', true));
   });
 });
@@ -96,7 +104,10 @@ describe('redaction', async () => {
     service_settings: {
       api_key: 'sk-"quoted"-secret',
       model_id: 'not-a-secret',
-      service_account_json: JSON.stringify({ private_key_id: 'kid-123456', private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n' }),
+      service_account_json: JSON.stringify({
+        private_key_id: 'kid-123456',
+        private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n',
+      }),
     },
     task_settings: {},
   };

@@ -56,21 +56,43 @@ describe('API keys', () => {
       [{}, /expected \{"api_keys"/],
       [{ api_keys: [{ id: 'a b', key: APP_KEY, privileges: ['monitor_inference'] }] }, /id must be/],
       [{ api_keys: [{ id: 'a', key: 'short-secret', privileges: ['monitor_inference'] }] }, /shorter than 16/],
-      [{ api_keys: [{ id: 'a', key: APP_KEY, key_sha256: hashApiKey(APP_KEY), privileges: ['monitor_inference'] }] }, /exactly one of/],
+      [
+        { api_keys: [{ id: 'a', key: APP_KEY, key_sha256: hashApiKey(APP_KEY), privileges: ['monitor_inference'] }] },
+        /exactly one of/,
+      ],
       [{ api_keys: [{ id: 'a', key_sha256: 'zz', privileges: ['monitor_inference'] }] }, /64 hex digits/],
       [{ api_keys: [{ id: 'a', key: APP_KEY, privileges: ['all'] }] }, /privileges must list/],
       [{ api_keys: [{ id: 'a', key: APP_KEY, privileges: [] }] }, /privileges must list/],
-      [{ api_keys: [{ id: 'a', key: APP_KEY, privileges: ['monitor_inference'] }, { id: 'a', key: OPS_KEY, privileges: ['monitor_inference'] }] }, /duplicate id/],
-      [{ api_keys: [{ id: 'a', key: APP_KEY, privileges: ['monitor_inference'] }, { id: 'b', key: APP_KEY, privileges: ['monitor_inference'] }] }, /repeats the key/],
+      [
+        {
+          api_keys: [
+            { id: 'a', key: APP_KEY, privileges: ['monitor_inference'] },
+            { id: 'a', key: OPS_KEY, privileges: ['monitor_inference'] },
+          ],
+        },
+        /duplicate id/,
+      ],
+      [
+        {
+          api_keys: [
+            { id: 'a', key: APP_KEY, privileges: ['monitor_inference'] },
+            { id: 'b', key: APP_KEY, privileges: ['monitor_inference'] },
+          ],
+        },
+        /repeats the key/,
+      ],
     ];
     for (const [config, why] of bad) {
-      assert.throws(() => ApiKeys.fromConfig(config, 'keys.json'), (err: unknown) => {
-        assert.ok(err instanceof InferenceError);
-        assert.match(err.reason, why);
-        assert.match(err.reason, /keys\.json/);
-        assert.ok(!err.reason.includes(APP_KEY) && !err.reason.includes('short-secret'));
-        return true;
-      });
+      assert.throws(
+        () => ApiKeys.fromConfig(config, 'keys.json'),
+        (err: unknown) => {
+          assert.ok(err instanceof InferenceError);
+          assert.match(err.reason, why);
+          assert.match(err.reason, /keys\.json/);
+          assert.ok(!err.reason.includes(APP_KEY) && !err.reason.includes('short-secret'));
+          return true;
+        },
+      );
     }
   });
 
@@ -78,11 +100,20 @@ describe('API keys', () => {
     const dir = await mkdtemp(join(tmpdir(), 'keys-'));
     try {
       const file = join(dir, 'keys.json');
-      await writeFile(file, JSON.stringify({ api_keys: [{ id: 'default', key_sha256: hashApiKey(APP_KEY), privileges: ['monitor_inference'] }] }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          api_keys: [{ id: 'default', key_sha256: hashApiKey(APP_KEY), privileges: ['monitor_inference'] }],
+        }),
+      );
       assert.equal(await ApiKeys.load({ env: {} }), null);
       const fromEnv = await ApiKeys.load({ env: { INFERENCE_STREAM_API_KEY: OPS_KEY } });
       const e = fromEnv!.authenticate(`Bearer ${OPS_KEY}`);
-      assert.ok(e.result === 'ok' && e.identity.privileges.has('manage_inference') && e.identity.privileges.has('monitor_inference'));
+      assert.ok(
+        e.result === 'ok' &&
+          e.identity.privileges.has('manage_inference') &&
+          e.identity.privileges.has('monitor_inference'),
+      );
       const both = await ApiKeys.load({ file, env: { INFERENCE_STREAM_API_KEY: OPS_KEY } });
       assert.equal(both!.size, 2);
       const envKey = both!.authenticate(`Bearer ${OPS_KEY}`);
@@ -90,7 +121,10 @@ describe('API keys', () => {
       assert.equal(both!.authenticate(`Bearer ${APP_KEY}`).result, 'ok');
       await assert.rejects(ApiKeys.load({ file: join(dir, 'missing.json'), env: {} }), /cannot read it \(ENOENT\)/);
       await writeFile(file, `{"api_keys": [ "${APP_KEY}"`);
-      await assert.rejects(ApiKeys.load({ file, env: {} }), (err: InferenceError) => /not valid JSON/.test(err.reason) && !err.reason.includes(APP_KEY));
+      await assert.rejects(
+        ApiKeys.load({ file, env: {} }),
+        (err: InferenceError) => /not valid JSON/.test(err.reason) && !err.reason.includes(APP_KEY),
+      );
       await assert.rejects(ApiKeys.load({ env: { INFERENCE_STREAM_API_KEY: 'too-short' } }), /shorter than 16/);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -6,13 +6,30 @@ import { createPublicKey, verify } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type StoredEndpoint } from '../../lib/index.js';
-import { getProvider, ProviderClient, providerIds, sharedAgent, type ProviderId, type RequestContext } from '../../lib/stages.js';
+import {
+  getProvider,
+  ProviderClient,
+  providerIds,
+  sharedAgent,
+  type ProviderId,
+  type RequestContext,
+} from '../../lib/stages.js';
 import { fakeProvider, settingsFor, testServiceAccount, TEST_SECRETS } from './helpers.js';
 
 const client = new ProviderClient();
 
-function endpoint(service: string, settings: Record<string, unknown>, task: Record<string, unknown> = {}): StoredEndpoint {
-  return { inference_id: `t-${service}`, task_type: 'completion', service, service_settings: settings, task_settings: task };
+function endpoint(
+  service: string,
+  settings: Record<string, unknown>,
+  task: Record<string, unknown> = {},
+): StoredEndpoint {
+  return {
+    inference_id: `t-${service}`,
+    task_type: 'completion',
+    service,
+    service_settings: settings,
+    task_settings: task,
+  };
 }
 
 /** The settings of helpers.settingsFor without `url`: the public endpoint is used. */
@@ -103,7 +120,10 @@ describe('provider requests', () => {
     },
     amazonbedrock: {
       url: 'https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream',
-      auth: ['authorization', /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/],
+      auth: [
+        'authorization',
+        /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/,
+      ],
       body: (b) => {
         assert.deepEqual(b.messages, [{ role: 'user', content: [{ text: 'Hi there' }] }]);
         assert.deepEqual(b.inferenceConfig, { maxTokens: 64, temperature: 0.3 });
@@ -144,8 +164,20 @@ describe('provider requests', () => {
 
   for (const [service, want] of Object.entries(expected)) {
     test(service, async () => {
-      const context: RequestContext = { dispatcher: sharedAgent(), cache: new Map(), googleAccessToken: async () => 'injected-token', ibmIamToken: async () => 'iam-token' };
-      const req = await getProvider(service as ProviderId).request({ endpoint: endpoint(service, publicSettings(service)), input: 'Hi there', taskSettings: { max_tokens: 64, temperature: 0.3 } }, context);
+      const context: RequestContext = {
+        dispatcher: sharedAgent(),
+        cache: new Map(),
+        googleAccessToken: async () => 'injected-token',
+        ibmIamToken: async () => 'iam-token',
+      };
+      const req = await getProvider(service as ProviderId).request(
+        {
+          endpoint: endpoint(service, publicSettings(service)),
+          input: 'Hi there',
+          taskSettings: { max_tokens: 64, temperature: 0.3 },
+        },
+        context,
+      );
       if (typeof want.url === 'string') assert.equal(req.url, want.url);
       else assert.match(req.url, want.url);
       const [header, value] = want.auth;
@@ -156,14 +188,21 @@ describe('provider requests', () => {
   }
 
   test('service_settings.url: an origin gets the default path; a full URL is used as is', async () => {
-    const withOrigin = await client.build(endpoint('anthropic', settingsFor('anthropic', 'http://127.0.0.1:8080')), 'x');
+    const withOrigin = await client.build(
+      endpoint('anthropic', settingsFor('anthropic', 'http://127.0.0.1:8080')),
+      'x',
+    );
     assert.equal(withOrigin.url, 'http://127.0.0.1:8080/v1/messages');
     const full = await client.build(endpoint('openai', settingsFor('openai', 'http://127.0.0.1:8080/proxy/chat')), 'x');
     assert.equal(full.url, 'http://127.0.0.1:8080/proxy/chat');
   });
 
-  test('request task_settings override the endpoint\'s', async () => {
-    const req = await client.build(endpoint('openai', settingsFor('openai', 'http://127.0.0.1:1/v1'), { temperature: 1, user: 'u1' }), 'x', { temperature: 0 });
+  test("request task_settings override the endpoint's", async () => {
+    const req = await client.build(
+      endpoint('openai', settingsFor('openai', 'http://127.0.0.1:1/v1'), { temperature: 1, user: 'u1' }),
+      'x',
+      { temperature: 0 },
+    );
     const body = JSON.parse(req.body);
     assert.equal(body.temperature, 0);
     assert.equal(body.user, 'u1');
@@ -175,24 +214,57 @@ describe('provider requests', () => {
     const url = new URL(req.url);
     assert.equal(url.pathname, '/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream');
     const amzDate = req.headers['x-amz-date']!;
-    const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
-    const signer = new SignatureV4({ service: 'bedrock', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'bedrock-test-secret' } });
+    const signingDate = new Date(
+      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+    );
+    const signer = new SignatureV4({
+      service: 'bedrock',
+      region: 'us-east-1',
+      sha256: Sha256,
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'bedrock-test-secret' },
+    });
     const again = await signer.sign(
-      { method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host, 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' }, body: req.body },
+      {
+        method: 'POST',
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' },
+        body: req.body,
+      },
       { signingDate },
     );
     assert.equal(req.headers.authorization, again.headers.authorization);
     assert.ok(!req.headers.authorization!.includes('bedrock-test-secret'));
-    const wrongKey = new SignatureV4({ service: 'bedrock', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'other' } });
+    const wrongKey = new SignatureV4({
+      service: 'bedrock',
+      region: 'us-east-1',
+      sha256: Sha256,
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'other' },
+    });
     const other = await wrongKey.sign(
-      { method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host, 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' }, body: req.body },
+      {
+        method: 'POST',
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' },
+        body: req.body,
+      },
       { signingDate },
     );
     assert.notEqual(req.headers.authorization, other.headers.authorization);
   });
 
-  test('Vertex AI with a custom url: a self-signed service-account JWT that verifies with the account\'s key', async () => {
-    const req = await client.build(endpoint('googlevertexai', settingsFor('googlevertexai', 'http://127.0.0.1:4567')), 'Hi');
+  test("Vertex AI with a custom url: a self-signed service-account JWT that verifies with the account's key", async () => {
+    const req = await client.build(
+      endpoint('googlevertexai', settingsFor('googlevertexai', 'http://127.0.0.1:4567')),
+      'Hi',
+    );
     const token = req.headers.authorization!.replace(/^Bearer /, '');
     const [header, payload, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
@@ -200,13 +272,25 @@ describe('provider requests', () => {
     assert.equal(claims.iss, account.client_email);
     assert.equal(claims.scope, 'https://www.googleapis.com/auth/cloud-platform');
     const publicKey = createPublicKey(account.private_key);
-    assert.ok(verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature!, 'base64url')));
-    assert.equal(req.url, 'http://127.0.0.1:4567/v1/projects/test-project/locations/us-central1/publishers/google/models/gemini-2.0-flash:streamGenerateContent?alt=sse');
+    assert.ok(
+      verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature!, 'base64url')),
+    );
+    assert.equal(
+      req.url,
+      'http://127.0.0.1:4567/v1/projects/test-project/locations/us-central1/publishers/google/models/gemini-2.0-flash:streamGenerateContent?alt=sse',
+    );
   });
 
   test('Vertex AI: a service account JSON that is not JSON is a 400 naming no secret', async () => {
     await assert.rejects(
-      () => client.build(endpoint('googlevertexai', { ...settingsFor('googlevertexai', 'http://127.0.0.1:1'), service_account_json: '{not json PRIVATE KEY' }), 'x'),
+      () =>
+        client.build(
+          endpoint('googlevertexai', {
+            ...settingsFor('googlevertexai', 'http://127.0.0.1:1'),
+            service_account_json: '{not json PRIVATE KEY',
+          }),
+          'x',
+        ),
       (err: any) => err.status === 400 && /not valid JSON/.test(err.reason) && !err.reason.includes('PRIVATE KEY'),
     );
   });
@@ -214,7 +298,12 @@ describe('provider requests', () => {
   test('watsonx: the API key is exchanged for an IAM token, cached', async () => {
     const iam = await fakeProvider((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ access_token: `iam-${iam.requests.length}`, expiration: Math.floor(Date.now() / 1000) + 3600 }));
+      res.end(
+        JSON.stringify({
+          access_token: `iam-${iam.requests.length}`,
+          expiration: Math.floor(Date.now() / 1000) + 3600,
+        }),
+      );
     });
     try {
       const wx = new ProviderClient({ ibmIamUrl: iam.url + '/identity/token' });
@@ -238,7 +327,10 @@ describe('provider requests', () => {
     delete settings.api_key;
     await assert.rejects(
       () => client.build(endpoint('anthropic', settings), 'x'),
-      (err: any) => err.status === 400 && /required setting \[api_key\]/.test(err.reason) && !TEST_SECRETS.some((s) => err.reason.includes(s)),
+      (err: any) =>
+        err.status === 400 &&
+        /required setting \[api_key\]/.test(err.reason) &&
+        !TEST_SECRETS.some((s) => err.reason.includes(s)),
     );
   });
 });

@@ -9,13 +9,23 @@ import { join } from 'node:path';
 import { FileRegistry } from '../../lib/index.js';
 import { serve } from '../../lib/cli/serve.js';
 
-const endpoint = (id: string) => ({ inference_id: id, task_type: 'completion', service: 'openai', service_settings: { api_key: `sk-${id}-secret`, model_id: 'm' }, task_settings: {} });
+const endpoint = (id: string) => ({
+  inference_id: id,
+  task_type: 'completion',
+  service: 'openai',
+  service_settings: { api_key: `sk-${id}-secret`, model_id: 'm' },
+  task_settings: {},
+});
 
 function io() {
   let out = '';
   let err = '';
   return {
-    io: { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: (s: string) => ((err += s), true) }, stdin: process.stdin } as never,
+    io: {
+      stdout: { write: (s: string) => ((out += s), true) },
+      stderr: { write: (s: string) => ((err += s), true) },
+      stdin: process.stdin,
+    } as never,
     out: () => out,
     err: () => err,
   };
@@ -60,7 +70,8 @@ describe('endpoint file', () => {
       reading = false;
       await reader;
       assert.equal((await stat(path)).mode & 0o777, 0o600);
-      for (const text of seen) assert.ok(Array.isArray(JSON.parse(text).endpoints), 'every state on disk is a whole file');
+      for (const text of seen)
+        assert.ok(Array.isArray(JSON.parse(text).endpoints), 'every state on disk is a whole file');
       const final = JSON.parse(await readFile(path, 'utf8')) as { endpoints: { inference_id: string }[] };
       assert.equal(final.endpoints.length, 20);
       assert.deepEqual(await readdir(dir), ['endpoints.json'], 'no temp files left');

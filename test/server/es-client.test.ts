@@ -55,7 +55,11 @@ describe('official @elastic/elasticsearch client', () => {
     await client.inference.put({
       task_type: 'completion',
       inference_id: 'an',
-      inference_config: { service: 'anthropic', service_settings: settingsFor('anthropic', provider.url + '/anthropic'), task_settings: { max_tokens: 256 } },
+      inference_config: {
+        service: 'anthropic',
+        service_settings: settingsFor('anthropic', provider.url + '/anthropic'),
+        task_settings: { max_tokens: 256 },
+      },
     });
     await client.inference.put({
       task_type: 'completion',
@@ -65,8 +69,14 @@ describe('official @elastic/elasticsearch client', () => {
   });
 
   test('inference.streamCompletion with asStream gives exactly the expected text', async () => {
-    for (const [id, c] of [['oa', openaiOk], ['an', anthropicOk]] as const) {
-      const res = await client.inference.streamCompletion({ inference_id: id, input: 'hello' }, { asStream: true, meta: true });
+    for (const [id, c] of [
+      ['oa', openaiOk],
+      ['an', anthropicOk],
+    ] as const) {
+      const res = await client.inference.streamCompletion(
+        { inference_id: id, input: 'hello' },
+        { asStream: true, meta: true },
+      );
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers['content-type'], 'text/event-stream');
       const got = readStream(await readAll(res.body as unknown as NodeJS.ReadableStream));
@@ -77,7 +87,10 @@ describe('official @elastic/elasticsearch client', () => {
   });
 
   test('a failing provider: the error event, with its status', async () => {
-    const res = await client.inference.streamCompletion({ inference_id: 'bad-key', input: 'hello' }, { asStream: true, meta: true });
+    const res = await client.inference.streamCompletion(
+      { inference_id: 'bad-key', input: 'hello' },
+      { asStream: true, meta: true },
+    );
     assert.equal(res.statusCode, 401);
     const got = readStream(await readAll(res.body as unknown as NodeJS.ReadableStream));
     assert.equal(got.text, '');
@@ -101,7 +114,7 @@ describe('official @elastic/elasticsearch client', () => {
     assert.ok(!JSON.stringify(all).includes('test-secret'));
   });
 
-  test('errors reach the client as ResponseError with Elasticsearch\'s body', async () => {
+  test("errors reach the client as ResponseError with Elasticsearch's body", async () => {
     await assert.rejects(
       () => client.inference.get({ inference_id: 'missing' }),
       (err: unknown) => {
@@ -113,8 +126,14 @@ describe('official @elastic/elasticsearch client', () => {
       },
     );
     await assert.rejects(
-      () => client.inference.put({ task_type: 'completion', inference_id: 'oa', inference_config: { service: 'openai', service_settings: settingsFor('openai', provider.url) } }),
-      (err: unknown) => err instanceof errors.ResponseError && err.body.error.type === 'resource_already_exists_exception',
+      () =>
+        client.inference.put({
+          task_type: 'completion',
+          inference_id: 'oa',
+          inference_config: { service: 'openai', service_settings: settingsFor('openai', provider.url) },
+        }),
+      (err: unknown) =>
+        err instanceof errors.ResponseError && err.body.error.type === 'resource_already_exists_exception',
     );
   });
 
@@ -129,7 +148,10 @@ describe('official @elastic/elasticsearch client', () => {
     const quiet = await handlerServer({ elasticProductHeader: false });
     const c = new Client({ node: quiet.url });
     try {
-      await assert.rejects(() => c.inference.get(), (err: unknown) => err instanceof errors.ProductNotSupportedError);
+      await assert.rejects(
+        () => c.inference.get(),
+        (err: unknown) => err instanceof errors.ProductNotSupportedError,
+      );
     } finally {
       await c.close();
       await quiet.close();

@@ -13,7 +13,8 @@ import { start as startExpress } from '../../examples/express.js';
 import { start as startFastify } from '../../examples/fastify.js';
 import { fakeProvider, http, readStream, sseEvents, type FakeProvider } from './helpers.js';
 
-const sse = 'data: {"choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}\n\ndata: {"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":null}]}\n\ndata: [DONE]\n\n';
+const sse =
+  'data: {"choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}\n\ndata: {"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":null}]}\n\ndata: [DONE]\n\n';
 
 let provider: FakeProvider;
 before(async () => {
@@ -26,7 +27,10 @@ after(() => provider.close());
 
 /** The same checks for every way of mounting the handler. */
 async function exercise(url: string): Promise<void> {
-  const put = await http(url, 'PUT', '/_inference/completion/fw', { service: 'openai', service_settings: { api_key: 'sk-test-secret', model_id: 'm', url: provider.url + '/v1/chat/completions' } });
+  const put = await http(url, 'PUT', '/_inference/completion/fw', {
+    service: 'openai',
+    service_settings: { api_key: 'sk-test-secret', model_id: 'm', url: provider.url + '/v1/chat/completions' },
+  });
   assert.equal(put.status, 200, put.body);
   assert.equal(put.headers['x-elastic-product'], 'Elasticsearch');
   const stream = await http(url, 'POST', '/_inference/completion/fw/_stream', { input: 'hi' });
@@ -42,7 +46,12 @@ async function exercise(url: string): Promise<void> {
   assert.equal(badJson.status, 400);
   assert.equal(JSON.parse(badJson.body).error.type, 'x_content_parse_exception');
   const list = await http(url, 'GET', '/_inference/_all');
-  assert.deepEqual(JSON.parse(list.body).endpoints.map((e: { inference_id: string }) => e.inference_id).sort(), ['demo', 'fw']);
+  assert.deepEqual(
+    JSON.parse(list.body)
+      .endpoints.map((e: { inference_id: string }) => e.inference_id)
+      .sort(),
+    ['demo', 'fw'],
+  );
   // the keyless demo endpoint each example comes with
   const demo = await http(url, 'POST', '/_inference/completion/demo/_stream', { input: 'hi' });
   assert.equal(demo.status, 200);
@@ -97,10 +106,14 @@ describe('examples', () => {
         await assert.rejects(start(port, fast), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
       }
       // run as a script: a clear message and exit status 1
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../examples/express.ts', import.meta.url))], {
-        env: { ...process.env, PORT: String(port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(new URL('../../examples/express.ts', import.meta.url))],
+        {
+          env: { ...process.env, PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.on('data', (b) => (stderr += b));
       const [code] = await once(child, 'exit');
@@ -122,8 +135,13 @@ describe('examples', () => {
     });
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
-      await http(url, 'PUT', '/_inference/completion/fw', { service: 'openai', service_settings: { api_key: 'k', model_id: 'm', url: provider.url + '/v1/chat/completions' } });
-      const stream = await http(url, 'POST', '/_inference/completion/fw/_stream', JSON.stringify({ input: 'hi' }), { 'content-type': 'application/vnd.elasticsearch+json; compatible-with=9' });
+      await http(url, 'PUT', '/_inference/completion/fw', {
+        service: 'openai',
+        service_settings: { api_key: 'k', model_id: 'm', url: provider.url + '/v1/chat/completions' },
+      });
+      const stream = await http(url, 'POST', '/_inference/completion/fw/_stream', JSON.stringify({ input: 'hi' }), {
+        'content-type': 'application/vnd.elasticsearch+json; compatible-with=9',
+      });
       assert.equal(readStream(stream.body).text, 'Hello');
       const missing = await http(url, 'POST', '/_inference/completion/fw/_stream', { task_settings: {} });
       assert.equal(missing.status, 400);

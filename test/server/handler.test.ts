@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fakeProvider, handlerServer, http, readStream, sseEvents, type FakeProvider } from './helpers.js';
 
-const chunk = (content: string) => `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":null}]}\n\n`;
+const chunk = (content: string) =>
+  `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":null}]}\n\n`;
 
 describe('handler under node:http', () => {
   let provider: FakeProvider;
@@ -21,7 +22,9 @@ describe('handler under node:http', () => {
       }
       if (req.url.startsWith('/unauthorized')) {
         res.writeHead(401, { 'content-type': 'application/json' });
-        res.end('{"error":{"message":"Incorrect API key provided: sk-te***.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}');
+        res.end(
+          '{"error":{"message":"Incorrect API key provided: sk-te***.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}',
+        );
         return;
       }
       if (req.url.startsWith('/overloaded')) {
@@ -40,7 +43,12 @@ describe('handler under node:http', () => {
     server = await handlerServer();
     const put = async (id: string, path: string, taskType = 'completion') =>
       assert.equal(
-        (await http(server.url, 'PUT', `/_inference/${taskType}/${id}`, { service: 'openai', service_settings: { api_key: 'sk-test-secret', model_id: 'm', url: provider.url + path } })).status,
+        (
+          await http(server.url, 'PUT', `/_inference/${taskType}/${id}`, {
+            service: 'openai',
+            service_settings: { api_key: 'sk-test-secret', model_id: 'm', url: provider.url + path },
+          })
+        ).status,
         200,
       );
     await put('ok', '/v1/chat/completions');
@@ -86,7 +94,10 @@ describe('handler under node:http', () => {
 
   test('the provider request carries the input, the model and stream: true', async () => {
     const before = provider.requests.length;
-    await http(server.url, 'POST', '/_inference/completion/ok/_stream', { input: 'what is 2+2?', task_settings: { temperature: 0.5 } });
+    await http(server.url, 'POST', '/_inference/completion/ok/_stream', {
+      input: 'what is 2+2?',
+      task_settings: { temperature: 0.5 },
+    });
     const sent = provider.requests.slice(before).find((r) => r.url === '/v1/chat/completions');
     assert.ok(sent);
     assert.equal(sent.headers.authorization, 'Bearer sk-test-secret');
@@ -99,10 +110,15 @@ describe('handler under node:http', () => {
 
   test('vendor content type is JSON; the answer uses the vendor type too', async () => {
     const vendor = 'application/vnd.elasticsearch+json; compatible-with=9';
-    const res = await http(server.url, 'POST', '/_inference/completion/ok', JSON.stringify({ input: 'hi' }), { 'content-type': vendor, accept: vendor });
+    const res = await http(server.url, 'POST', '/_inference/completion/ok', JSON.stringify({ input: 'hi' }), {
+      'content-type': vendor,
+      accept: vendor,
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'application/vnd.elasticsearch+json;compatible-with=9');
-    const v8 = await http(server.url, 'POST', '/_inference/completion/ok/_stream', JSON.stringify({ input: 'hi' }), { 'content-type': 'application/vnd.elasticsearch+json; compatible-with=8' });
+    const v8 = await http(server.url, 'POST', '/_inference/completion/ok/_stream', JSON.stringify({ input: 'hi' }), {
+      'content-type': 'application/vnd.elasticsearch+json; compatible-with=8',
+    });
     assert.equal(readStream(v8.body).text, 'Hello, world');
   });
 
@@ -112,7 +128,14 @@ describe('handler under node:http', () => {
       ['missing body', undefined, {}, 400, 'parse_exception', /request body is required/],
       ['unknown field', '{"input":"x","foo":1}', {}, 400, 'x_content_parse_exception', /unknown field \[foo\]/],
       ['input of the wrong type', '{"input":3}', {}, 400, 'x_content_parse_exception', /\[input\]/],
-      ['unsupported content type', '{"input":"x"}', { 'content-type': 'text/plain' }, 406, 'media_type_header_exception', /Content-Type header \[text\/plain\] is not supported/],
+      [
+        'unsupported content type',
+        '{"input":"x"}',
+        { 'content-type': 'text/plain' },
+        406,
+        'media_type_header_exception',
+        /Content-Type header \[text\/plain\] is not supported/,
+      ],
     ];
     for (const [name, body, headers, status, type, reason] of cases) {
       test(name, async () => {
@@ -141,15 +164,78 @@ describe('handler under node:http', () => {
 
   describe('errors after parsing are one SSE error event with the status', () => {
     const cases: [string, string, unknown, number, string, RegExp][] = [
-      ['missing input', '/_inference/completion/ok/_stream', {}, 400, 'action_request_validation_exception', /^Validation Failed: 1: Field \[input\] cannot be null;$/],
-      ['empty input array', '/_inference/completion/ok/_stream', { input: [] }, 400, 'action_request_validation_exception', /Field \[input\] cannot be an empty array/],
-      ['empty input string', '/_inference/completion/ok/_stream', { input: '' }, 400, 'action_request_validation_exception', /Field \[input\]/],
-      ['more than one input', '/_inference/completion/ok/_stream', { input: ['a', 'b'] }, 400, 'action_request_validation_exception', /exactly one/],
-      ['unknown inference id', '/_inference/completion/nope/_stream', { input: 'x' }, 404, 'resource_not_found_exception', /^Inference endpoint not found \[nope\]$/],
-      ['task type mismatch', '/_inference/rerank/ok/_stream', { input: 'x' }, 400, 'status_exception', /^Incompatible task_type, the requested type \[rerank\] does not match the model type \[completion\]$/],
-      ['streaming a task other than completion', '/_inference/embedder/_stream', { input: 'x' }, 405, 'status_exception', /^Streaming is not allowed for service \[openai\] and task \[text_embedding\]/],
-      ['provider 401', '/_inference/completion/unauthorized/_stream', { input: 'x' }, 401, 'status_exception', /^Received an authentication error status code for request from inference entity id \[unauthorized\] status \[401\]\. Error message: \[Incorrect API key provided/],
-      ['provider 503 becomes 400', '/_inference/completion/overloaded/_stream', { input: 'x' }, 400, 'status_exception', /status \[503\]/],
+      [
+        'missing input',
+        '/_inference/completion/ok/_stream',
+        {},
+        400,
+        'action_request_validation_exception',
+        /^Validation Failed: 1: Field \[input\] cannot be null;$/,
+      ],
+      [
+        'empty input array',
+        '/_inference/completion/ok/_stream',
+        { input: [] },
+        400,
+        'action_request_validation_exception',
+        /Field \[input\] cannot be an empty array/,
+      ],
+      [
+        'empty input string',
+        '/_inference/completion/ok/_stream',
+        { input: '' },
+        400,
+        'action_request_validation_exception',
+        /Field \[input\]/,
+      ],
+      [
+        'more than one input',
+        '/_inference/completion/ok/_stream',
+        { input: ['a', 'b'] },
+        400,
+        'action_request_validation_exception',
+        /exactly one/,
+      ],
+      [
+        'unknown inference id',
+        '/_inference/completion/nope/_stream',
+        { input: 'x' },
+        404,
+        'resource_not_found_exception',
+        /^Inference endpoint not found \[nope\]$/,
+      ],
+      [
+        'task type mismatch',
+        '/_inference/rerank/ok/_stream',
+        { input: 'x' },
+        400,
+        'status_exception',
+        /^Incompatible task_type, the requested type \[rerank\] does not match the model type \[completion\]$/,
+      ],
+      [
+        'streaming a task other than completion',
+        '/_inference/embedder/_stream',
+        { input: 'x' },
+        405,
+        'status_exception',
+        /^Streaming is not allowed for service \[openai\] and task \[text_embedding\]/,
+      ],
+      [
+        'provider 401',
+        '/_inference/completion/unauthorized/_stream',
+        { input: 'x' },
+        401,
+        'status_exception',
+        /^Received an authentication error status code for request from inference entity id \[unauthorized\] status \[401\]\. Error message: \[Incorrect API key provided/,
+      ],
+      [
+        'provider 503 becomes 400',
+        '/_inference/completion/overloaded/_stream',
+        { input: 'x' },
+        400,
+        'status_exception',
+        /status \[503\]/,
+      ],
     ];
     for (const [name, path, body, status, type, reason] of cases) {
       test(name, async () => {
@@ -200,11 +286,17 @@ describe('handler under node:http', () => {
   test('provider unreachable: error event, status 500, no secret', async () => {
     const dead = await fakeProvider(() => undefined);
     await dead.close();
-    await http(server.url, 'PUT', '/_inference/completion/dead', { service: 'openai', service_settings: { api_key: 'sk-test-secret', model_id: 'm', url: dead.url + '/v1' } });
+    await http(server.url, 'PUT', '/_inference/completion/dead', {
+      service: 'openai',
+      service_settings: { api_key: 'sk-test-secret', model_id: 'm', url: dead.url + '/v1' },
+    });
     const res = await http(server.url, 'POST', '/_inference/completion/dead/_stream', { input: 'x' });
     assert.equal(res.status, 500);
     const events = sseEvents(res.body);
-    assert.match(JSON.parse(events[0]!.data).error.reason, /^Failed to send request from inference entity id \[dead\]: ECONNREFUSED/);
+    assert.match(
+      JSON.parse(events[0]!.data).error.reason,
+      /^Failed to send request from inference entity id \[dead\]: ECONNREFUSED/,
+    );
   });
 
   describe('routes', () => {
@@ -224,11 +316,25 @@ describe('handler under node:http', () => {
   });
 
   describe('endpoints: PUT, GET, DELETE', () => {
-    const settings = { api_key: 'sk-test-secret', model_id: 'gpt-4o-mini', url: 'http://127.0.0.1:9/v1/chat/completions' };
+    const settings = {
+      api_key: 'sk-test-secret',
+      model_id: 'gpt-4o-mini',
+      url: 'http://127.0.0.1:9/v1/chat/completions',
+    };
     test('PUT returns the endpoint without secrets; GET by id, by task type, _all', async () => {
-      const put = await http(server.url, 'PUT', '/_inference/completion/crud-1', { service: 'openai', service_settings: settings, task_settings: { temperature: 0.2 } });
+      const put = await http(server.url, 'PUT', '/_inference/completion/crud-1', {
+        service: 'openai',
+        service_settings: settings,
+        task_settings: { temperature: 0.2 },
+      });
       assert.equal(put.status, 200);
-      const expected = { inference_id: 'crud-1', task_type: 'completion', service: 'openai', service_settings: { model_id: 'gpt-4o-mini', url: settings.url }, task_settings: { temperature: 0.2 } };
+      const expected = {
+        inference_id: 'crud-1',
+        task_type: 'completion',
+        service: 'openai',
+        service_settings: { model_id: 'gpt-4o-mini', url: settings.url },
+        task_settings: { temperature: 0.2 },
+      };
       assert.deepEqual(json(put), expected);
       assert.deepEqual(json(await http(server.url, 'GET', '/_inference/crud-1')), { endpoints: [expected] });
       assert.deepEqual(json(await http(server.url, 'GET', '/_inference/completion/crud-1')), { endpoints: [expected] });
@@ -236,26 +342,95 @@ describe('handler under node:http', () => {
       assert.ok(all.endpoints.some((e: { inference_id: string }) => e.inference_id === 'crud-1'));
       assert.ok(!JSON.stringify(all).includes('sk-test-secret'));
       const byType = json(await http(server.url, 'GET', '/_inference/text_embedding/_all'));
-      assert.deepEqual(byType.endpoints.map((e: { inference_id: string }) => e.inference_id), ['embedder']);
+      assert.deepEqual(
+        byType.endpoints.map((e: { inference_id: string }) => e.inference_id),
+        ['embedder'],
+      );
       const wrongType = await http(server.url, 'GET', '/_inference/rerank/crud-1');
       assert.equal(wrongType.status, 400);
-      assert.match(errorOf(wrongType).reason, /Requested task type \[rerank\] does not match the inference endpoint's task type \[completion\]/);
+      assert.match(
+        errorOf(wrongType).reason,
+        /Requested task type \[rerank\] does not match the inference endpoint's task type \[completion\]/,
+      );
     });
     test('PUT with the task type in the body; empty task_settings omitted', async () => {
-      const put = await http(server.url, 'PUT', '/_inference/crud-2', { task_type: 'completion', service: 'anthropic', service_settings: { api_key: 'sk-ant-test-secret', model_id: 'claude' } });
+      const put = await http(server.url, 'PUT', '/_inference/crud-2', {
+        task_type: 'completion',
+        service: 'anthropic',
+        service_settings: { api_key: 'sk-ant-test-secret', model_id: 'claude' },
+      });
       assert.equal(put.status, 200, put.body);
-      assert.deepEqual(json(put), { inference_id: 'crud-2', task_type: 'completion', service: 'anthropic', service_settings: { model_id: 'claude' } });
+      assert.deepEqual(json(put), {
+        inference_id: 'crud-2',
+        task_type: 'completion',
+        service: 'anthropic',
+        service_settings: { model_id: 'claude' },
+      });
     });
     const bad: [string, string, unknown, number, RegExp][] = [
-      ['duplicate id', '/_inference/completion/ok', { service: 'openai', service_settings: settings }, 400, /Inference endpoint \[ok\] already exists/],
-      ['missing service', '/_inference/completion/x1', { service_settings: settings }, 400, /missing the \[service\] setting/],
-      ['unknown service', '/_inference/completion/x2', { service: 'nope', service_settings: {} }, 400, /^Unknown service \[nope\]/],
-      ['missing required setting', '/_inference/completion/x3', { service: 'openai', service_settings: { model_id: 'm' } }, 400, /does not contain the required setting \[api_key\]/],
-      ['invalid id', '/_inference/completion/Bad_ID', { service: 'openai', service_settings: settings }, 400, /Invalid inference_id/],
-      ['no task type anywhere', '/_inference/x4', { service: 'openai', service_settings: settings }, 400, /missing required setting \[task_type\]/],
-      ['conflicting task types', '/_inference/completion/x5', { task_type: 'rerank', service: 'openai', service_settings: settings }, 400, /conflicting task_type/],
-      ['unknown top-level field', '/_inference/completion/x6', { service: 'openai', service_settings: settings, extra: 1 }, 400, /\[extra\]/],
-      ['unknown task type', '/_inference/bogus/x7', { service: 'openai', service_settings: settings }, 400, /Unknown task_type \[bogus\]/],
+      [
+        'duplicate id',
+        '/_inference/completion/ok',
+        { service: 'openai', service_settings: settings },
+        400,
+        /Inference endpoint \[ok\] already exists/,
+      ],
+      [
+        'missing service',
+        '/_inference/completion/x1',
+        { service_settings: settings },
+        400,
+        /missing the \[service\] setting/,
+      ],
+      [
+        'unknown service',
+        '/_inference/completion/x2',
+        { service: 'nope', service_settings: {} },
+        400,
+        /^Unknown service \[nope\]/,
+      ],
+      [
+        'missing required setting',
+        '/_inference/completion/x3',
+        { service: 'openai', service_settings: { model_id: 'm' } },
+        400,
+        /does not contain the required setting \[api_key\]/,
+      ],
+      [
+        'invalid id',
+        '/_inference/completion/Bad_ID',
+        { service: 'openai', service_settings: settings },
+        400,
+        /Invalid inference_id/,
+      ],
+      [
+        'no task type anywhere',
+        '/_inference/x4',
+        { service: 'openai', service_settings: settings },
+        400,
+        /missing required setting \[task_type\]/,
+      ],
+      [
+        'conflicting task types',
+        '/_inference/completion/x5',
+        { task_type: 'rerank', service: 'openai', service_settings: settings },
+        400,
+        /conflicting task_type/,
+      ],
+      [
+        'unknown top-level field',
+        '/_inference/completion/x6',
+        { service: 'openai', service_settings: settings, extra: 1 },
+        400,
+        /\[extra\]/,
+      ],
+      [
+        'unknown task type',
+        '/_inference/bogus/x7',
+        { service: 'openai', service_settings: settings },
+        400,
+        /Unknown task_type \[bogus\]/,
+      ],
     ];
     for (const [name, path, body, status, reason] of bad) {
       test(`PUT rejects: ${name}`, async () => {
@@ -280,7 +455,10 @@ describe('handler under node:http', () => {
   test('X-Elastic-Product can be turned off; bom: true prefixes every event', async () => {
     const quiet = await handlerServer({ elasticProductHeader: false, bom: true });
     try {
-      await http(quiet.url, 'PUT', '/_inference/completion/ok', { service: 'openai', service_settings: { api_key: 'k', model_id: 'm', url: provider.url + '/v1/chat/completions' } });
+      await http(quiet.url, 'PUT', '/_inference/completion/ok', {
+        service: 'openai',
+        service_settings: { api_key: 'k', model_id: 'm', url: provider.url + '/v1/chat/completions' },
+      });
       const res = await http(quiet.url, 'POST', '/_inference/completion/ok/_stream', { input: 'hi' });
       assert.equal(res.headers['x-elastic-product'], undefined);
       const blocks = res.body.split('\n\n').filter(Boolean);
@@ -301,8 +479,14 @@ describe('handler under node:http', () => {
       res.end(chunk(' second') + 'data: [DONE]\n\n');
     });
     try {
-      await http(server.url, 'PUT', '/_inference/completion/slow', { service: 'openai', service_settings: { api_key: 'k', model_id: 'm', url: slow.url + '/v1/chat/completions' } });
-      const req = httpRequest(new URL('/_inference/completion/slow/_stream', server.url), { method: 'POST', headers: { 'content-type': 'application/json' } });
+      await http(server.url, 'PUT', '/_inference/completion/slow', {
+        service: 'openai',
+        service_settings: { api_key: 'k', model_id: 'm', url: slow.url + '/v1/chat/completions' },
+      });
+      const req = httpRequest(new URL('/_inference/completion/slow/_stream', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
       req.end('{"input":"x"}');
       const [res] = (await once(req, 'response')) as [IncomingMessage];
       assert.equal(res.statusCode, 200);

@@ -28,7 +28,10 @@ export interface Proxy {
 }
 
 /** Handler options, with the reliability ones (limits, retry) this suite drives. */
-export type ProxyOptions = Partial<InferenceHandlerOptions> & { limits?: Partial<Limits>; retry?: Partial<RetryPolicy> };
+export type ProxyOptions = Partial<InferenceHandlerOptions> & {
+  limits?: Partial<Limits>;
+  retry?: Partial<RetryPolicy>;
+};
 
 export async function startProxy(options: ProxyOptions = {}): Promise<Proxy> {
   const provider = await startBadProvider();
@@ -42,7 +45,13 @@ export async function startProxy(options: ProxyOptions = {}): Promise<Proxy> {
     // (watsonx exchanges keys for IAM tokens only on cloud.ibm.com hosts; should one slip through, it stays local)
     client: { dispatcher, ibmIamUrl: provider.url('echo-auth') },
     // info.response is the live ServerResponse (circular): only its plain fields are logged
-    onError: (err, info) => logged.push(JSON.stringify({ err: { ...err.toJSON(), message: err.message, stack: err.stack }, info: { inferenceId: info.inferenceId } })),
+    onError: (err, info) =>
+      logged.push(
+        JSON.stringify({
+          err: { ...err.toJSON(), message: err.message, stack: err.stack },
+          info: { inferenceId: info.inferenceId },
+        }),
+      ),
     ...(options as Partial<InferenceHandlerOptions>),
   });
   const server = createServer((req, res) => handler(req, res));
@@ -73,7 +82,10 @@ export async function startProxy(options: ProxyOptions = {}): Promise<Proxy> {
     waitForNoConnections(ms = 5000) {
       if (connections.size === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${connections.size} client connection(s) still open after ${ms} ms`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`${connections.size} client connection(s) still open after ${ms} ms`)),
+          ms,
+        );
         waiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -92,7 +104,13 @@ export async function startProxy(options: ProxyOptions = {}): Promise<Proxy> {
 /** Registers `openai` endpoint `id` at a fault URL, with the planted secret as its key. */
 export async function registerFault(proxy: Proxy, id: string, url: string): Promise<void> {
   await proxy.registry.put(
-    { inference_id: id, task_type: 'completion', service: 'openai', service_settings: { api_key: SECRET, model_id: 'm', url }, task_settings: {} },
+    {
+      inference_id: id,
+      task_type: 'completion',
+      service: 'openai',
+      service_settings: { api_key: SECRET, model_id: 'm', url },
+      task_settings: {},
+    },
     { overwrite: true },
   );
 }
@@ -105,11 +123,22 @@ export interface Answer {
 }
 
 /** One request; resolves with the whole answer. */
-export function call(base: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
+export function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // an explicit length: Node sends a DELETE body with neither length nor chunking otherwise
-    const length: Record<string, string> = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-    const req = httpRequest(new URL(path, base), { method, agent: false, headers: { 'content-type': 'application/json', ...length, ...headers } });
+    const length: Record<string, string> =
+      body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const req = httpRequest(new URL(path, base), {
+      method,
+      agent: false,
+      headers: { 'content-type': 'application/json', ...length, ...headers },
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       const parts: Buffer[] = [];
@@ -117,7 +146,12 @@ export function call(base: string, method: string, path: string, body?: string, 
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(parts).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, events: String(res.headers['content-type']).startsWith('text/event-stream') ? parseEsEvents(text) : [] });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          events: String(res.headers['content-type']).startsWith('text/event-stream') ? parseEsEvents(text) : [],
+        });
       });
     });
     req.end(body);
@@ -129,8 +163,17 @@ export function stream(base: string, id: string, query = '', headers: Record<str
 }
 
 /** Opens a stream and hands back the request once the response headers (and `bytes` body bytes) arrived; the response is then paused. */
-export async function openStream(base: string, id: string, bytes = 0, headers: Record<string, string> = {}): Promise<{ req: ClientRequest; res: IncomingMessage }> {
-  const req = httpRequest(new URL(`/_inference/completion/${id}/_stream`, base), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...headers } });
+export async function openStream(
+  base: string,
+  id: string,
+  bytes = 0,
+  headers: Record<string, string> = {},
+): Promise<{ req: ClientRequest; res: IncomingMessage }> {
+  const req = httpRequest(new URL(`/_inference/completion/${id}/_stream`, base), {
+    method: 'POST',
+    agent: false,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   req.on('error', () => {});
   req.end('{"input":"hi"}');
   const [res] = (await once(req, 'response')) as [IncomingMessage];
@@ -175,21 +218,28 @@ export function mismatch(answer: Answer, expected: Expectation): string | null {
   const show = `${answer.status} ${answer.text.slice(0, 300)}`;
   if ('ok' in expected) {
     if (answer.status !== 200 || last?.data !== '[DONE]') return `expected a complete answer, got ${show}`;
-    const text = answer.events.filter((e) => e.event === 'message' && e.data !== '[DONE]').map((e) => (JSON.parse(e.data) as { completion: { delta: string }[] }).completion.map((c) => c.delta).join('')).join('');
+    const text = answer.events
+      .filter((e) => e.event === 'message' && e.data !== '[DONE]')
+      .map((e) => (JSON.parse(e.data) as { completion: { delta: string }[] }).completion.map((c) => c.delta).join(''))
+      .join('');
     return text === expected.ok ? null : `expected text ${JSON.stringify(expected.ok)}, got ${JSON.stringify(text)}`;
   }
   if ('before' in expected) {
     if (answer.status !== expected.before) return `expected status ${expected.before} before the stream, got ${show}`;
     const body = answer.events.length > 0 ? JSON.parse(answer.events.at(-1)!.data) : JSON.parse(answer.text);
-    if (body?.error?.type === undefined || body.status !== expected.before) return `expected an Elasticsearch error body, got ${show}`;
+    if (body?.error?.type === undefined || body.status !== expected.before)
+      return `expected an Elasticsearch error body, got ${show}`;
     if (expected.type && body.error.type !== expected.type) return `expected type ${expected.type}, got ${show}`;
     return null;
   }
   if (answer.status !== 200) return `expected 200 and then event: error, got ${show}`;
   if (last?.event !== 'error') return `expected the stream to end with event: error, got ${show}`;
   const err = JSON.parse(last.data) as { error?: { type?: string; reason?: string }; status?: number };
-  if (typeof err.error?.type !== 'string' || typeof err.status !== 'number') return `error event without type/status: ${last.data}`;
-  return expected.after.test(err.error.reason ?? '') ? null : `error reason ${JSON.stringify(err.error.reason)} does not match ${expected.after}`;
+  if (typeof err.error?.type !== 'string' || typeof err.status !== 'number')
+    return `error event without type/status: ${last.data}`;
+  return expected.after.test(err.error.reason ?? '')
+    ? null
+    : `error reason ${JSON.stringify(err.error.reason)} does not match ${expected.after}`;
 }
 
 /** Open handles right now (sockets, servers, timers Node keeps alive). */

@@ -1,4 +1,10 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { generateKeyPairSync } from 'node:crypto';
@@ -28,7 +34,9 @@ export async function listen(server: Server): Promise<Listening> {
 }
 
 /** The handler under plain node:http. */
-export async function handlerServer(options: InferenceHandlerOptions = {}): Promise<Listening & { handler: InferenceHandler }> {
+export async function handlerServer(
+  options: InferenceHandlerOptions = {},
+): Promise<Listening & { handler: InferenceHandler }> {
   const handler = createInferenceHandler(options);
   const listening = await listen(createServer((req, res) => handler(req, res)));
   return { ...listening, handler };
@@ -46,7 +54,9 @@ export interface FakeProvider extends Listening {
 }
 
 /** A provider stand-in: records each request, then `respond` writes the answer. */
-export async function fakeProvider(respond: (req: CapturedRequest, res: ServerResponse) => void | Promise<void>): Promise<FakeProvider> {
+export async function fakeProvider(
+  respond: (req: CapturedRequest, res: ServerResponse) => void | Promise<void>,
+): Promise<FakeProvider> {
   const requests: CapturedRequest[] = [];
   const server = createServer(async (req, res) => {
     let body = '';
@@ -75,7 +85,13 @@ export interface HttpResult {
 }
 
 /** One request, the whole answer. */
-export async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const req = httpRequest(new URL(path, base), {
     method,
@@ -93,7 +109,11 @@ export async function http(base: string, method: string, path: string, body?: un
 export { sseEvents };
 
 /** Answer text of the message events; the error body of a final error event. */
-export function readStream(text: string): { text: string; done: boolean; error: { type: string; reason: string; status: number } | null } {
+export function readStream(text: string): {
+  text: string;
+  done: boolean;
+  error: { type: string; reason: string; status: number } | null;
+} {
   let answer = '';
   let done = false;
   let error = null;
@@ -141,13 +161,32 @@ export function settingsFor(service: string, url: string): Record<string, unknow
     case 'googleaistudio':
       return { api_key: 'goog-test-secret', model_id: 'gemini-2.0-flash', url };
     case 'googlevertexai':
-      return { service_account_json: testServiceAccount(), project_id: 'test-project', location: 'us-central1', model_id: 'gemini-2.0-flash', url };
+      return {
+        service_account_json: testServiceAccount(),
+        project_id: 'test-project',
+        location: 'us-central1',
+        model_id: 'gemini-2.0-flash',
+        url,
+      };
     case 'watsonxai':
-      return { api_key: 'wx-test-secret', url, api_version: '2024-05-02', model_id: 'ibm/granite-13b-chat-v2', project_id: 'p1' };
+      return {
+        api_key: 'wx-test-secret',
+        url,
+        api_version: '2024-05-02',
+        model_id: 'ibm/granite-13b-chat-v2',
+        project_id: 'p1',
+      };
     case 'hugging_face':
       return { api_key: 'hf_test_secret', url };
     case 'amazonbedrock':
-      return { access_key: 'AKIDTEST', secret_key: 'bedrock-test-secret', region: 'us-east-1', model: 'anthropic.claude-3-haiku-20240307-v1:0', provider: 'anthropic', url };
+      return {
+        access_key: 'AKIDTEST',
+        secret_key: 'bedrock-test-secret',
+        region: 'us-east-1',
+        model: 'anthropic.claude-3-haiku-20240307-v1:0',
+        provider: 'anthropic',
+        url,
+      };
     case 'mistral':
       return { api_key: 'mis-test-secret', model: 'mistral-small-latest', url };
     case 'deepseek':
@@ -162,4 +201,18 @@ export function settingsFor(service: string, url: string): Record<string, unknow
 }
 
 /** Every secret used in settingsFor, to check none leaks. */
-export const TEST_SECRETS = ['sk-test-secret', 'az-test-secret', 'aas-test-secret', 'sk-ant-test-secret', 'co-test-secret', 'goog-test-secret', 'wx-test-secret', 'hf_test_secret', 'bedrock-test-secret', 'mis-test-secret', 'ds-test-secret', 'ali-test-secret', 'PRIVATE KEY'];
+export const TEST_SECRETS = [
+  'sk-test-secret',
+  'az-test-secret',
+  'aas-test-secret',
+  'sk-ant-test-secret',
+  'co-test-secret',
+  'goog-test-secret',
+  'wx-test-secret',
+  'hf_test_secret',
+  'bedrock-test-secret',
+  'mis-test-secret',
+  'ds-test-secret',
+  'ali-test-secret',
+  'PRIVATE KEY',
+];

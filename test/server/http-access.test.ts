@@ -19,14 +19,22 @@ const keys = ApiKeys.fromConfig({
     { id: 'app', key: MONITOR, privileges: ['monitor_inference'] },
   ],
 });
-const put = (url: string) => JSON.stringify({ service: 'openai', service_settings: { api_key: 'provider-key-123456', model_id: 'm', url } });
+const put = (url: string) =>
+  JSON.stringify({ service: 'openai', service_settings: { api_key: 'provider-key-123456', model_id: 'm', url } });
 
 describe('access control over HTTP', () => {
   let provider: BadProvider;
   let server: InferenceServer;
   before(async () => {
     provider = await startBadProvider();
-    server = await startInferenceServer({ port: 0, demo: false, apiKeys: keys, limits: { maxConcurrentStreams: 2, maxHeaderBytes: 4096, maxBodyBytes: 2048, maxEndpoints: 3, maxIdLength: 20 }, retry: { maxAttempts: 1 }, shutdownGraceMs: 200 });
+    server = await startInferenceServer({
+      port: 0,
+      demo: false,
+      apiKeys: keys,
+      limits: { maxConcurrentStreams: 2, maxHeaderBytes: 4096, maxBodyBytes: 2048, maxEndpoints: 3, maxIdLength: 20 },
+      retry: { maxAttempts: 1 },
+      shutdownGraceMs: 200,
+    });
   });
   after(async () => {
     await server.close();
@@ -34,9 +42,21 @@ describe('access control over HTTP', () => {
   });
 
   test('no key, a wrong key, other schemes: 401 with the challenge, and the provider is never called', async () => {
-    assert.equal((await call(server.url, 'PUT', '/_inference/completion/ok', put(provider.url('ok')), { authorization: `ApiKey ${MANAGE}` })).status, 200);
+    assert.equal(
+      (
+        await call(server.url, 'PUT', '/_inference/completion/ok', put(provider.url('ok')), {
+          authorization: `ApiKey ${MANAGE}`,
+        })
+      ).status,
+      200,
+    );
     const before = provider.received.length;
-    for (const headers of [{} as Record<string, string>, { authorization: 'ApiKey wrong-key-0123456789' }, { authorization: `Basic ${Buffer.from(`elastic:${MANAGE}`).toString('base64')}` }, { authorization: `Bearer ${MANAGE.toUpperCase()}` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'ApiKey wrong-key-0123456789' },
+      { authorization: `Basic ${Buffer.from(`elastic:${MANAGE}`).toString('base64')}` },
+      { authorization: `Bearer ${MANAGE.toUpperCase()}` },
+    ]) {
       const answer = await stream(server.url, 'ok', '', headers);
       assert.equal(answer.status, 401, JSON.stringify(headers));
       assert.equal(answer.headers['www-authenticate'], 'ApiKey, Bearer realm="security"');
@@ -49,20 +69,39 @@ describe('access control over HTTP', () => {
     }
     const missing = JSON.parse((await call(server.url, 'GET', '/_inference/_all?pretty')).text);
     assert.equal(missing.error.reason, 'missing authentication credentials for REST request [/_inference/_all?pretty]');
-    assert.equal((await call(server.url, 'GET', '/nowhere')).status, 401, 'unknown paths too: nothing is revealed without a key');
+    assert.equal(
+      (await call(server.url, 'GET', '/nowhere')).status,
+      401,
+      'unknown paths too: nothing is revealed without a key',
+    );
     assert.equal(provider.received.length, before, 'no provider call');
   });
 
   test('privileges: monitor streams and reads; only manage writes; 403 names the action', async () => {
-    assert.equal(mismatch(await stream(server.url, 'ok', '', { authorization: `Bearer ${MONITOR}` }), EXPECTED.ok), null);
-    assert.equal((await call(server.url, 'GET', '/_inference/ok', undefined, { authorization: `ApiKey ${MONITOR}` })).status, 200);
-    const denied = await call(server.url, 'PUT', '/_inference/completion/other', put(provider.url('ok')), { authorization: `ApiKey ${MONITOR}` });
+    assert.equal(
+      mismatch(await stream(server.url, 'ok', '', { authorization: `Bearer ${MONITOR}` }), EXPECTED.ok),
+      null,
+    );
+    assert.equal(
+      (await call(server.url, 'GET', '/_inference/ok', undefined, { authorization: `ApiKey ${MONITOR}` })).status,
+      200,
+    );
+    const denied = await call(server.url, 'PUT', '/_inference/completion/other', put(provider.url('ok')), {
+      authorization: `ApiKey ${MONITOR}`,
+    });
     assert.equal(denied.status, 403);
-    assert.match(JSON.parse(denied.text).error.reason, /^action \[cluster:admin\/xpack\/inference\/put\] is unauthorized for API key id \[app\] of user \[app\]/);
+    assert.match(
+      JSON.parse(denied.text).error.reason,
+      /^action \[cluster:admin\/xpack\/inference\/put\] is unauthorized for API key id \[app\] of user \[app\]/,
+    );
     const del = await call(server.url, 'DELETE', '/_inference/ok', undefined, { authorization: `ApiKey ${MONITOR}` });
     assert.equal(del.status, 403);
     assert.match(del.text, /cluster:admin\/xpack\/inference\/delete/);
-    assert.equal((await call(server.url, 'GET', '/_inference/ok', undefined, { authorization: `ApiKey ${MANAGE}` })).status, 200, 'manage includes monitor');
+    assert.equal(
+      (await call(server.url, 'GET', '/_inference/ok', undefined, { authorization: `ApiKey ${MANAGE}` })).status,
+      200,
+      'manage includes monitor',
+    );
   });
 
   test('the official client with an API key, plain and as {id, api_key}', async () => {
@@ -70,17 +109,29 @@ describe('access control over HTTP', () => {
       const client = new Client({ node: server.url, auth: { apiKey } });
       const got = await client.inference.get({ inference_id: 'ok' });
       assert.equal(got.endpoints[0]!.inference_id, 'ok');
-      await assert.rejects(client.inference.delete({ inference_id: 'ok' }), (err: unknown) => err instanceof errors.ResponseError && err.statusCode === 403);
+      await assert.rejects(
+        client.inference.delete({ inference_id: 'ok' }),
+        (err: unknown) => err instanceof errors.ResponseError && err.statusCode === 403,
+      );
       await client.close();
     }
     const anonymous = new Client({ node: server.url });
-    await assert.rejects(anonymous.inference.get({ inference_id: 'ok' }), (err: unknown) => err instanceof errors.ResponseError && err.statusCode === 401);
+    await assert.rejects(
+      anonymous.inference.get({ inference_id: 'ok' }),
+      (err: unknown) => err instanceof errors.ResponseError && err.statusCode === 401,
+    );
     await anonymous.close();
   });
 
   test('limits: body 413, head 431, endpoints and id length 400, concurrent streams 429 before the provider', async () => {
     const auth = { authorization: `ApiKey ${MANAGE}` };
-    const big = await call(server.url, 'POST', '/_inference/completion/ok/_stream', JSON.stringify({ input: 'x'.repeat(4000) }), auth);
+    const big = await call(
+      server.url,
+      'POST',
+      '/_inference/completion/ok/_stream',
+      JSON.stringify({ input: 'x'.repeat(4000) }),
+      auth,
+    );
     assert.equal(big.status, 413);
     assert.equal(JSON.parse(big.text).error.type, 'content_too_long_exception');
 
@@ -93,10 +144,28 @@ describe('access control over HTTP', () => {
     assert.match(raw, /^HTTP\/1\.1 431 /);
     assert.equal(JSON.parse(raw.split('\r\n\r\n')[1]!).error.type, 'too_long_http_header_exception');
 
-    const long = await call(server.url, 'PUT', `/_inference/completion/${'a'.repeat(21)}`, put(provider.url('ok')), auth);
+    const long = await call(
+      server.url,
+      'PUT',
+      `/_inference/completion/${'a'.repeat(21)}`,
+      put(provider.url('ok')),
+      auth,
+    );
     assert.equal(long.status, 400);
     assert.match(long.text, /cannot contain more than 20 characters/);
-    for (const id of ['stall-mid', 'e3']) assert.equal((await call(server.url, 'PUT', `/_inference/completion/${id}`, put(provider.url(id === 'e3' ? 'ok' : 'stall-mid')), auth)).status, 200);
+    for (const id of ['stall-mid', 'e3'])
+      assert.equal(
+        (
+          await call(
+            server.url,
+            'PUT',
+            `/_inference/completion/${id}`,
+            put(provider.url(id === 'e3' ? 'ok' : 'stall-mid')),
+            auth,
+          )
+        ).status,
+        200,
+      );
     const fourth = await call(server.url, 'PUT', '/_inference/completion/e4', put(provider.url('ok')), auth);
     assert.equal(fourth.status, 400);
     assert.match(fourth.text, /limit of \[3\] endpoints/);
@@ -131,7 +200,10 @@ describe('access control over HTTP', () => {
 
 describe('binding', () => {
   test('without keys only loopback; a public address is refused with a clear message', async () => {
-    await assert.rejects(startInferenceServer({ host: '0.0.0.0', port: 0, demo: false }), /Refusing to listen on \[0\.0\.0\.0\] without API keys/);
+    await assert.rejects(
+      startInferenceServer({ host: '0.0.0.0', port: 0, demo: false }),
+      /Refusing to listen on \[0\.0\.0\.0\] without API keys/,
+    );
     const local = await startInferenceServer({ host: '127.0.0.1', port: 0, demo: false });
     await local.close();
   });

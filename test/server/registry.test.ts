@@ -29,7 +29,10 @@ describe('registry', () => {
     assert.equal(await r.put(endpoint('a')), false);
     assert.equal(await r.put({ ...endpoint('a'), task_settings: { x: 1 } }, { overwrite: true }), true);
     assert.deepEqual((await r.get('a'))?.task_settings, { x: 1 });
-    assert.deepEqual((await r.list()).map((e) => e.inference_id), ['a', 'b']);
+    assert.deepEqual(
+      (await r.list()).map((e) => e.inference_id),
+      ['a', 'b'],
+    );
     assert.equal(await r.delete('a'), true);
     assert.equal(await r.delete('a'), false);
     assert.equal(await r.get('a'), undefined);
@@ -58,7 +61,10 @@ describe('registry', () => {
       assert.equal((await stat(path)).mode & 0o777, 0o600);
       assert.deepEqual(await readdir(dir), ['endpoints.json'], 'no temp file left behind');
       const again = await FileRegistry.open(path);
-      assert.deepEqual((await again.list()).map((e) => e.inference_id), ['one', 'three']);
+      assert.deepEqual(
+        (await again.list()).map((e) => e.inference_id),
+        ['one', 'three'],
+      );
       assert.equal((await again.get('one'))?.service_settings.api_key, 'sk-test-secret', 'secrets are kept for use');
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -82,9 +88,16 @@ describe('registry', () => {
     const dir = await tempDir();
     try {
       const path = join(dir, 'endpoints.json');
-      for (const bad of ['{"version":1,"endpoints":[', '{"endpoints":{}}', '{"version":1,"endpoints":[{"inference_id":"x"}]}']) {
+      for (const bad of [
+        '{"version":1,"endpoints":[',
+        '{"endpoints":{}}',
+        '{"version":1,"endpoints":[{"inference_id":"x"}]}',
+      ]) {
         await writeFile(path, bad);
-        await assert.rejects(() => FileRegistry.open(path), (err: Error) => /Endpoint file \[.*endpoints\.json\] is not a valid endpoint file/.test(err.message));
+        await assert.rejects(
+          () => FileRegistry.open(path),
+          (err: Error) => /Endpoint file \[.*endpoints\.json\] is not a valid endpoint file/.test(err.message),
+        );
         assert.equal(await readFile(path, 'utf8'), bad);
       }
     } finally {
@@ -97,7 +110,10 @@ describe('registry', () => {
     const path = join(dir, 'endpoints.json');
     const first = await handlerServer({ registry: await FileRegistry.open(path) });
     try {
-      const put = await http(first.url, 'PUT', '/_inference/completion/kept', { service: 'openai', service_settings: { api_key: 'sk-test-secret', model_id: 'm' } });
+      const put = await http(first.url, 'PUT', '/_inference/completion/kept', {
+        service: 'openai',
+        service_settings: { api_key: 'sk-test-secret', model_id: 'm' },
+      });
       assert.equal(put.status, 200);
     } finally {
       await first.close();

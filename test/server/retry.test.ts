@@ -1,8 +1,21 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RETRY_POLICY, isRetryableError, parseRetryAfter, retryDelay, withRetry, type RetryPolicy } from '../../lib/server/retry.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  isRetryableError,
+  parseRetryAfter,
+  retryDelay,
+  withRetry,
+  type RetryPolicy,
+} from '../../lib/server/retry.js';
 
-const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 1000 };
+const policy: RetryPolicy = {
+  ...DEFAULT_RETRY_POLICY,
+  maxAttempts: 3,
+  baseDelayMs: 10,
+  maxDelayMs: 40,
+  maxRetryAfterMs: 1000,
+};
 
 describe('retry policy (pure)', () => {
   test('Retry-After: seconds and HTTP dates', () => {
@@ -17,11 +30,27 @@ describe('retry policy (pure)', () => {
   });
 
   test('full jitter within the exponential cap; Retry-After wins; tries, deadline and long waits stop it', () => {
-    assert.equal(retryDelay(1, policy, null, Infinity, () => 0.999), 9);
-    assert.equal(retryDelay(2, policy, null, Infinity, () => 0.999), 19);
-    assert.equal(retryDelay(2, policy, null, Infinity, () => 0), 0);
-    assert.equal(retryDelay(2, { ...policy, maxAttempts: 9 }, null, Infinity, () => 0.999), 19);
-    assert.equal(retryDelay(6, { ...policy, maxAttempts: 9 }, null, Infinity, () => 0.999), 39, 'capped at maxDelayMs');
+    assert.equal(
+      retryDelay(1, policy, null, Infinity, () => 0.999),
+      9,
+    );
+    assert.equal(
+      retryDelay(2, policy, null, Infinity, () => 0.999),
+      19,
+    );
+    assert.equal(
+      retryDelay(2, policy, null, Infinity, () => 0),
+      0,
+    );
+    assert.equal(
+      retryDelay(2, { ...policy, maxAttempts: 9 }, null, Infinity, () => 0.999),
+      19,
+    );
+    assert.equal(
+      retryDelay(6, { ...policy, maxAttempts: 9 }, null, Infinity, () => 0.999),
+      39,
+      'capped at maxDelayMs',
+    );
     assert.equal(retryDelay(1, policy, 700, Infinity), 700);
     assert.equal(retryDelay(1, policy, 1001, Infinity), null, 'Retry-After beyond maxRetryAfterMs: give up');
     assert.equal(retryDelay(3, policy, null), null, 'out of tries');
@@ -30,7 +59,9 @@ describe('retry policy (pure)', () => {
 
   test('connection errors are retryable (also as a cause), others are not', () => {
     assert.ok(isRetryableError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })));
-    assert.ok(isRetryableError(new Error('wrapped', { cause: Object.assign(new Error('y'), { code: 'UND_ERR_SOCKET' }) })));
+    assert.ok(
+      isRetryableError(new Error('wrapped', { cause: Object.assign(new Error('y'), { code: 'UND_ERR_SOCKET' }) })),
+    );
     assert.ok(!isRetryableError(Object.assign(new Error('x'), { code: 'UND_ERR_HEADERS_TIMEOUT' })));
     assert.ok(!isRetryableError(new Error('plain')));
     assert.ok(!isRetryableError(null));
@@ -46,13 +77,19 @@ describe('withRetry', () => {
   test('retries 503 then returns the 200; discards the dropped responses', async () => {
     const seen: ReturnType<typeof response>[] = [];
     const retries: number[] = [];
-    const r = await withRetry(async (n) => {
-      const res = response(n < 3 ? 503 : 200);
-      seen.push(res);
-      return res;
-    }, { policy, onRetry: (i) => retries.push(i.status!) });
+    const r = await withRetry(
+      async (n) => {
+        const res = response(n < 3 ? 503 : 200);
+        seen.push(res);
+        return res;
+      },
+      { policy, onRetry: (i) => retries.push(i.status!) },
+    );
     assert.equal(r.status, 200);
-    assert.deepEqual(seen.map((s) => s.discarded), [true, true, false]);
+    assert.deepEqual(
+      seen.map((s) => s.discarded),
+      [true, true, false],
+    );
     assert.deepEqual(retries, [503, 503]);
   });
 
@@ -77,11 +114,29 @@ describe('withRetry', () => {
   test('connection errors are retried, then thrown; other errors are thrown at once', async () => {
     let calls = 0;
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    await assert.rejects(withRetry(async () => { calls++; throw refused; }, { policy }), refused);
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls++;
+          throw refused;
+        },
+        { policy },
+      ),
+      refused,
+    );
     assert.equal(calls, 3);
     calls = 0;
     const other = new Error('bad');
-    await assert.rejects(withRetry(async () => { calls++; throw other; }, { policy }), other);
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls++;
+          throw other;
+        },
+        { policy },
+      ),
+      other,
+    );
     assert.equal(calls, 1);
   });
 
@@ -89,11 +144,14 @@ describe('withRetry', () => {
     const controller = new AbortController();
     const refused = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     let calls = 0;
-    const p = withRetry(async () => {
-      calls++;
-      queueMicrotask(() => controller.abort());
-      throw refused;
-    }, { policy: { ...policy, baseDelayMs: 60_000, maxDelayMs: 60_000 }, signal: controller.signal, random: () => 0.5 });
+    const p = withRetry(
+      async () => {
+        calls++;
+        queueMicrotask(() => controller.abort());
+        throw refused;
+      },
+      { policy: { ...policy, baseDelayMs: 60_000, maxDelayMs: 60_000 }, signal: controller.signal, random: () => 0.5 },
+    );
     await assert.rejects(p, refused);
     assert.equal(calls, 1);
   });

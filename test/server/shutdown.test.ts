@@ -42,7 +42,9 @@ describe('closeGracefully', () => {
       res.write('event: message\ndata: {"completion":[{"delta":"a"}]}\n\n');
       const untrack = tracker.track({
         end: (err) => {
-          res.end(`event: error\ndata: ${JSON.stringify({ error: { type: err.type, reason: err.reason }, status: err.status })}\n\n`);
+          res.end(
+            `event: error\ndata: ${JSON.stringify({ error: { type: err.type, reason: err.reason }, status: err.status })}\n\n`,
+          );
         },
       });
       res.once('close', untrack);

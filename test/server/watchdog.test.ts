@@ -15,7 +15,11 @@ describe('overdue (pure)', () => {
     assert.match(overdue(s(800), 1300, limits)!.reason, /sent nothing for \[500ms\]/);
     assert.equal(overdue(s(800, true), 5000, limits), null, 'our slow reader is not the provider idling');
     assert.match(overdue(s(9999, true), 10_000, limits)!.reason, /maximum duration of \[10s\]/);
-    assert.equal(overdue(s(null), 1e9, { firstByteTimeoutMs: 0, idleTimeoutMs: 0, maxStreamDurationMs: 0 }), null, '0 = no limit');
+    assert.equal(
+      overdue(s(null), 1e9, { firstByteTimeoutMs: 0, idleTimeoutMs: 0, maxStreamDurationMs: 0 }),
+      null,
+      '0 = no limit',
+    );
     assert.equal(overdue(s(null), 1000, limits)!.status, 408);
   });
 });
@@ -76,4 +80,3 @@ describe('watchUpstream (mocked clock)', () => {
     assert.match(seen[0]!.reason, /maximum duration/);
   });
 });
-

@@ -4,9 +4,25 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAULTS, type Fault } from '../helpers/bad-provider.js';
-import { EXPECTED, SECRET, call, mismatch, openStream, registerFault, startProxy, stream, type Proxy } from '../server/harness.js';
+import {
+  EXPECTED,
+  SECRET,
+  call,
+  mismatch,
+  openStream,
+  registerFault,
+  startProxy,
+  stream,
+  type Proxy,
+} from '../server/harness.js';
 
-const limits = { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 1500, maxFrameBytes: 256 * 1024, maxAnswerChars: 64 * 1024 };
+const limits = {
+  firstByteTimeoutMs: 300,
+  idleTimeoutMs: 300,
+  maxStreamDurationMs: 1500,
+  maxFrameBytes: 256 * 1024,
+  maxAnswerChars: 64 * 1024,
+};
 const noRetry = { maxAttempts: 1 };
 
 describe('provider faults', () => {
@@ -30,7 +46,14 @@ describe('provider faults', () => {
   }
 
   test('the non-streaming route: provider timeouts and faults are JSON errors with their status', async () => {
-    for (const [fault, status, type] of [['stall-first-byte', 408, 'timeout_exception'], ['stall-mid', 408, 'timeout_exception'], ['reset-mid', 500, 'status_exception'], ['status-429', 429, 'status_exception'], ['endless-line', 500, 'frame_exception'], ['huge', 500, 'status_exception']] as const) {
+    for (const [fault, status, type] of [
+      ['stall-first-byte', 408, 'timeout_exception'],
+      ['stall-mid', 408, 'timeout_exception'],
+      ['reset-mid', 500, 'status_exception'],
+      ['status-429', 429, 'status_exception'],
+      ['endless-line', 500, 'frame_exception'],
+      ['huge', 500, 'status_exception'],
+    ] as const) {
       const answer = await call(proxy.url, 'POST', `/_inference/completion/${fault}`, '{"input":"hi"}');
       assert.equal(answer.status, status, `${fault}: ${answer.text}`);
       assert.equal(JSON.parse(answer.text).error.type, type, fault);
@@ -50,7 +73,10 @@ describe('provider faults', () => {
     await stream(proxy.url, 'endless-line');
     await proxy.provider.waitForNoSockets();
     // the limit, plus what the kernel and undici buffered before the socket was closed
-    assert.ok(proxy.provider.bytesSent - before < limits.maxFrameBytes + 8 * 1024 * 1024, `${proxy.provider.bytesSent - before} bytes sent`);
+    assert.ok(
+      proxy.provider.bytesSent - before < limits.maxFrameBytes + 8 * 1024 * 1024,
+      `${proxy.provider.bytesSent - before} bytes sent`,
+    );
   });
 
   test('a client that hangs up mid-stream: the provider socket is closed and the server keeps serving', async () => {
@@ -68,7 +94,10 @@ describe('provider faults', () => {
     await proxy.waitForNoConnections();
     await proxy.provider.waitForNoSockets();
     req.destroy();
-    assert.ok(proxy.provider.bytesSent - sentBefore < 64 * 1024 * 1024, `${proxy.provider.bytesSent - sentBefore} bytes`);
+    assert.ok(
+      proxy.provider.bytesSent - sentBefore < 64 * 1024 * 1024,
+      `${proxy.provider.bytesSent - sentBefore} bytes`,
+    );
     assert.equal(mismatch(await stream(proxy.url, 'ok'), EXPECTED.ok), null);
   });
 });
@@ -76,7 +105,10 @@ describe('provider faults', () => {
 describe('retries', () => {
   let proxy: Proxy;
   before(async () => {
-    proxy = await startProxy({ limits, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1500 } });
+    proxy = await startProxy({
+      limits,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1500 },
+    });
   });
   after(() => proxy.close());
 

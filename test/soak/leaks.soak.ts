@@ -21,13 +21,19 @@ const COUNT = Number(process.env.LEAK_REQUESTS ?? 200);
 describe('no leaks under faults', () => {
   let proxy: Proxy;
   before(async () => {
-    proxy = await startProxy({ limits: { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 500, maxFrameBytes: 256 * 1024 }, retry: { maxAttempts: 1 } });
+    proxy = await startProxy({
+      limits: { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 500, maxFrameBytes: 256 * 1024 },
+      retry: { maxAttempts: 1 },
+    });
     for (const fault of FAULTS) await registerFault(proxy, fault, proxy.provider.url(fault));
   });
   after(() => proxy.close());
 
   async function round(seed: number, count = COUNT) {
-    const tally = await runWorkload({ url: proxy.url, keys: null }, { count, concurrency: 24, seed, slow: true, secret: SECRET, stalledReaderMs: 1000 });
+    const tally = await runWorkload(
+      { url: proxy.url, keys: null },
+      { count, concurrency: 24, seed, slow: true, secret: SECRET, stalledReaderMs: 1000 },
+    );
     await proxy.provider.waitForNoSockets(10_000);
     await proxy.waitForNoConnections(10_000);
     return tally;
@@ -49,7 +55,9 @@ describe('no leaks under faults', () => {
     assert.equal(proxy.openConnections, 0);
     assert.ok(activeHandles() <= handles, `handles: ${handles} before, ${activeHandles()} after`);
     const growth = (heapAfter - heapBefore) / 1024 / 1024;
-    t.diagnostic(`${first.requests + second.requests} requests (${JSON.stringify(second.byKind)}); handles ${handles} → ${activeHandles()}; heap ${(heapBefore / 1048576).toFixed(1)} → ${(heapAfter / 1048576).toFixed(1)} MiB; ${((first.bytes + second.bytes) / 1048576).toFixed(0)} MiB received`);
+    t.diagnostic(
+      `${first.requests + second.requests} requests (${JSON.stringify(second.byKind)}); handles ${handles} → ${activeHandles()}; heap ${(heapBefore / 1048576).toFixed(1)} → ${(heapAfter / 1048576).toFixed(1)} MiB; ${((first.bytes + second.bytes) / 1048576).toFixed(0)} MiB received`,
+    );
     assert.ok(growth < 8, `heap grew by ${growth.toFixed(1)} MiB over ${2 * COUNT} requests`);
   });
 });

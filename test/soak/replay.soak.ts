@@ -5,11 +5,22 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import type { FixtureCase } from '../fixtures/types.js';
 import { answer, cutAt, cutEvery } from '../helpers/streams.js';
-import { fakeProvider, handlerServer, http, readStream, settingsFor, writeChunks, TEST_SECRETS, type FakeProvider } from '../server/helpers.js';
+import {
+  fakeProvider,
+  handlerServer,
+  http,
+  readStream,
+  settingsFor,
+  writeChunks,
+  TEST_SECRETS,
+  type FakeProvider,
+} from '../server/helpers.js';
 
 const dir = new URL('../fixtures/', import.meta.url);
 const cases: FixtureCase[] = [];
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'types.ts').sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'types.ts')
+  .sort()) {
   cases.push(...((await import(new URL(file, dir).href)) as { cases: FixtureCase[] }).cases);
 }
 
@@ -17,7 +28,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'ty
 function awkward(body: Buffer, seed: number): Buffer[] {
   const offsets: number[] = [];
   let x = seed;
-  for (let at = 0; at < body.length; ) {
+  for (let at = 0; at < body.length;) {
     x = (x * 1103515245 + 12345) & 0x7fffffff;
     at += 1 + (x % 13);
     offsets.push(at);
@@ -50,7 +61,10 @@ describe('simulated providers, every wire format, through the handler', () => {
     test(`${c.provider}: ${c.name}`, async () => {
       const id = `case-${index}`;
       const settings = settingsFor(c.provider, `${provider.url}/case/${index}/awkward`);
-      const put = await http(server.url, 'PUT', `/_inference/completion/${id}`, { service: c.provider, service_settings: settings });
+      const put = await http(server.url, 'PUT', `/_inference/completion/${id}`, {
+        service: c.provider,
+        service_settings: settings,
+      });
       assert.equal(put.status, 200, put.body);
       for (const secret of TEST_SECRETS) assert.ok(!put.body.includes(secret), 'PUT echoes no secret');
 

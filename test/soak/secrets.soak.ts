@@ -51,7 +51,17 @@ const PLAIN: Record<string, string> = {
   endpoint_type: 'token',
 };
 
-const FAULTS: Fault[] = ['ok', 'echo-auth', 'echo-auth-mid', 'status-429', 'status-500', 'garbage', 'reset-mid', 'reset-before', 'wrong-content-type'];
+const FAULTS: Fault[] = [
+  'ok',
+  'echo-auth',
+  'echo-auth-mid',
+  'status-429',
+  'status-500',
+  'garbage',
+  'reset-mid',
+  'reset-before',
+  'wrong-content-type',
+];
 
 describe('no secret in any output', () => {
   let proxy: Proxy;
@@ -61,7 +71,10 @@ describe('no secret in any output', () => {
 
   before(async () => {
     process.on('uncaughtException', onUnhandled);
-    proxy = await startProxy({ limits: { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 1500 }, retry: { maxAttempts: 1 } });
+    proxy = await startProxy({
+      limits: { firstByteTimeoutMs: 300, idleTimeoutMs: 300, maxStreamDurationMs: 1500 },
+      retry: { maxAttempts: 1 },
+    });
   });
   after(async () => {
     process.off('uncaughtException', onUnhandled);
@@ -78,9 +91,15 @@ describe('no secret in any output', () => {
         for (const fault of FAULTS) {
           const id = `${service.replace(/_/g, '-')}-${v}-${fault}`;
           const settings: Record<string, string> = { url: proxy.provider.url(fault) };
-          for (const key of [...definition.required, ...(definition.oneOf ?? [])]) if (PLAIN[key] && !(key in settings)) settings[key] = PLAIN[key]!;
+          for (const key of [...definition.required, ...(definition.oneOf ?? [])])
+            if (PLAIN[key] && !(key in settings)) settings[key] = PLAIN[key]!;
           Object.assign(settings, secrets);
-          const put = await call(proxy.url, 'PUT', `/_inference/completion/${id}`, JSON.stringify({ service, service_settings: settings }));
+          const put = await call(
+            proxy.url,
+            'PUT',
+            `/_inference/completion/${id}`,
+            JSON.stringify({ service, service_settings: settings }),
+          );
           outputs.push(put.text);
           assert.equal(put.status, 200, `${id}: ${put.text}`);
           endpoints++;
@@ -92,16 +111,40 @@ describe('no secret in any output', () => {
     }
     outputs.push((await call(proxy.url, 'GET', '/_inference/_all')).text);
     // a PUT that fails validation after reading the secret
-    outputs.push((await call(proxy.url, 'PUT', '/_inference/completion/Bad-Id', JSON.stringify({ service: 'openai', service_settings: { api_key: `${SECRET}-bad-id` } }))).text);
-    outputs.push((await call(proxy.url, 'PUT', '/_inference/completion/x', `{"service":"openai","service_settings":{"api_key":"${SECRET}-broken-json"`)).text);
+    outputs.push(
+      (
+        await call(
+          proxy.url,
+          'PUT',
+          '/_inference/completion/Bad-Id',
+          JSON.stringify({ service: 'openai', service_settings: { api_key: `${SECRET}-bad-id` } }),
+        )
+      ).text,
+    );
+    outputs.push(
+      (
+        await call(
+          proxy.url,
+          'PUT',
+          '/_inference/completion/x',
+          `{"service":"openai","service_settings":{"api_key":"${SECRET}-broken-json"`,
+        )
+      ).text,
+    );
     await proxy.provider.waitForNoSockets();
 
     const everything = [...outputs, ...proxy.logged, ...thrown];
     assert.ok(endpoints >= providerIds().length * FAULTS.length);
     assert.ok(proxy.logged.length > 50, `errors were logged (${proxy.logged.length})`);
-    assert.ok(proxy.provider.received.some((r) => JSON.stringify(r.headers).includes(SECRET)), 'the secret did reach the provider, so its absence below means something');
+    assert.ok(
+      proxy.provider.received.some((r) => JSON.stringify(r.headers).includes(SECRET)),
+      'the secret did reach the provider, so its absence below means something',
+    );
     for (const text of everything) {
-      assert.ok(!text.includes(SECRET), `secret leaked: ${text.slice(Math.max(0, text.indexOf(SECRET) - 200), text.indexOf(SECRET) + 100)}`);
+      assert.ok(
+        !text.includes(SECRET),
+        `secret leaked: ${text.slice(Math.max(0, text.indexOf(SECRET) - 200), text.indexOf(SECRET) + 100)}`,
+      );
       assert.ok(!text.includes(PEM_PROBE), `private key leaked: ${text.slice(0, 300)}`);
     }
     assert.deepEqual(thrown, []);

@@ -32,5 +32,7 @@ export async function chatVia(
   const chat = JSON.stringify(body(chatTarget(input), endpoint));
   const base = await request({ endpoint, input: '', taskSettings: input.taskSettings }, context);
   // what the base request tells its reader (DashScope: incremental text) holds for the chat body too
-  return base.readerOptions ? { url: base.url, headers: base.headers, body: chat, readerOptions: base.readerOptions } : { url: base.url, headers: base.headers, body: chat };
+  return base.readerOptions
+    ? { url: base.url, headers: base.headers, body: chat, readerOptions: base.readerOptions }
+    : { url: base.url, headers: base.headers, body: chat };
 }

@@ -1,6 +1,15 @@
 import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { JsonLines, noMessage, parseEventJsonLines, pushFinish, pushReasoning, pushText, pushUsage, str } from '../common.js';
+import {
+  JsonLines,
+  noMessage,
+  parseEventJsonLines,
+  pushFinish,
+  pushReasoning,
+  pushText,
+  pushUsage,
+  str,
+} from '../common.js';
 import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
 import { ToolCalls } from '../tool-calls.js';

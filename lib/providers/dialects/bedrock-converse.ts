@@ -32,13 +32,15 @@ export function converseEvent(event: string, json: Json, out: DeltaObject[], too
       if (!isObject(delta)) return false;
       pushText(out, delta.text);
       if (isObject(delta.reasoningContent)) pushReasoning(out, delta.reasoningContent.text);
-      if (isObject(delta.toolUse) && typeof delta.toolUse.input === 'string') tools.args(out, blockKey(json.contentBlockIndex), delta.toolUse.input);
+      if (isObject(delta.toolUse) && typeof delta.toolUse.input === 'string')
+        tools.args(out, blockKey(json.contentBlockIndex), delta.toolUse.input);
       return false;
     }
     case 'contentBlockStart': {
       const start = isObject(json.start) ? json.start : undefined;
       const toolUse = start !== undefined && isObject(start.toolUse) ? start.toolUse : undefined;
-      if (toolUse !== undefined && typeof toolUse.name === 'string') tools.start(out, blockKey(json.contentBlockIndex), str(toolUse.toolUseId), toolUse.name);
+      if (toolUse !== undefined && typeof toolUse.name === 'string')
+        tools.start(out, blockKey(json.contentBlockIndex), str(toolUse.toolUseId), toolUse.name);
       return false;
     }
     case 'contentBlockStop':

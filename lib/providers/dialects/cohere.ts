@@ -43,12 +43,14 @@ export class CohereNormalizer implements EventNormalizer {
   }
 
   end(_out: DeltaObject[]): void {
-    if (!this.finished) throw incompleteStream(`The [${this.provider}] stream ended before its stream-end or message-end event`);
+    if (!this.finished)
+      throw incompleteStream(`The [${this.provider}] stream ended before its stream-end or message-end event`);
   }
 
   private v1(type: string, json: Json, out: DeltaObject[]): void {
     if (type === 'text-generation') {
-      if (typeof json.text !== 'string') throw providerStreamError(this.provider, 'Null text found in text-generation cohere event', 500);
+      if (typeof json.text !== 'string')
+        throw providerStreamError(this.provider, 'Null text found in text-generation cohere event', 500);
       pushText(out, json.text);
       return;
     }
@@ -100,7 +102,8 @@ export class CohereNormalizer implements EventNormalizer {
         const fn = call && isObject(call.function) ? call.function : undefined;
         const key = typeof json.index === 'number' ? json.index : 0;
         const args = typeof fn?.arguments === 'string' ? fn.arguments : undefined;
-        if (type === 'tool-call-start' && typeof fn?.name === 'string') this.tools.start(out, key, str(call?.id), fn.name, args);
+        if (type === 'tool-call-start' && typeof fn?.name === 'string')
+          this.tools.start(out, key, str(call?.id), fn.name, args);
         else if (args !== undefined) this.tools.args(out, key, args);
         return;
       }

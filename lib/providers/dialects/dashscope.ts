@@ -68,7 +68,13 @@ export class DashScopeNativeReader {
       const call = calls[i];
       if (!isObject(call)) continue;
       const fn = isObject(call.function) ? call.function : undefined;
-      this.tools.piece(out, typeof call.index === 'number' ? call.index : i, str(call.id), str(fn?.name), str(fn?.arguments));
+      this.tools.piece(
+        out,
+        typeof call.index === 'number' ? call.index : i,
+        str(call.id),
+        str(fn?.name),
+        str(fn?.arguments),
+      );
     }
   }
 
@@ -76,7 +82,11 @@ export class DashScopeNativeReader {
   read(json: Json, output: Json, out: DeltaObject[]): boolean {
     if (!this.started) {
       this.started = true;
-      out.push(typeof json.request_id === 'string' && json.request_id.length > 0 ? { role: 'assistant', id: json.request_id } : { role: 'assistant' });
+      out.push(
+        typeof json.request_id === 'string' && json.request_id.length > 0
+          ? { role: 'assistant', id: json.request_id }
+          : { role: 'assistant' },
+      );
     }
     let finish: unknown;
     const choices = output.choices;
@@ -136,7 +146,8 @@ export function dashScopeStatus(code: string | undefined): number {
   if (key === 'requesttimeout') return 408;
   if (key === 'badrequesttoolarge') return 413;
   if (key.startsWith('internalerror') || key === 'systemerror') return 500;
-  if (key.startsWith('modelunavailable') || key.startsWith('serviceunavailable') || key === 'modelservingerror') return 503;
+  if (key.startsWith('modelunavailable') || key.startsWith('serviceunavailable') || key === 'modelservingerror')
+    return 503;
   if (
     key.startsWith('invalid') ||
     key.startsWith('badrequest') ||

@@ -1,6 +1,15 @@
 import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { JsonLines, parseEventJsonLines, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import {
+  JsonLines,
+  parseEventJsonLines,
+  pushFinish,
+  pushReasoning,
+  pushText,
+  pushUsage,
+  statusForErrorWord,
+  str,
+} from '../common.js';
 import { isObject, type Json } from '../../json.js';
 import { mapSettings } from '../settings.js';
 import type { DeltaObject, EventNormalizer, RequestInput } from '../types.js';
@@ -64,7 +73,11 @@ export class GeminiStream {
       const blocked = str(json.promptFeedback.blockReason);
       if (blocked) {
         const detail = str(json.promptFeedback.blockReasonMessage);
-        throw providerStreamError(this.provider, `The prompt was blocked: [${blocked}]${detail ? ` ${detail}` : ''}`, 400);
+        throw providerStreamError(
+          this.provider,
+          `The prompt was blocked: [${blocked}]${detail ? ` ${detail}` : ''}`,
+          400,
+        );
       }
     }
     if (isObject(json.usageMetadata)) this.usage = json.usageMetadata;

@@ -1,6 +1,16 @@
 import { incompleteStream, providerStreamError } from '../../errors.js';
 import type { Frame } from '../../framing/frame.js';
-import { genericErrorMessage, noMessage, parseEventJson, pushFinish, pushReasoning, pushText, pushUsage, statusForErrorWord, str } from '../common.js';
+import {
+  genericErrorMessage,
+  noMessage,
+  parseEventJson,
+  pushFinish,
+  pushReasoning,
+  pushText,
+  pushUsage,
+  statusForErrorWord,
+  str,
+} from '../common.js';
 import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
 import { jsonHeaders, mapSettings, modelOf, resolveUrl, text } from '../settings.js';
@@ -48,9 +58,15 @@ export class OpenAiChatNormalizer implements EventNormalizer {
     }
     const json = parseEventJson(frame);
     // `event: error` is an error whatever its payload: an object, a string, null, a number.
-    if (frame.event === 'error') throw openAiStreamError(this.options.provider, isObject(json) && isObject(json.error) ? json.error : json, frame.data);
+    if (frame.event === 'error')
+      throw openAiStreamError(
+        this.options.provider,
+        isObject(json) && isObject(json.error) ? json.error : json,
+        frame.data,
+      );
     if (!isObject(json)) return;
-    if (json.error !== undefined && json.error !== null) throw openAiStreamError(this.options.provider, json.error, frame.data);
+    if (json.error !== undefined && json.error !== null)
+      throw openAiStreamError(this.options.provider, json.error, frame.data);
     // vLLM / Mistral style: the error object in place of the chunk.
     if (json.object === 'error') throw openAiStreamError(this.options.provider, json, frame.data);
     const before = out.length;
@@ -104,7 +120,11 @@ export function openAiChunk(json: Json, out: DeltaObject[], state: OpenAiChatSta
       if (isObject(delta)) {
         if (!state.started && delta.role !== undefined) {
           state.started = true;
-          out.push(typeof json.model === 'string' && json.model.length > 0 ? { role: 'assistant', model: json.model } : { role: 'assistant' });
+          out.push(
+            typeof json.model === 'string' && json.model.length > 0
+              ? { role: 'assistant', model: json.model }
+              : { role: 'assistant' },
+          );
         }
         pushReasoning(out, delta.reasoning_content);
         pushReasoning(out, delta.reasoning);
@@ -125,7 +145,14 @@ function toolCalls(calls: unknown[], out: DeltaObject[], state: OpenAiChatState)
     const call = calls[i];
     if (!isObject(call)) continue;
     const fn = isObject(call.function) ? call.function : undefined;
-    const args = fn === undefined ? undefined : typeof fn.arguments === 'string' ? fn.arguments : fn.arguments !== undefined && fn.arguments !== null ? JSON.stringify(fn.arguments) : undefined;
+    const args =
+      fn === undefined
+        ? undefined
+        : typeof fn.arguments === 'string'
+          ? fn.arguments
+          : fn.arguments !== undefined && fn.arguments !== null
+            ? JSON.stringify(fn.arguments)
+            : undefined;
     state.tools.piece(out, typeof call.index === 'number' ? call.index : i, str(call.id), str(fn?.name), args);
   }
 }
@@ -156,7 +183,8 @@ export function openAiStreamError(provider: string, error: unknown, data?: strin
   if (typeof error === 'string') return providerStreamError(provider, error);
   if (!isObject(error)) return providerStreamError(provider, noMessage(provider, data ?? String(error)));
   // Mistral puts a validation object in `message`: {"detail":[{"msg"}]}.
-  const message = str(error.message) ?? genericErrorMessage(error.message) ?? noMessage(provider, data ?? JSON.stringify(error));
+  const message =
+    str(error.message) ?? genericErrorMessage(error.message) ?? noMessage(provider, data ?? JSON.stringify(error));
   const status =
     typeof error.http_status_code === 'number'
       ? error.http_status_code
@@ -170,7 +198,10 @@ export function openAiStreamError(provider: string, error: unknown, data?: strin
 // Request half
 
 /** OpenAI's chat-completions body for one user message, with the usual sampling settings. */
-export function chatBody(input: RequestInput, options: { model?: string | undefined; maxTokensAs?: string; usage?: boolean | undefined } = {}): Record<string, unknown> {
+export function chatBody(
+  input: RequestInput,
+  options: { model?: string | undefined; maxTokensAs?: string; usage?: boolean | undefined } = {},
+): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (options.model !== undefined) body.model = options.model;
   body.messages = [{ role: 'user', content: input.input }];
@@ -179,7 +210,13 @@ export function chatBody(input: RequestInput, options: { model?: string | undefi
   if (options.usage) body.stream_options = { include_usage: true };
   mapSettings(
     input.taskSettings,
-    { max_tokens: options.maxTokensAs ?? 'max_tokens', temperature: 'temperature', top_p: 'top_p', stop: 'stop', user: 'user' },
+    {
+      max_tokens: options.maxTokensAs ?? 'max_tokens',
+      temperature: 'temperature',
+      top_p: 'top_p',
+      stop: 'stop',
+      user: 'user',
+    },
     body,
   );
   return body;
@@ -206,6 +243,12 @@ export function bearerChatRequest(input: RequestInput, options: BearerChatOption
   return {
     url: resolveUrl(endpoint, options.defaultUrl),
     headers,
-    body: JSON.stringify(chatBody(input, { model: modelOf(endpoint), usage: options.usage, maxTokensAs: options.maxTokensAs ?? 'max_tokens' })),
+    body: JSON.stringify(
+      chatBody(input, {
+        model: modelOf(endpoint),
+        usage: options.usage,
+        maxTokensAs: options.maxTokensAs ?? 'max_tokens',
+      }),
+    ),
   };
 }

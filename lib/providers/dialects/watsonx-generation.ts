@@ -22,7 +22,10 @@ export function watsonxGenerationEvent(provider: string, json: Json, out: DeltaO
   if (stop === 'error') throw providerStreamError(provider, 'generation stopped with stop_reason [error]');
   pushFinish(out, stop);
   if (result.generated_token_count !== undefined || result.input_token_count !== undefined) {
-    pushUsage(out, { input_token_count: result.input_token_count, generated_token_count: result.generated_token_count });
+    pushUsage(out, {
+      input_token_count: result.input_token_count,
+      generated_token_count: result.generated_token_count,
+    });
   }
   return true;
 }
