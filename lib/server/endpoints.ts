@@ -18,8 +18,7 @@ import { TASK_TYPES } from './routes.js';
 import { URL_SETTINGS } from './redact.js';
 import { urlProblem, type HostPolicy } from './url-policy.js';
 
-const PUT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
-const UPDATE_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
+const ENDPOINT_FIELDS = new Set(['service', 'service_settings', 'task_settings', 'chunking_settings', 'task_type']);
 const VALID_ID = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 
 /** What endpoint management needs from the handler. */
@@ -81,12 +80,7 @@ export async function putEndpoint(
   body: unknown,
 ): Promise<string> {
   if (!isObject(body)) throw bodyRequired();
-  for (const key of Object.keys(body)) {
-    if (!PUT_FIELDS.has(key))
-      throw badRequest(
-        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
-      );
-  }
+  checkKnownFields(body, ENDPOINT_FIELDS);
   validateInferenceId(inferenceId, ctx.limits.maxIdLength);
   const taskType = resolveTaskType(urlTaskType, body.task_type);
   const service = body.service;
@@ -131,12 +125,7 @@ export async function updateEndpoint(
   body: unknown,
 ): Promise<string> {
   if (!isObject(body)) throw bodyRequired();
-  for (const key of Object.keys(body)) {
-    if (!UPDATE_FIELDS.has(key))
-      throw badRequest(
-        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
-      );
-  }
+  checkKnownFields(body, ENDPOINT_FIELDS);
   const current = await ctx.registry.get(inferenceId);
   if (!current) throw endpointNotFound(inferenceId);
   checkTaskType(current, urlTaskType);
@@ -217,4 +206,14 @@ export async function deleteEndpoint(
   if (dryRun) return { acknowledged: false, pipelines: [], indexes: [] };
   if (!(await registry.delete(inferenceId))) throw endpointNotFound(inferenceId);
   return { acknowledged: true, pipelines: [], indexes: [] };
+}
+
+/** Every top-level key of an endpoint body must be one the route knows (Elasticsearch's wording). */
+function checkKnownFields(body: Record<string, unknown>, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(body)) {
+    if (!known.has(key))
+      throw badRequest(
+        `Model configuration contains settings [${key}] unknown to the inference endpoint configuration`,
+      );
+  }
 }
