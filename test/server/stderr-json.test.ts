@@ -110,7 +110,8 @@ function start(
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
   });
   req.end(body);
-  return once(req, 'response').then(([res]: [IncomingMessage]) => {
+  return once(req, 'response').then((args) => {
+    const res = args[0] as IncomingMessage;
     res.setEncoding('utf8');
     let text = '';
     res.on('data', (c: string) => (text += c));
