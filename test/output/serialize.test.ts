@@ -71,24 +71,28 @@ describe('CompletionEventWriter', () => {
 
   test('writes exactly the bytes of completionEvent, for any texts, in order, across block boundaries', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(anyText, { minLength: 1, maxLength: 6 }), { maxLength: 60 }), fc.boolean(), (events, bom) => {
-        const parts: Buffer[] = [];
-        const writer = new CompletionEventWriter(bom, (chunk) => parts.push(Buffer.from(chunk)));
-        let expected = '';
-        for (let i = 0; i < events.length; i++) {
-          writer.append(events[i]!, events[i]!.length);
-          expected += completionEvent(events[i]!, bom);
-          // take after some events only: bursts of several events become one chunk
-          if (i % 3 === 2) {
-            const chunk = writer.take();
-            if (chunk !== null) parts.push(Buffer.from(chunk));
+      fc.property(
+        fc.array(fc.array(anyText, { minLength: 1, maxLength: 6 }), { maxLength: 60 }),
+        fc.boolean(),
+        (events, bom) => {
+          const parts: Buffer[] = [];
+          const writer = new CompletionEventWriter(bom, (chunk) => parts.push(Buffer.from(chunk)));
+          let expected = '';
+          for (let i = 0; i < events.length; i++) {
+            writer.append(events[i]!, events[i]!.length);
+            expected += completionEvent(events[i]!, bom);
+            // take after some events only: bursts of several events become one chunk
+            if (i % 3 === 2) {
+              const chunk = writer.take();
+              if (chunk !== null) parts.push(Buffer.from(chunk));
+            }
           }
-        }
-        const rest = writer.take();
-        if (rest !== null) parts.push(Buffer.from(rest));
-        assert.equal(writer.pending, 0);
-        assert.deepEqual(Buffer.concat(parts), Buffer.from(expected));
-      }),
+          const rest = writer.take();
+          if (rest !== null) parts.push(Buffer.from(rest));
+          assert.equal(writer.pending, 0);
+          assert.deepEqual(Buffer.concat(parts), Buffer.from(expected));
+        },
+      ),
       { numRuns: 500 },
     );
   });
