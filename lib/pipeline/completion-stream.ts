@@ -141,7 +141,8 @@ export class CompletionStream extends BatchingTransform {
   protected pushBatch(texts: readonly string[], count: number): void {
     const writer = this.writer;
     writer.append(texts, count);
-    if (writer.pending >= this.readableHighWaterMark) this.pushPending();
+    // Held for the end of the tick only while the readable side has room for it.
+    if (writer.pending + this.readableLength >= this.readableHighWaterMark) this.pushPending();
     else if (!this.scheduled && writer.pending > 0) {
       this.scheduled = true;
       process.nextTick(this.onTick);
