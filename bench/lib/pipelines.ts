@@ -6,6 +6,7 @@ import { Stream as OpenAiStream } from 'openai/streaming';
 import { z } from 'zod';
 import { completionStream } from '../../lib/pipeline/completion-stream.js';
 import { deltaStream } from '../../lib/pipeline/delta-stream.js';
+import { EventStreamDecoder } from '../../lib/framing/event-stream.js';
 
 /**
  * Every contender of the throughput tables. Each takes `bodies`: one or more provider
@@ -151,6 +152,21 @@ const smithy = new EventStreamCodec(
 export function smithyDecodeOnly(frames: readonly Buffer[]): RunResult {
   let n = 0;
   for (let i = 0; i < frames.length; i++) if (smithy.decode(frames[i]!).body.byteLength >= 0) n++;
+  return { outBytes: 0, deltas: n };
+}
+
+/**
+ * Our AWS event-stream reader alone on the same pre-split frames: prelude, both CRCs, the
+ * headers walked, and (more than the row above does) the payload decoded to text; no JSON.
+ */
+export function leanDecodeOnly(frames: readonly Buffer[]): RunResult {
+  const reader = new EventStreamDecoder();
+  let n = 0;
+  const sink = (): void => {
+    n++;
+  };
+  for (let i = 0; i < frames.length; i++) reader.write(frames[i]!, sink);
+  reader.end(sink);
   return { outBytes: 0, deltas: n };
 }
 

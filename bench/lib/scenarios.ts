@@ -18,6 +18,7 @@ import {
   handWrittenBedrock,
   handWrittenNdjson,
   handWrittenSse,
+  leanDecodeOnly,
   ollamaText,
   openAiSdk,
   openAiText,
@@ -54,6 +55,7 @@ export const AI_SDK = 'AI SDK parse path (no schema) + serialize, one event per 
 export const AI_SDK_ZOD = 'AI SDK parse path + zod chunk schema + serialize, one event per delta';
 export const OPENAI_SDK = 'openai SDK Stream parser + serialize, one event per delta';
 export const SMITHY_FLOOR = 'Smithy EventStreamCodec.decode only (pre-split frames, no JSON)';
+export const LEAN_FLOOR = 'lean frame reader only (pre-split frames, no JSON)';
 
 export interface Scenario {
   id: string;
@@ -141,7 +143,7 @@ export const SCENARIOS: Scenario[] = [
     count: 20000,
     chunkings: ['event', '16k', '1b'],
     generate: (n) => [bedrockEventStream(tokens(n))],
-    contenders: [FLOOR, SMITHY_FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_BEDROCK],
+    contenders: [FLOOR, SMITHY_FLOOR, LEAN_FLOOR, PASS, OURS_COMPLETION, OURS_DELTAS, HAND_BEDROCK],
   },
 ];
 
@@ -210,6 +212,8 @@ export function runner(contender: string, p: Prepared): (keep?: boolean) => RunR
       return () => floor(p.payloads);
     case SMITHY_FLOOR:
       return () => smithyDecodeOnly(p.events);
+    case LEAN_FLOOR:
+      return () => leanDecodeOnly(p.events);
     case PASS:
       return () => passThrough(bodies);
     case OURS_COMPLETION:
@@ -247,7 +251,7 @@ function handFor(provider: string): (bodies: Bodies, keep?: boolean) => Promise<
 
 /** Floors count parsed values, not deltas; the PassThrough writes no deltas. */
 export function producesDeltas(contender: string): boolean {
-  return contender !== FLOOR && contender !== SMITHY_FLOOR && contender !== PASS;
+  return contender !== FLOOR && contender !== SMITHY_FLOOR && contender !== LEAN_FLOOR && contender !== PASS;
 }
 
 /** Output text of the contenders that write Elasticsearch SSE, checked identical in the validation pass. */

@@ -1,6 +1,6 @@
-// Importing the package and streaming an OpenAI body loads no provider-specific dependency:
-// google-auth-library, @smithy/* (SigV4, AWS event-stream codec) and undici load only when a
-// request or a framing needs them. Runs the built package (dist/, built by `npm test`) in a
+// Importing the package and streaming an OpenAI or a Bedrock body loads no provider-specific
+// dependency: google-auth-library, @smithy/* (the SigV4 signer) and undici load only when a
+// request needs them; AWS event-stream frames are read without any of them. Runs the built package (dist/, built by `npm test`) in a
 // fresh node that records every module it loads.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,6 +36,16 @@ async function loadedBy(body: string): Promise<{ packages: string[]; output: str
   return { packages: [...packages].sort(), output };
 }
 
+function endpointFor(service: string) {
+  return {
+    inference_id: 'x',
+    task_type: 'completion',
+    service,
+    service_settings: settingsFor(service, 'http://127.0.0.1:9'),
+    task_settings: {},
+  };
+}
+
 const STREAM_OPENAI = `
   const s = lib.completionStream('openai');
   s.on('data', (b) => (output += b));
@@ -50,28 +60,36 @@ describe('lazy loading', () => {
     assert.deepEqual(packages, [], `packages loaded: ${packages.join(', ')}`);
   });
 
-  test('the recorder sees what a framing or a request does load (the check above can fail)', async () => {
-    const frames = Buffer.concat(bedrockEventStream(tokens(3)).events);
+  test('stream a Bedrock body (AWS event-stream frames): no @smithy, no other package', async () => {
+    const stream = bedrockEventStream(tokens(3));
+    const frames = Buffer.concat(stream.events);
     const bedrock = await loadedBy(`
       const s = lib.deltaStream('amazonbedrock', { contentType: 'application/vnd.amazon.eventstream' });
       s.on('data', (d) => (output += d.delta ?? ''));
       s.end(Buffer.from(${JSON.stringify(frames.toString('base64'))}, 'base64'));
       await new Promise((resolve) => s.on('end', resolve));
     `);
-    assert.ok(bedrock.output.length > 0, 'Bedrock frames decoded');
-    assert.ok(bedrock.packages.includes('@smithy/core'), `AWS frames load the codec: ${bedrock.packages.join(', ')}`);
-    assert.ok(!bedrock.packages.includes('google-auth-library'));
+    assert.equal(bedrock.output, tokens(3).join(''), 'Bedrock frames decoded');
+    assert.deepEqual(bedrock.packages, [], `packages loaded: ${bedrock.packages.join(', ')}`);
+  });
 
-    const endpoint = {
-      inference_id: 'v',
-      task_type: 'completion',
-      service: 'googlevertexai',
-      service_settings: settingsFor('googlevertexai', 'http://127.0.0.1:9'),
-      task_settings: {},
-    };
+  test('the recorder sees what a request does load (the checks above can fail)', async () => {
+    const signed = await loadedBy(`
+      const { ProviderClient } = await stages();
+      const req = await new ProviderClient().build(${JSON.stringify(endpointFor('amazonbedrock'))}, 'Hi');
+      output = req.headers.authorization.slice(0, 16);
+      await (await stages()).closeSharedAgent();
+    `);
+    assert.equal(signed.output, 'AWS4-HMAC-SHA256');
+    assert.ok(
+      signed.packages.includes('@smithy/signature-v4'),
+      `a Bedrock request loads the SigV4 signer: ${signed.packages.join(', ')}`,
+    );
+    assert.ok(!signed.packages.includes('google-auth-library'));
+
     const vertex = await loadedBy(`
       const { ProviderClient } = await stages();
-      const req = await new ProviderClient().build(${JSON.stringify(endpoint)}, 'Hi');
+      const req = await new ProviderClient().build(${JSON.stringify(endpointFor('googlevertexai'))}, 'Hi');
       output = req.headers.authorization.slice(0, 7);
       await (await stages()).closeSharedAgent();
     `);
