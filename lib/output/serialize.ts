@@ -26,8 +26,10 @@ const HEAD_BOM = Buffer.from(BOM + 'event: message\ndata: {"completion":[{"delta
 const TAIL_LENGTH = 6;
 /** `},{"delta":` between two texts. */
 const NEXT = Buffer.from('},{"delta":');
-/** Events are written into shared blocks of this size (as Node pools small Buffers); larger ones get their own. */
+/** Events are written into blocks of at least this size (as Node pools small Buffers), larger for large events. */
 const BLOCK = 16 * 1024;
+/** The largest block: a larger event (a long batch while the consumer was behind) gets a Buffer of its own. */
+const MAX_BLOCK = 256 * 1024;
 
 /**
  * Writes `completion` events as bytes, byte for byte what {@link completionEvent} returns,
@@ -74,15 +76,19 @@ export class CompletionEventWriter {
     let bound = this.head.length + TAIL_LENGTH;
     for (let i = 0; i < count; i++) bound += 12 + texts[i]!.length * 6;
     if (bound > this.block.length - this.used) {
-      // What is pending goes first, in order; then a fresh block, or a Buffer of its own for a large event.
+      // What is pending goes first, in order; then a fresh block with room for several events
+      // like this one (the bound is about 4 times what a plain text takes), or a Buffer of its
+      // own for a very large event.
       const rest = this.take();
       if (rest !== null) this.sink(rest);
-      if (bound > BLOCK / 4) {
+      if (bound > MAX_BLOCK / 4) {
         const own = Buffer.allocUnsafe(bound);
         this.sink(own.subarray(0, this.event(own, 0, texts, count)));
         return;
       }
-      this.block = Buffer.allocUnsafe(BLOCK);
+      let size = BLOCK;
+      while (size < bound * 4) size *= 2;
+      this.block = Buffer.allocUnsafe(size);
       this.start = 0;
       this.used = 0;
     }
