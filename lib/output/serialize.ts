@@ -19,12 +19,17 @@ export function completionEvent(texts: readonly string[], bom = false): string {
   return (bom ? BOM : '') + 'event: message\ndata: ' + json + ']}\n\n';
 }
 
-const HEAD = Buffer.from('event: message\ndata: {"completion":[');
-const HEAD_BOM = Buffer.from(BOM + 'event: message\ndata: {"completion":[');
-const TAIL = Buffer.from(']}\n\n');
-const DELTA = Buffer.from('{"delta":');
-/** Events are written into shared blocks of this size (as Node pools small Buffers); larger ones get their own. */
+/** An event's start up to its first text: `event: message`, `data: {"completion":[{"delta":`. */
+const HEAD = Buffer.from('event: message\ndata: {"completion":[{"delta":');
+const HEAD_BOM = Buffer.from(BOM + 'event: message\ndata: {"completion":[{"delta":');
+/** `}]}` and the blank line: the end of the last delta and of the event. */
+const TAIL_LENGTH = 6;
+/** `},{"delta":` between two texts. */
+const NEXT = Buffer.from('},{"delta":');
+/** Events are written into blocks of at least this size (as Node pools small Buffers), larger for large events. */
 const BLOCK = 16 * 1024;
+/** The largest block: a larger event (a long batch while the consumer was behind) gets a Buffer of its own. */
+const MAX_BLOCK = 256 * 1024;
 
 /**
  * Writes `completion` events as bytes, byte for byte what {@link completionEvent} returns,
@@ -65,21 +70,25 @@ export class CompletionEventWriter {
     return chunk;
   }
 
-  /** Appends the event for `texts[0…count)` to the pending events. */
+  /** Appends the event for `texts[0…count)` (count ≥ 1) to the pending events. */
   append(texts: readonly string[], count: number): void {
     // Upper bound: every UTF-16 unit takes at most 6 bytes (a \uXXXX escape).
-    let bound = this.head.length + TAIL.length;
+    let bound = this.head.length + TAIL_LENGTH;
     for (let i = 0; i < count; i++) bound += 12 + texts[i]!.length * 6;
     if (bound > this.block.length - this.used) {
-      // What is pending goes first, in order; then a fresh block, or a Buffer of its own for a large event.
+      // What is pending goes first, in order; then a fresh block with room for several events
+      // like this one (the bound is about 4 times what a plain text takes), or a Buffer of its
+      // own for a very large event.
       const rest = this.take();
       if (rest !== null) this.sink(rest);
-      if (bound > BLOCK / 4) {
+      if (bound > MAX_BLOCK / 4) {
         const own = Buffer.allocUnsafe(bound);
         this.sink(own.subarray(0, this.event(own, 0, texts, count)));
         return;
       }
-      this.block = Buffer.allocUnsafe(BLOCK);
+      let size = BLOCK;
+      while (size < bound * 4) size *= 2;
+      this.block = Buffer.allocUnsafe(size);
       this.start = 0;
       this.used = 0;
     }
@@ -89,15 +98,17 @@ export class CompletionEventWriter {
   /** Writes one event at `o`; returns its end. */
   private event(buf: Buffer, o: number, texts: readonly string[], count: number): number {
     buf.set(this.head, o);
-    o += this.head.length;
-    for (let i = 0; i < count; i++) {
-      if (i > 0) buf[o++] = 0x2c;
-      buf.set(DELTA, o);
-      o = writeJsonString(buf, o + DELTA.length, texts[i]!);
-      buf[o++] = 0x7d;
+    o = writeJsonString(buf, o + this.head.length, texts[0]!);
+    for (let i = 1; i < count; i++) {
+      for (let k = 0; k < NEXT.length; k++) buf[o++] = NEXT[k]!;
+      o = writeJsonString(buf, o, texts[i]!);
     }
-    buf.set(TAIL, o);
-    return o + TAIL.length;
+    buf[o++] = 0x7d; // }
+    buf[o++] = 0x5d; // ]
+    buf[o++] = 0x7d; // }
+    buf[o++] = 0x0a;
+    buf[o++] = 0x0a;
+    return o;
   }
 }
 
