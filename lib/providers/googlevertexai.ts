@@ -4,9 +4,14 @@ import type { Frame } from '../framing/frame.js';
 import { JsonLines, parseEventJsonLines } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicError, anthropicEvent, AnthropicState } from './dialects/anthropic-messages.js';
+import {
+  anthropicError,
+  anthropicEvent,
+  anthropicMessagesBody,
+  AnthropicState,
+} from './dialects/anthropic-messages.js';
 import { geminiBody, GeminiStream, geminiError } from './dialects/gemini.js';
-import { jsonHeaders, keyOf, mapSettings, modelOf, need, resolveUrl, text } from './settings.js';
+import { jsonHeaders, keyOf, modelOf, need, resolveUrl, text } from './settings.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestContext, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
@@ -103,23 +108,11 @@ async function request(input: RequestInput, context: RequestContext): Promise<Pr
   const token = await accessToken(endpoint, context);
   const headers = jsonHeaders();
   headers.authorization = `Bearer ${token}`;
-  return { url, headers, body: anthropic ? anthropicBody(input) : geminiBody(input) };
-}
-
-/** An Anthropic Messages body as Vertex AI takes it: no `model`, `anthropic_version` instead. */
-function anthropicBody(input: RequestInput): string {
-  const body: Record<string, unknown> = {
-    anthropic_version: ANTHROPIC_ON_VERTEX,
-    messages: [{ role: 'user', content: input.input }],
-    max_tokens: input.taskSettings.max_tokens ?? 1024,
-    stream: true,
+  return {
+    url,
+    headers,
+    body: anthropic ? anthropicMessagesBody(input, { anthropic_version: ANTHROPIC_ON_VERTEX }) : geminiBody(input),
   };
-  mapSettings(
-    input.taskSettings,
-    { temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop_sequences' },
-    body,
-  );
-  return JSON.stringify(body);
 }
 
 const VERTEX_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
