@@ -3,6 +3,7 @@ import { createParser } from 'eventsource-parser';
 import { type DeltaObject, type Frame } from '../lib/index.js';
 import { BodyDecoder, SseDecoder, completionEvent } from '../lib/stages.js';
 import { getProvider } from '../lib/providers/index.js';
+import { CompletionEventWriter } from '../lib/output/serialize.js';
 import { openAiSse, tokens } from './lib/data.js';
 
 /**
@@ -73,14 +74,27 @@ export async function runMicro(opts: {
       },
     },
     {
-      stage: 'completionEvent([text]) (serialize one delta)',
+      stage: 'CompletionEventWriter.append (one delta written into the shared block, as completionStream does)',
+      ours: true,
+      fn: () => {
+        const writer = new CompletionEventWriter(false, (c) => (sink += c.length));
+        const one = [''];
+        for (const t of texts) {
+          one[0] = t;
+          writer.append(one, 1);
+        }
+        sink += writer.take()?.length ?? 0;
+      },
+    },
+    {
+      stage: 'completionEvent([text]) (the same event as a string)',
       ours: true,
       fn: () => {
         for (const t of texts) sink += completionEvent([t]).length;
       },
     },
     {
-      stage: 'Buffer.from(event string) (what push() of a string costs)',
+      stage: 'Buffer.from(event string) (a string event turned into bytes, as push() of a string does)',
       ours: null,
       fn: () => {
         for (const t of texts) sink += Buffer.from(completionEvent([t])).length;

@@ -5,6 +5,7 @@ import { FileRegistry } from '../registry/file.js';
 import { MemoryRegistry } from '../registry/memory.js';
 import { RegistryHost, WorkerRegistry, type IpcChannel } from '../registry/cluster.js';
 import { isRedisUrl, redactRedisUrl, RedisRegistry, type RegistryEvent } from '../registry/redis.js';
+import { SecretBox } from '../registry/sealed.js';
 import type { EndpointRegistry } from '../registry/types.js';
 import { ApiKeys } from '../server/api-keys.js';
 import type { Limits } from '../server/limits.js';
@@ -12,7 +13,7 @@ import { createMetrics, clusterMetricsText, shareWithPrimary, type FleetMetrics 
 import { clusterUuidFor } from '../server/node-routes.js';
 import { RequestObserver } from '../server/observe.js';
 import { startInferenceServer } from '../server/server.js';
-import { createLogger, type LogFormat, type LogLevel, type ServerLogger } from './log.js';
+import { createLogger, routeProcessOutput, type LogFormat, type LogLevel, type ServerLogger } from './log.js';
 import type { CliIo } from './main.js';
 
 /** Everything `serve` was told, checked. */
@@ -130,12 +131,18 @@ async function runProcess(config: ServeConfig, io: CliIo, worker: boolean): Prom
     stderr: io.stderr === process.stderr ? undefined : io.stderr,
     base: workerId === undefined ? {} : { worker: workerId },
   });
+  if (io.stderr === process.stderr) routeProcessOutput(log);
   const fail = (message: string, code = 1): number => {
     log.fatal({ event: 'start_failed', reason: message }, 'cannot start');
     log.flush();
     if (worker) process.disconnect();
     return code;
   };
+  try {
+    SecretBox.fromEnv();
+  } catch (err) {
+    return fail((err as Error).message);
+  }
   let apiKeys: ApiKeys | null;
   try {
     apiKeys = await ApiKeys.load({
@@ -266,6 +273,14 @@ async function runPrimary(config: ServeConfig, io: CliIo): Promise<number> {
     stderr: io.stderr === process.stderr ? undefined : io.stderr,
     base: { role: 'primary' },
   });
+  if (io.stderr === process.stderr) routeProcessOutput(log);
+  try {
+    SecretBox.fromEnv();
+  } catch (err) {
+    log.fatal({ event: 'start_failed', reason: (err as Error).message }, 'cannot start');
+    log.flush();
+    return 1;
+  }
   let host: RegistryHost | null = null;
   if (config.endpoints === undefined || !isRedisUrl(config.endpoints)) {
     // memory or file: this process owns it, every worker reads a copy (see RegistryHost)

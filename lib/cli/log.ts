@@ -1,5 +1,5 @@
 import type { Logger } from '../server/observe.js';
-import { escapeControl } from '../server/observe.js';
+import { escapeControl, newRequestId } from '../server/observe.js';
 
 /** `--log-level` values, pino's levels plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -45,9 +45,14 @@ export function prettyLine(line: string): string {
   return parts.join(' ') + '\n';
 }
 
+/** What the mixin adds to a line that has its request's id already: nothing (one shared object). */
+const NOTHING = Object.freeze({});
+
 /**
  * The server's logger: pino (loaded now, only for `serve`), JSON lines on stderr, written
  * synchronously so that no line is lost at exit. `pretty` rewrites each line for a terminal.
+ * Every line has a `request_id`: its request's, or, for a line no request caused (start,
+ * stop, registry, workers, warnings), one made for that line.
  */
 export async function createLogger(options: {
   level: LogLevel;
@@ -72,6 +77,10 @@ export async function createLogger(options: {
       level: options.level,
       base: { pid: process.pid, ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: (fields: object) => ('request_id' in fields ? NOTHING : { request_id: newRequestId() }),
+      // pino's default copies every line's fields into the mixin's object: only when there is something to add
+      mixinMergeStrategy: (fields: object, mixed: object) =>
+        mixed === NOTHING ? fields : Object.assign(mixed, fields),
       formatters: {
         level: (label: string) => ({ level: label }),
         // JSON escapes C0 controls; DEL, C1 and U+2028/2029 it leaves raw: every top-level string value gets them escaped too
@@ -95,4 +104,51 @@ export async function createLogger(options: {
       }
     },
   }) as unknown as ServerLogger;
+}
+
+/** A process's warning as the CLI logs it (`process.emitWarning`, Node's own, a dependency's). */
+interface WarningLike extends Error {
+  code?: string;
+}
+
+let warningsRouted = false;
+
+/**
+ * Sends the process's warnings (deprecations, experimental features, a dependency's, ours) to
+ * `log` as JSON lines instead of Node's plain-text print to stderr, and logs an uncaught
+ * exception as one fatal line before the process exits with status 1 as Node would.
+ * For the `serve` command only: it owns the process.
+ */
+export function routeProcessOutput(log: ServerLogger): void {
+  if (warningsRouted) return;
+  warningsRouted = true;
+  // Node's printer is the only listener at this point (none under --no-warnings: then none are logged either)
+  if (process.listenerCount('warning') > 0) {
+    process.removeAllListeners('warning');
+    process.on('warning', (w: WarningLike) => {
+      log.warn(
+        {
+          event: 'process_warning',
+          name: w.name,
+          ...(w.code === undefined ? {} : { code: w.code }),
+          reason: w.message,
+        },
+        'warning',
+      );
+    });
+  }
+  process.on('uncaughtException', (err: WarningLike) => {
+    log.fatal(
+      {
+        event: 'crash',
+        name: err?.name,
+        ...(err?.code === undefined ? {} : { code: err.code }),
+        reason: String(err?.message ?? err),
+        stack: err?.stack,
+      },
+      'uncaught exception; exiting',
+    );
+    log.flush();
+    process.exit(1);
+  });
 }

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CliIo } from './main.js';
 import { parseWorkers, runServe } from './fleet.js';
-import { SecretBox } from '../registry/sealed.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { LIMIT_NAMES, resolveLimits, type Limits } from '../server/limits.js';
 import { ALLOW_HOSTS_ENV, HostPolicy } from '../server/url-policy.js';
@@ -114,12 +113,6 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     'json') as LogFormat;
   if (logFormat !== 'json' && logFormat !== 'pretty')
     return usage(io, `invalid --log-format [${logFormat}], expected json or pretty`);
-  try {
-    SecretBox.fromEnv();
-  } catch (err) {
-    io.stderr.write(`inference-stream: ${(err as Error).message}\n`);
-    return 1;
-  }
   return runServe(
     {
       host,

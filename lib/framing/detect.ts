@@ -97,6 +97,23 @@ export class DetectingDecoder implements FrameDecoder {
     if (this.heldBytes > DetectingDecoder.MAX_HELD) this.decide(this.fallback, undefined, sink);
   }
 
+  /**
+   * Decides the framing from the first meaningful byte of `chunk` without writing it (the
+   * reads held so far go to the chosen decoder first); the caller then writes `chunk`.
+   * Returns the framing in use, or null while only whitespace was seen.
+   */
+  choose(chunk: Buffer, sink: FrameSink): FrameDecoder | null {
+    if (this.inner === null) {
+      for (let i = 0; i < chunk.length; i++) {
+        if (!skippable(chunk[i]!)) {
+          this.decide(framingForFirstByte(chunk[i]!), undefined, sink);
+          break;
+        }
+      }
+    }
+    return this.inner;
+  }
+
   end(sink: FrameSink): boolean {
     if (this.inner === null) this.decide(this.fallback, undefined, sink);
     return this.inner!.end(sink);

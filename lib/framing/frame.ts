@@ -10,6 +10,8 @@ export interface Frame {
   raw?: true;
   /** An AWS event-stream frame whose `:message-type` is `exception` or `error`. */
   exception?: true;
+  /** `data` already parsed, when the framing parsed it to find where the value ends (JSON arrays). */
+  value?: unknown;
 }
 
 export type FrameSink = (frame: Frame) => void;

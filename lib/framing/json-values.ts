@@ -58,6 +58,10 @@ export class JsonValuesDecoder implements FrameDecoder {
   private readonly maxValueBytes: number;
   /** BOM bytes matched so far; -1 once past the start. */
   private bomBytes = 0;
+  /** Whole-value parses that failed in a row, values left to scan before trying again, and the next such rest. */
+  private misses = 0;
+  private resting = 0;
+  private nextRest = 16;
 
   constructor(
     private readonly mode: 'array' | 'sequence',
@@ -80,42 +84,55 @@ export class JsonValuesDecoder implements FrameDecoder {
       this.bomBytes = -1;
     }
     let start = this.at === At.Value ? 0 : -1;
+    let guess = true;
     while (i < n) {
-      const c = chunk[i]!;
       if (this.at === At.Value) {
-        if (this.inString) {
-          if (this.escaped) this.escaped = false;
-          else if (c === BACKSLASH) this.escaped = true;
-          else if (c === QUOTE) {
-            this.inString = false;
-            if (this.depth === 0 && !this.scalar) {
-              this.emit(chunk, start, i + 1, sink);
-              start = -1;
+        // Inside a value: a tight scan with the state in locals, written back once.
+        let depth = this.depth;
+        let inString = this.inString;
+        let escaped = this.escaped;
+        const scalar = this.scalar;
+        let end = -1;
+        for (; i < n; i++) {
+          const c = chunk[i]!;
+          if (inString) {
+            if (escaped) escaped = false;
+            else if (c === BACKSLASH) escaped = true;
+            else if (c === QUOTE) {
+              inString = false;
+              if (depth === 0 && !scalar) {
+                end = ++i;
+                break;
+              }
             }
+          } else if (c === QUOTE) {
+            inString = true;
+          } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+            depth++;
+          } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+            // `]` closing the array right after a scalar element is looked at again between values.
+            if (scalar) {
+              end = i;
+              break;
+            }
+            if (--depth === 0) {
+              end = ++i;
+              break;
+            }
+          } else if (scalar && (isSpace(c) || c === COMMA)) {
+            end = i; // the delimiter is looked at again between values
+            break;
           }
-        } else if (c === QUOTE) {
-          this.inString = true;
-        } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-          this.depth++;
-        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-          if (this.scalar) {
-            // `]` closing the array right after a scalar element.
-            this.emit(chunk, start, i, sink);
-            start = -1;
-            continue;
-          }
-          if (--this.depth === 0) {
-            this.emit(chunk, start, i + 1, sink);
-            start = -1;
-          }
-        } else if (this.scalar && (isSpace(c) || c === COMMA)) {
-          this.emit(chunk, start, i, sink);
-          start = -1;
-          continue; // look at the delimiter again between values
         }
-        i++;
+        this.depth = depth;
+        this.inString = inString;
+        this.escaped = escaped;
+        if (end === -1) break;
+        this.emit(chunk, start, end, sink);
+        start = -1;
         continue;
       }
+      const c = chunk[i]!;
       // Between values.
       if (isSpace(c)) {
         i++;
@@ -151,7 +168,15 @@ export class JsonValuesDecoder implements FrameDecoder {
           );
         }
       }
-      // A value starts here.
+      // A value starts here. An object that the rest of the read closes is parsed whole at once, when that works.
+      if (c === OPEN_BRACE && guess && this.resting === 0) {
+        const close = this.lastClose(chunk, i);
+        if (close !== -1 && this.guessed(chunk, i, close + 1, sink)) {
+          i = close + 1;
+          continue;
+        }
+        guess = false; // one attempt per read
+      } else if (this.resting > 0) this.resting--;
       this.at = At.Value;
       start = i;
       this.depth = 0;
@@ -188,6 +213,46 @@ export class JsonValuesDecoder implements FrameDecoder {
     return false;
   }
 
+  /**
+   * Where the value starting at `from` ends if it is the read's last one: the index of the
+   * read's last `}`, when only whitespace follows it (in an array, also one `,` or `]`);
+   * else -1.
+   */
+  private lastClose(chunk: Buffer, from: number): number {
+    let j = chunk.length - 1;
+    while (j > from && isSpace(chunk[j]!)) j--;
+    if (this.mode === 'array' && (chunk[j] === COMMA || chunk[j] === CLOSE_BRACKET)) {
+      j--;
+      while (j > from && isSpace(chunk[j]!)) j--;
+    }
+    return j > from && chunk[j] === CLOSE_BRACE && j + 1 - from <= this.maxValueBytes ? j : -1;
+  }
+
+  /**
+   * Parses `chunk[from…to)` as one JSON value: when it is one, it is the frame (parsed
+   * once, here, instead of scanned here and parsed later). When it is not (several
+   * values, one cut short), the scan takes over; after two such misses in a row the next
+   * values are scanned without trying, 16 at first, twice as many after each new run of misses.
+   */
+  private guessed(chunk: Buffer, from: number, to: number, sink: FrameSink): boolean {
+    const text = chunk.toString('utf8', from, to);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      if (++this.misses >= 2) {
+        this.misses = 0;
+        this.resting = this.nextRest;
+        this.nextRest = Math.min(this.nextRest * 2, 4096);
+      }
+      return false;
+    }
+    this.misses = 0;
+    this.arr = Arr.AfterValue;
+    sink({ event: 'message', data: text, id: '', value });
+    return true;
+  }
+
   private emit(chunk: Buffer, from: number, to: number, sink: FrameSink): void {
     let text: string;
     if (this.pending.length === 0) {
@@ -202,7 +267,7 @@ export class JsonValuesDecoder implements FrameDecoder {
     this.arr = Arr.AfterValue;
     this.scalar = false;
     this.depth = 0;
-    sink({ event: 'message', data: text, id: '' });
+    sink({ event: 'message', data: text, id: '', value: undefined });
   }
 
   private carry(chunk: Buffer, from: number, to: number): void {

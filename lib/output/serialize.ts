@@ -19,98 +19,176 @@ export function completionEvent(texts: readonly string[], bom = false): string {
   return (bom ? BOM : '') + 'event: message\ndata: ' + json + ']}\n\n';
 }
 
-const HEAD = Buffer.from('event: message\ndata: {"completion":[');
-const HEAD_BOM = Buffer.from(BOM + 'event: message\ndata: {"completion":[');
-const TAIL = Buffer.from(']}\n\n');
-const DELTA = Buffer.from('{"delta":');
-/** Events are written into shared blocks of this size (as Node pools small Buffers); larger ones get their own. */
+/** An event's start up to its first text: `event: message`, `data: {"completion":[{"delta":`. */
+const HEAD = Buffer.from('event: message\ndata: {"completion":[{"delta":');
+const HEAD_BOM = Buffer.from(BOM + 'event: message\ndata: {"completion":[{"delta":');
+/** `}]}` and the blank line: the end of the last delta and of the event. */
+const TAIL_LENGTH = 6;
+/** `},{"delta":` between two texts. */
+const NEXT = Buffer.from('},{"delta":');
+/** Events are written into blocks of at least this size (as Node pools small Buffers), larger for large events. */
 const BLOCK = 16 * 1024;
+/** The largest block: a larger event (a long batch while the consumer was behind) gets a Buffer of its own. */
+const MAX_BLOCK = 256 * 1024;
 
 /**
  * Writes `completion` events as bytes, byte for byte what {@link completionEvent} returns,
  * straight into a shared block of memory: a plain text (ASCII, nothing to escape) is
  * copied as it is, anything else is written by Buffer.write or JSON.stringify. No
- * intermediate string per event, and one Buffer object per event.
+ * intermediate string per event. Events appended one after another stay in one region of
+ * the block until {@link take} hands them over as one Buffer, so a burst of events (reads
+ * that arrive in the same tick) costs one Buffer and one push downstream, not one each.
  */
 export class CompletionEventWriter {
   private block: Buffer = Buffer.allocUnsafe(0);
+  /** The pending events are `block[start…used)`. */
+  private start = 0;
   private used = 0;
   private readonly head: Buffer;
 
-  constructor(bom = false) {
+  /**
+   * @param bom prefix every event with U+FEFF
+   * @param sink receives the pending events when the block runs out of room (and events too large for a block)
+   */
+  constructor(
+    bom: boolean,
+    private readonly sink: (chunk: Buffer) => void,
+  ) {
     this.head = bom ? HEAD_BOM : HEAD;
   }
 
-  /** The event for `texts[0…count)`. */
-  write(texts: readonly string[], count: number): Buffer {
+  /** Bytes appended and not taken yet. */
+  get pending(): number {
+    return this.used - this.start;
+  }
+
+  /** Hands over the pending events as one Buffer (null when there are none). */
+  take(): Buffer | null {
+    if (this.used === this.start) return null;
+    const chunk = this.block.subarray(this.start, this.used);
+    this.start = this.used;
+    return chunk;
+  }
+
+  /** Appends the event for `texts[0…count)` (count ≥ 1) to the pending events. */
+  append(texts: readonly string[], count: number): void {
     // Upper bound: every UTF-16 unit takes at most 6 bytes (a \uXXXX escape).
-    let bound = this.head.length + TAIL.length;
+    let bound = this.head.length + TAIL_LENGTH;
     for (let i = 0; i < count; i++) bound += 12 + texts[i]!.length * 6;
-    let buf: Buffer;
-    let o: number;
-    if (bound > BLOCK / 4) {
-      buf = Buffer.allocUnsafe(bound);
-      o = 0;
-    } else {
-      if (bound > this.block.length - this.used) {
-        this.block = Buffer.allocUnsafe(BLOCK);
-        this.used = 0;
+    if (bound > this.block.length - this.used) {
+      // What is pending goes first, in order; then a fresh block with room for several events
+      // like this one (the bound is about 4 times what a plain text takes), or a Buffer of its
+      // own for a very large event.
+      const rest = this.take();
+      if (rest !== null) this.sink(rest);
+      if (bound > MAX_BLOCK / 4) {
+        const own = Buffer.allocUnsafe(bound);
+        this.sink(own.subarray(0, this.event(own, 0, texts, count)));
+        return;
       }
-      buf = this.block;
-      o = this.used;
+      let size = BLOCK;
+      while (size < bound * 4) size *= 2;
+      this.block = Buffer.allocUnsafe(size);
+      this.start = 0;
+      this.used = 0;
     }
-    const start = o;
+    this.used = this.event(this.block, this.used, texts, count);
+  }
+
+  /** Writes one event at `o`; returns its end. */
+  private event(buf: Buffer, o: number, texts: readonly string[], count: number): number {
     buf.set(this.head, o);
-    o += this.head.length;
-    for (let i = 0; i < count; i++) {
-      if (i > 0) buf[o++] = 0x2c;
-      buf.set(DELTA, o);
-      o = writeJsonString(buf, o + DELTA.length, texts[i]!);
-      buf[o++] = 0x7d;
+    o = writeJsonString(buf, o + this.head.length, texts[0]!);
+    for (let i = 1; i < count; i++) {
+      for (let k = 0; k < NEXT.length; k++) buf[o++] = NEXT[k]!;
+      o = writeJsonString(buf, o, texts[i]!);
     }
-    buf.set(TAIL, o);
-    o += TAIL.length;
-    if (buf === this.block) this.used = o;
-    return buf.subarray(start, o);
+    buf[o++] = 0x7d; // }
+    buf[o++] = 0x5d; // ]
+    buf[o++] = 0x7d; // }
+    buf[o++] = 0x0a;
+    buf[o++] = 0x0a;
+    return o;
   }
 }
 
-/** Writes JSON.stringify(text) at `o` and returns the end; ASCII text with nothing to escape is copied directly. */
+const HEX = Buffer.from('0123456789abcdef');
+
+/**
+ * Writes the UTF-8 bytes of JSON.stringify(text) at `o` and returns the end, in one pass
+ * with no native call: the escapes JSON.stringify writes (`\"`, `\\`, `\b\f\n\r\t`,
+ * `\u00XX` for other control characters, `\uDXXX` for a lone surrogate), everything else
+ * as UTF-8. The caller reserves 6 bytes per UTF-16 unit.
+ */
 function writeJsonString(buf: Buffer, o: number, text: string): number {
-  const start = o;
   buf[o++] = 0x22;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return writeJsonStringSlow(buf, start, text, i);
-    buf[o++] = c;
-  }
-  buf[o++] = 0x22;
-  return o;
-}
-
-function writeJsonStringSlow(buf: Buffer, o: number, text: string, from: number): number {
-  if (needsEscape(text, from)) return o + buf.write(JSON.stringify(text), o);
-  buf[o++] = 0x22;
-  o += buf.write(text, o);
-  buf[o++] = 0x22;
-  return o;
-}
-
-/** Whether JSON.stringify would escape anything from `from` on: quote, backslash, control characters, lone surrogates. */
-function needsEscape(text: string, from: number): boolean {
-  const n = text.length;
-  for (let i = from; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c) return true;
-    if (c >= 0xd800 && c <= 0xdfff) {
-      if (c >= 0xdc00) return true;
-      const d = i + 1 < n ? text.charCodeAt(i + 1) : 0;
-      if (d < 0xdc00 || d > 0xdfff) return true;
-      i++;
+    if (c < 0x80) {
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+        buf[o++] = c;
+        continue;
+      }
+      buf[o++] = 0x5c;
+      switch (c) {
+        case 0x22:
+        case 0x5c:
+          buf[o++] = c;
+          break;
+        case 0x08:
+          buf[o++] = 0x62;
+          break;
+        case 0x09:
+          buf[o++] = 0x74;
+          break;
+        case 0x0a:
+          buf[o++] = 0x6e;
+          break;
+        case 0x0c:
+          buf[o++] = 0x66;
+          break;
+        case 0x0d:
+          buf[o++] = 0x72;
+          break;
+        default:
+          o = writeU(buf, o, c);
+      }
+    } else if (c < 0x800) {
+      buf[o++] = 0xc0 | (c >> 6);
+      buf[o++] = 0x80 | (c & 0x3f);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      buf[o++] = 0xe0 | (c >> 12);
+      buf[o++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[o++] = 0x80 | (c & 0x3f);
+    } else {
+      const d = c < 0xdc00 && i + 1 < n ? text.charCodeAt(i + 1) : 0;
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        const cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+        buf[o++] = 0xf0 | (cp >> 18);
+        buf[o++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[o++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[o++] = 0x80 | (cp & 0x3f);
+        i++;
+      } else {
+        // A lone surrogate: JSON.stringify escapes it.
+        buf[o++] = 0x5c;
+        o = writeU(buf, o, c);
+      }
     }
   }
-  return false;
+  buf[o++] = 0x22;
+  return o;
+}
+
+/** `uXXXX` (lowercase hex, as JSON.stringify writes it) after a backslash. */
+function writeU(buf: Buffer, o: number, c: number): number {
+  buf[o++] = 0x75;
+  buf[o++] = HEX[c >> 12]!;
+  buf[o++] = HEX[(c >> 8) & 15]!;
+  buf[o++] = HEX[(c >> 4) & 15]!;
+  buf[o++] = HEX[c & 15]!;
+  return o;
 }
 
 /** The event that ends a clean stream. */

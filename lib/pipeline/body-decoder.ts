@@ -6,6 +6,9 @@ import { resolveReader, type ProviderId } from '../providers/index.js';
 import { defaultWords, printableUrl, providerStatusError, type ResponseHeaders } from '../providers/failure.js';
 import type { DeltaObject, EventNormalizer, ReaderOptions, ResponseReader } from '../providers/types.js';
 
+/** Events of one read framed one at a time, while the envelope cache has nothing to match with yet, so that it can learn. */
+const LEARN_PER_READ = 8;
+
 export interface DecodeOptions extends FramingOptions {
   /** The upstream response's Content-Type; when absent the first bytes decide the framing. */
   contentType?: string;
@@ -128,28 +131,33 @@ export class BodyDecoder {
     const n = chunk.length;
     const framer = this.framer;
     let p = 0;
+    /** Events framed one by one in this read so that the cache can learn from them. */
+    let learning = 0;
     while (p < n) {
-      const syntax = this.syntax ?? this.resolveSyntax();
+      const syntax = this.syntax ?? this.resolveSyntax(chunk);
       if (syntax === null) break;
       if (syntax.idle!()) {
         const shape = cache.bytes(syntax);
-        // Nothing to match with: the rest of the read goes to the framing at once.
-        if (shape === null) break;
-        const end = shape.match(chunk, p, p + this.maxFrameBytes < n ? p + this.maxFrameBytes : n, out);
-        if (end >= 0) {
-          this.misses = 0;
-          cache.hit();
-          p = end;
-          // One event read: the same per-event hook as when it is framed.
-          if (this.afterFrame !== null) this.afterFrame(out);
-          continue;
-        }
-        if (end === INCOMPLETE) break;
-        if (++this.misses >= 4) {
-          // The bytes keep differing from what the cache reads (another line end, field order…): rest.
-          this.misses = 0;
-          this.rest = this.nextRest;
-          this.nextRest = Math.min(this.nextRest * 2, 4096);
+        if (shape !== null) {
+          const end = shape.match(chunk, p, p + this.maxFrameBytes < n ? p + this.maxFrameBytes : n, out);
+          if (end >= 0) {
+            this.misses = 0;
+            cache.hit();
+            p = end;
+            // One event read: the same per-event hook as when it is framed.
+            if (this.afterFrame !== null) this.afterFrame(out);
+            continue;
+          }
+          if (end === INCOMPLETE) break;
+          if (++this.misses >= 4) {
+            // The bytes keep differing from what the cache reads (another line end, field order…): rest.
+            this.misses = 0;
+            this.rest = this.nextRest;
+            this.nextRest = Math.min(this.nextRest * 2, 4096);
+            break;
+          }
+        } else if (!cache.learning || ++learning > LEARN_PER_READ) {
+          // Nothing to match with, and nothing to learn from soon: the rest of the read goes to the framing at once.
           break;
         }
       }
@@ -165,8 +173,8 @@ export class BodyDecoder {
   }
 
   /** The framing in use, once known, when it supports the fast path; null when it does not (the fast path is then off). */
-  private resolveSyntax(): (FrameDecoder & FrameSyntax) | null {
-    const f = this.framer instanceof DetectingDecoder ? this.framer.framing : this.framer;
+  private resolveSyntax(chunk: Buffer): (FrameDecoder & FrameSyntax) | null {
+    const f = this.framer instanceof DetectingDecoder ? this.framer.choose(chunk, this.onFrame) : this.framer;
     if (f === null) return null; // not decided yet: retried on the next read
     if (f.idle === undefined || f.canonical === undefined || f.frameEnd === undefined) {
       this.cache = undefined;

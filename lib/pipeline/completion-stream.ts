@@ -40,6 +40,15 @@ export class CompletionStream extends BatchingTransform {
   private readonly writer: CompletionEventWriter;
   /** The write callback held while the readable side is full (see _write). */
   private resumeWriter: ((error?: Error | null) => void) | null = null;
+  /** A push of the pending events is scheduled for the end of this tick. */
+  private scheduled = false;
+  private readonly sink = (chunk: Buffer): void => {
+    this.push(chunk);
+  };
+  private readonly onTick = (): void => {
+    this.scheduled = false;
+    if (!this.ended && !this.destroyed) this.pushPending();
+  };
 
   /** Throws for an unknown provider id, naming the known ones. */
   constructor(provider: ProviderId | ResponseReader, options: CompletionStreamOptions = {}) {
@@ -47,7 +56,7 @@ export class CompletionStream extends BatchingTransform {
     super(options, { readableHighWaterMark: options.highWaterMark ?? 16 * 1024 });
     this.decoder = decoder;
     this.bom = options.bom ?? false;
-    this.writer = new CompletionEventWriter(this.bom);
+    this.writer = new CompletionEventWriter(this.bom, this.sink);
     this.onDelta = options.onDelta;
     this.mapError = options.mapError;
   }
@@ -61,17 +70,21 @@ export class CompletionStream extends BatchingTransform {
    * Transform's own _write wraps every write in a new callback closure; this does the same
    * bookkeeping without one: the write is acknowledged at once unless this read filled the
    * readable side, in which case it is acknowledged when the consumer reads again.
+   * Events written in one tick are pushed together at its end (or as soon as they reach
+   * the high-water mark), as one chunk: a burst of reads costs one downstream write.
    */
   override _write(chunk: Buffer | string, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const before = this.readableLength;
+    const before = this.readableLength + this.writer.pending;
     this.consume(chunk);
-    if (this.writableEnded || before === this.readableLength || this.readableLength < this.readableHighWaterMark)
-      callback();
+    const after = this.readableLength;
+    if (this.writableEnded || before === after + this.writer.pending || after < this.readableHighWaterMark) callback();
     else this.resumeWriter = callback;
   }
 
   override _read(size: number): void {
     super._read(size);
+    // The consumer wants data now: what this tick wrote goes at once.
+    if (this.writer.pending > 0) this.pushPending();
     const resume = this.resumeWriter;
     if (resume !== null) {
       this.resumeWriter = null;
@@ -109,6 +122,7 @@ export class CompletionStream extends BatchingTransform {
       return callback();
     }
     this.flushPending();
+    this.pushPending();
     this.ended = true;
     this.push(doneEvent(this.bom));
     callback();
@@ -125,7 +139,20 @@ export class CompletionStream extends BatchingTransform {
   }
 
   protected pushBatch(texts: readonly string[], count: number): void {
-    this.push(this.writer.write(texts, count));
+    const writer = this.writer;
+    writer.append(texts, count);
+    // Held for the end of the tick only while the readable side has room for it.
+    if (writer.pending + this.readableLength >= this.readableHighWaterMark) this.pushPending();
+    else if (!this.scheduled && writer.pending > 0) {
+      this.scheduled = true;
+      process.nextTick(this.onTick);
+    }
+  }
+
+  /** Pushes the events written and not pushed yet. */
+  private pushPending(): void {
+    const chunk = this.writer.take();
+    if (chunk !== null) this.push(chunk);
   }
 
   /**
@@ -154,6 +181,7 @@ export class CompletionStream extends BatchingTransform {
 
   private finishWithError(err: unknown): void {
     this.flushPending();
+    this.pushPending();
     this.ended = true;
     let failure = toInferenceError(err);
     if (this.mapError !== undefined) {

@@ -1,25 +1,14 @@
 import { defineProvider } from './define.js';
-import { AnthropicMessagesNormalizer } from './dialects/anthropic-messages.js';
-import { mapSettings, modelOf, need, resolveUrl } from './settings.js';
+import { AnthropicMessagesNormalizer, anthropicMessagesBody } from './dialects/anthropic-messages.js';
+import { modelOf, need, resolveUrl } from './settings.js';
 import type { ProviderRequest, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { anthropicChatBody } from './chat/anthropic.js';
 import { anthropicWords } from './failure.js';
 
-/** Messages API: `max_tokens` is required by Anthropic; 1024 when the endpoint sets none. */
+/** Messages API: `x-api-key` and the `anthropic-version` header. */
 function request(input: RequestInput): ProviderRequest {
   const { endpoint } = input;
-  const body: Record<string, unknown> = {
-    model: modelOf(endpoint),
-    messages: [{ role: 'user', content: input.input }],
-    max_tokens: input.taskSettings.max_tokens ?? 1024,
-    stream: true,
-  };
-  mapSettings(
-    input.taskSettings,
-    { temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop_sequences' },
-    body,
-  );
   return {
     url: resolveUrl(endpoint, 'https://api.anthropic.com/v1/messages'),
     headers: {
@@ -28,7 +17,7 @@ function request(input: RequestInput): ProviderRequest {
       'content-type': 'application/json',
       accept: 'text/event-stream',
     },
-    body: JSON.stringify(body),
+    body: anthropicMessagesBody(input, { model: modelOf(endpoint) }),
   };
 }
 

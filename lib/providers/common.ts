@@ -5,6 +5,7 @@ import type { DeltaObject } from './types.js';
 
 /** JSON.parse for one event's payload: a malformed payload is a typed error, never a crash. */
 export function parseEventJson(frame: Frame): unknown {
+  if (frame.value !== undefined) return frame.value;
   try {
     return JSON.parse(frame.data);
   } catch (err) {
@@ -24,6 +25,7 @@ export class JsonLines {
  * values come back as JsonLines, in order. Anything else malformed is a typed error.
  */
 export function parseEventJsonLines(frame: Frame): unknown {
+  if (frame.value !== undefined) return frame.value;
   const data = frame.data;
   try {
     return JSON.parse(data);

@@ -4,13 +4,19 @@ import type { Frame } from '../framing/frame.js';
 import { JsonLines, parseEventJsonLines } from './common.js';
 import { isObject } from '../json.js';
 import { defineProvider } from './define.js';
-import { anthropicError, anthropicEvent, AnthropicState } from './dialects/anthropic-messages.js';
+import {
+  anthropicError,
+  anthropicEvent,
+  anthropicMessagesBody,
+  AnthropicState,
+} from './dialects/anthropic-messages.js';
 import { geminiBody, GeminiStream, geminiError } from './dialects/gemini.js';
 import { jsonHeaders, keyOf, modelOf, need, resolveUrl, text } from './settings.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import type { DeltaObject, EventNormalizer, ProviderRequest, RequestContext, RequestInput } from './types.js';
 import { chatVia } from './chat/target.js';
 import { geminiChatBody } from './chat/gemini.js';
+import { anthropicChatBody } from './chat/anthropic.js';
 import { googleWords } from './failure.js';
 
 const ID = 'googlevertexai';
@@ -71,22 +77,42 @@ function shapeOf(json: unknown): 'gemini' | 'anthropic' | undefined {
   return undefined;
 }
 
-/** Gemini on Vertex AI: the regional `streamGenerateContent?alt=sse` URL, a service-account bearer token. */
+/** Vertex AI's version tag for Anthropic Messages bodies (it replaces `model` and the `anthropic-version` header). */
+const ANTHROPIC_ON_VERTEX = 'vertex-2023-10-16';
+
+/** A Model Garden endpoint whose `provider` is Anthropic: Messages bodies to `streamRawPredict`. */
+function isAnthropic(endpoint: StoredEndpoint): boolean {
+  return text(endpoint.service_settings, 'provider')?.toLowerCase() === 'anthropic';
+}
+
+/**
+ * Gemini on Vertex AI: the regional `streamGenerateContent?alt=sse` URL, a service-account
+ * bearer token. With `provider: anthropic` (a Model Garden Anthropic model): the
+ * `publishers/anthropic/…:streamRawPredict` URL and an Anthropic Messages body.
+ */
 async function request(input: RequestInput, context: RequestContext): Promise<ProviderRequest> {
   const { endpoint } = input;
   const location = need(endpoint, 'location');
   const project = encodeURIComponent(need(endpoint, 'project_id'));
   const host = location === 'global' ? 'aiplatform.googleapis.com' : `${location}-aiplatform.googleapis.com`;
   const model = encodeURIComponent(modelOf(endpoint) ?? '');
+  const anthropic = isAnthropic(endpoint);
+  const base = `https://${host}/v1/projects/${project}/locations/${encodeURIComponent(location)}/publishers/`;
   const url = resolveUrl(
     endpoint,
     text(endpoint.service_settings, 'streaming_url') ??
-      `https://${host}/v1/projects/${project}/locations/${encodeURIComponent(location)}/publishers/google/models/${model}:streamGenerateContent?alt=sse`,
+      (anthropic
+        ? `${base}anthropic/models/${model}:streamRawPredict`
+        : `${base}google/models/${model}:streamGenerateContent?alt=sse`),
   );
   const token = await accessToken(endpoint, context);
   const headers = jsonHeaders();
   headers.authorization = `Bearer ${token}`;
-  return { url, headers, body: geminiBody(input) };
+  return {
+    url,
+    headers,
+    body: anthropic ? anthropicMessagesBody(input, { anthropic_version: ANTHROPIC_ON_VERTEX }) : geminiBody(input),
+  };
 }
 
 const VERTEX_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -138,10 +164,18 @@ async function accessToken(endpoint: StoredEndpoint, context: RequestContext): P
 export const googlevertexai = defineProvider({
   id: ID,
   description:
-    'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF) or Anthropic Messages SSE (streamRawPredict)',
+    'Vertex AI: Gemini streamGenerateContent SSE (raw JSON errors, ends at EOF), or with provider: anthropic, Anthropic Messages SSE (streamRawPredict)',
   required: ['service_account_json', 'project_id', 'location', 'model_id'],
   request,
-  chat: (input, context) => chatVia(request, input, context, (t) => geminiChatBody(input.request, t)),
+  chat: (input, context) =>
+    chatVia(request, input, context, (t, endpoint) =>
+      isAnthropic(endpoint)
+        ? {
+            anthropic_version: ANTHROPIC_ON_VERTEX,
+            ...anthropicChatBody(input.request, { service: t.service, model: undefined }, input.taskSettings),
+          }
+        : geminiChatBody(input.request, t),
+    ),
   createNormalizer: () => new VertexNormalizer(),
   failureWords: googleWords('Google Vertex AI'),
   rawJson: true,

@@ -235,6 +235,11 @@ export class ShapeCache {
     return this.compiled;
   }
 
+  /** Nothing remembered, but the next event read in full may be learned from (the cache is not resting). */
+  get learning(): boolean {
+    return !this.known && this.rest === 0;
+  }
+
   /** An event was read from the bytes with this shape: the run of misses is over. */
   hit(): void {
     this.misses = 0;

@@ -164,8 +164,14 @@ export class RedisRegistry implements EndpointRegistry {
       retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
       connectionName: 'inference-stream',
     };
-    const cmd = new Redis(url, redisOptions) as RedisClient & Scripted;
-    const sub = new Redis(url, { ...redisOptions, commandTimeout: undefined, connectionName: 'inference-stream-sub' });
+    // ioredis turns TLS on only for a lower-case `rediss://`: `REDISS://` must not connect in plain text
+    const target = url.replace(/^rediss?:/i, (scheme) => scheme.toLowerCase());
+    const cmd = new Redis(target, redisOptions) as RedisClient & Scripted;
+    const sub = new Redis(target, {
+      ...redisOptions,
+      commandTimeout: undefined,
+      connectionName: 'inference-stream-sub',
+    });
     const onEvent = options.onEvent ?? (() => {});
     const registry = new RedisRegistry(cmd, sub, box, options.prefix ?? 'inference-stream', store, onEvent);
     // ioredis reports every failed connection attempt as 'error': never an unhandled one
@@ -200,7 +206,12 @@ export class RedisRegistry implements EndpointRegistry {
       cmd.disconnect();
       sub.disconnect();
       if (err instanceof InferenceError) throw err;
-      throw registryOpenFailed(store, describeRedisError(err));
+      // "no connection" says little: the connection attempt's own failure (refused, a certificate) says why
+      const reason = describeRedisError(err);
+      throw registryOpenFailed(
+        store,
+        lastError !== '' && lastError !== reason && !reason.includes(lastError) ? `${reason} (${lastError})` : reason,
+      );
     }
     lastError = '';
     onEvent({ event: 'registry_connected', store });
@@ -460,6 +471,8 @@ function describeRedisError(err: unknown): string {
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(message)) return 'authentication failed';
+  // a TLS failure: Node's code alone (SELF_SIGNED_CERT_IN_CHAIN) is terse, its message names the certificate problem
+  if (/CERT|^ERR_TLS|^ERR_SSL|UNABLE_TO|HOSTNAME/.test(code)) return `${code}: ${message.slice(0, 200)}`;
   if (code) return code;
   if (/enableOfflineQueue|Connection is closed|max retries/i.test(message)) return 'no connection to Redis';
   // ioredis's own messages ("Connection is closed.", "Stream isn't writeable…") name no credentials;

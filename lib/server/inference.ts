@@ -16,6 +16,7 @@ import { deltaStream } from '../pipeline/delta-stream.js';
 import type { DeltaObject } from '../providers/types.js';
 import type { StoredEndpoint } from '../registry/types.js';
 import { singleInput, validateInput, type InferenceBody } from './inference-request.js';
+import { CoalescingPump } from './coalesce.js';
 import { sendEventStream, sendJson, startEventStream } from './respond.js';
 import { withRetry } from './retry.js';
 import { requestCredentials, secretsOf } from './redact.js';
@@ -144,8 +145,9 @@ function deltaHook(ex: InferenceExchange, endpoint: StoredEndpoint): ((d: DeltaO
 }
 
 /**
- * Provider body → completionStream → response, with the response's backpressure reaching
- * the provider socket (pipe pauses the body, undici stops reading). A body that fails
+ * Provider body → completionStream → response (one write per event-loop turn), with the
+ * response's backpressure reaching the provider socket (the pump pauses the events, the
+ * body's pipe pauses the body, undici stops reading). A body that fails
  * mid-way ends the stream with `event: error`. A non-2xx provider answer becomes the
  * single error event, with the mapped status, as Elasticsearch sends it.
  */
@@ -197,15 +199,13 @@ function streamAnswer(
   }
 
   startEventStream(res, ctx);
-  events.pipe(res);
+  // one write per event-loop turn (the first at once), with pipe's backpressure
+  const pump = new CoalescingPump(events, res);
   ex.attach(
     body,
     (err) => events.fail(err),
-    () => {
-      // the client left: the output is discarded, so nothing accumulates beyond the streams' high-water marks
-      events.unpipe(res);
-      events.resume();
-    },
+    // the client left: the output is discarded, so nothing accumulates beyond the streams' high-water marks
+    pump.detach,
   );
 }
 

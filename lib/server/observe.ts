@@ -58,8 +58,11 @@ const ID_BYTES = 9;
 let idCounter = 0;
 const idBase = randomBytes(ID_BYTES).toString('base64url').slice(0, 8);
 
-/** A short id unique to this process run: random base + counter. */
-function newRequestId(): string {
+/**
+ * A short id unique to this process run (random base + counter), as given to a request
+ * without `X-Opaque-Id`; log lines that no request caused get one of their own too.
+ */
+export function newRequestId(): string {
   return `${idBase}-${(idCounter++).toString(36)}`;
 }
 
@@ -283,7 +286,12 @@ export class RequestObserver {
     if (r.unauthorized === 0 && r.overLimit === 0) return;
     this.rejected = { unauthorized: 0, overLimit: 0, samples: [] };
     this.log.warn(
-      { unauthorized: r.unauthorized, over_limit: r.overLimit, sample_request_ids: r.samples },
+      {
+        request_id: newRequestId(),
+        unauthorized: r.unauthorized,
+        over_limit: r.overLimit,
+        sample_request_ids: r.samples,
+      },
       'requests rejected (401 / 429, aggregated)',
     );
   }

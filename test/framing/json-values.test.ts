@@ -200,3 +200,46 @@ describe('JSON value sequence (JSON lines or one pretty body)', () => {
     );
   });
 });
+
+describe('an object the read closes is parsed once, by the framing', () => {
+  function frames(mode: 'array' | 'sequence', chunks: string[]): Frame[] {
+    const out: Frame[] = [];
+    const d = new JsonValuesDecoder(mode);
+    for (const c of chunks) d.write(Buffer.from(c), (f) => out.push(f));
+    d.end((f) => out.push(f));
+    return out;
+  }
+
+  test('one element per read (how Gemini writes): each frame carries its parsed value', () => {
+    const got = frames('array', ['[{"a": "x}"}', '\r\n,\r\n{"b": [1, {"c": 2}]}\n', ',{"d": "\\"}"}', ']']);
+    assert.deepEqual(
+      got.map((f) => f.data),
+      ['{"a": "x}"}', '{"b": [1, {"c": 2}]}', '{"d": "\\"}"}'],
+    );
+    assert.deepEqual(
+      got.map((f) => f.value),
+      [{ a: 'x}' }, { b: [1, { c: 2 }] }, { d: '"}' }],
+    );
+  });
+
+  test('several values in one read, or one cut short: found by scanning, same frames, nothing parsed twice', () => {
+    const got = frames('sequence', ['{"a":1} {"b":2}\n', '{"c":', '3}']);
+    assert.deepEqual(
+      got.map((f) => f.data),
+      ['{"a":1}', '{"b":2}', '{"c":3}'],
+    );
+    // The first read's guess (the read ends at `}`) fails: its values are scanned, not parsed here.
+    assert.deepEqual(
+      got.map((f) => f.value),
+      [undefined, undefined, undefined],
+    );
+  });
+
+  test('a malformed object that the read closes is handed on unparsed, for the provider to report', () => {
+    const got = frames('array', ['[{"a": 1,}', ']']);
+    assert.deepEqual(
+      got.map((f) => [f.data, f.value]),
+      [['{"a": 1,}', undefined]],
+    );
+  });
+});

@@ -46,7 +46,12 @@ interface Outcome {
 function decode(make: Make, chunks: readonly Buffer[], maxFrameBytes?: number): Outcome {
   const decoder = make(maxFrameBytes);
   const frames: Frame[] = [];
-  const sink = (f: Frame) => frames.push({ ...f });
+  const sink = (f: Frame) => {
+    // A framing may hand on the value it parsed to find the end: it must be what data parses to.
+    const { value, ...rest } = f;
+    if (value !== undefined) assert.deepEqual(value, JSON.parse(f.data));
+    frames.push(rest);
+  };
   try {
     for (const c of chunks) decoder.write(Buffer.from(c), sink);
     decoder.end(sink);

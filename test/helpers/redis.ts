@@ -37,17 +37,29 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts redis-server on 127.0.0.1 (append-only file in a temp dir, so a restart keeps the data) and resolves once it accepts connections. */
-export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
+/** A server certificate and its key (PEM files), for a redis-server that speaks only TLS. */
+export interface RedisTls {
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * Starts redis-server on 127.0.0.1 (append-only file in a temp dir, so a restart keeps the data) and resolves
+ * once it accepts connections. With `tls`, it listens only for TLS and the URL is `rediss://`.
+ */
+export async function startRedis(extraArgs: string[] = [], tls?: RedisTls): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'is-redis-'));
+  const listenArgs = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile]
+    : ['--port', String(port)];
+  if (tls) listenArgs.push('--tls-auth-clients', 'no');
   let child: ChildProcess | null = null;
   const start = async () => {
     const c = spawn(
       'redis-server',
       [
-        '--port',
-        String(port),
+        ...listenArgs,
         '--bind',
         '127.0.0.1',
         '--dir',
@@ -78,7 +90,7 @@ export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   };
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     port,
     start,
     async stop() {

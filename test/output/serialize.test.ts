@@ -2,6 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { completionStream, InferenceError } from '../../lib/index.js';
 import { serialize } from '../../lib/stages.js';
+import fc from 'fast-check';
+import { CompletionEventWriter, completionEvent } from '../../lib/output/serialize.js';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -53,5 +55,63 @@ describe("Elasticsearch's bytes", () => {
     const body = JSON.parse(text.split('data: ')[1]!);
     assert.equal(body.status, 429);
     assert.equal(body.error.type, 'status_exception');
+  });
+});
+
+describe('CompletionEventWriter', () => {
+  const unit = fc.oneof(
+    fc.integer({ min: 0, max: 0x7f }),
+    fc.integer({ min: 0x80, max: 0x7ff }),
+    fc.integer({ min: 0x800, max: 0xffff }), // includes lone and paired surrogates
+    fc.constantFrom(0x22, 0x5c, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x00, 0x1f, 0x7f, 0x2028, 0xfeff),
+  );
+  const text = fc.array(unit, { maxLength: 40 }).map((units) => String.fromCharCode(...units));
+  const emoji = fc.constantFrom('🙂', '🌍', 'naïve', '日本語', '\ud83d', '\ude42', '\ude42\ud83d');
+  const anyText = fc.oneof(text, emoji, fc.string());
+
+  test('writes exactly the bytes of completionEvent, for any texts, in order, across block boundaries', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(anyText, { minLength: 1, maxLength: 6 }), { maxLength: 60 }),
+        fc.boolean(),
+        (events, bom) => {
+          const parts: Buffer[] = [];
+          const writer = new CompletionEventWriter(bom, (chunk) => parts.push(Buffer.from(chunk)));
+          let expected = '';
+          for (let i = 0; i < events.length; i++) {
+            writer.append(events[i]!, events[i]!.length);
+            expected += completionEvent(events[i]!, bom);
+            // take after some events only: bursts of several events become one chunk
+            if (i % 3 === 2) {
+              const chunk = writer.take();
+              if (chunk !== null) parts.push(Buffer.from(chunk));
+            }
+          }
+          const rest = writer.take();
+          if (rest !== null) parts.push(Buffer.from(rest));
+          assert.equal(writer.pending, 0);
+          assert.deepEqual(Buffer.concat(parts), Buffer.from(expected));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test('an event larger than a block comes out whole, after the events pending before it', () => {
+    const parts: Buffer[] = [];
+    const writer = new CompletionEventWriter(false, (chunk) => parts.push(Buffer.from(chunk)));
+    const big = 'x'.repeat(20000) + '"\n';
+    writer.append(['a'], 1);
+    writer.append([big, 'b'], 2);
+    writer.append(['c'], 1);
+    const rest = writer.take();
+    assert.ok(rest !== null);
+    parts.push(Buffer.from(rest));
+    assert.equal(parts.length, 3);
+    assert.equal(
+      Buffer.concat(parts).toString(),
+      completionEvent(['a']) + completionEvent([big, 'b']) + completionEvent(['c']),
+    );
+    assert.equal(writer.take(), null);
   });
 });

@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Writable, type Duplex } from 'node:stream';
-import { completionStream, deltaStream } from '../../lib/index.js';
+import { chatCompletionStream, completionStream, deltaStream } from '../../lib/index.js';
 import { sseParser, normalize, batch } from '../../lib/stages.js';
 import { GeneratedOpenAiStream, settle } from '../helpers/generated.js';
 
@@ -26,6 +26,7 @@ async function stalled(events: number, stages: () => Duplex[]): Promise<number> 
 
 const stageSets: Record<string, () => Duplex[]> = {
   completionStream: () => [completionStream('openai')],
+  chatCompletionStream: () => [chatCompletionStream('openai')],
   deltaStream: () => [deltaStream('openai')],
   'sseParser | normalize | batch': () => [sseParser(), normalize('openai'), batch()],
 };

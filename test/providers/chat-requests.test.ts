@@ -227,6 +227,19 @@ describe('chat requests, as each provider documents them', () => {
     });
   }
 
+  test('googlevertexai with provider anthropic: streamRawPredict, the Anthropic body with anthropic_version and no model', async () => {
+    const r = await sent('googlevertexai', request, { provider: 'anthropic' });
+    assert.match(r.url, /\/publishers\/anthropic\/models\/model-from-request:streamRawPredict$/);
+    assert.equal(r.headers.authorization, 'Bearer vertex-token');
+    assert.equal(r.json.model, undefined);
+    assert.equal(r.json.anthropic_version, 'vertex-2023-10-16');
+    assert.equal(r.json.system, 'Be brief.\n\nUse metric units.');
+    assert.deepEqual(r.json.tool_choice, { type: 'tool', name: 'get_weather' });
+    assert.deepEqual(r.json.tools, [{ name: 'get_weather', description: 'Current weather', input_schema: schema }]);
+    assert.equal(r.json.max_tokens, 256);
+    assert.equal(r.json.stream, true);
+  });
+
   test('amazonbedrock: ConverseStream with toolUse / toolResult blocks, toolConfig, SigV4 over the chat body', async () => {
     const r = await sent('amazonbedrock');
     assert.equal(r.url, '/model/model-from-request/converse-stream');

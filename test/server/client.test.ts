@@ -187,6 +187,33 @@ describe('provider requests', () => {
     });
   }
 
+  test('googlevertexai with provider anthropic: streamRawPredict, an Anthropic Messages body without model', async () => {
+    const req = await getProvider('googlevertexai').request(
+      {
+        endpoint: endpoint('googlevertexai', {
+          ...publicSettings('googlevertexai'),
+          provider: 'anthropic',
+          model_id: 'claude-sonnet-4-5@20250929',
+        }),
+        input: 'Hi there',
+        taskSettings: { max_tokens: 64, temperature: 0.3 },
+      },
+      { dispatcher: sharedAgent(), cache: new Map(), googleAccessToken: async () => 'injected-token' },
+    );
+    assert.equal(
+      req.url,
+      'https://us-central1-aiplatform.googleapis.com/v1/projects/test-project/locations/us-central1/publishers/anthropic/models/claude-sonnet-4-5%4020250929:streamRawPredict',
+    );
+    assert.equal(req.headers.authorization, 'Bearer injected-token');
+    assert.deepEqual(JSON.parse(req.body), {
+      anthropic_version: 'vertex-2023-10-16',
+      messages: [{ role: 'user', content: 'Hi there' }],
+      max_tokens: 64,
+      stream: true,
+      temperature: 0.3,
+    });
+  });
+
   test('service_settings.url: an origin gets the default path; a full URL is used as is', async () => {
     const withOrigin = await client.build(
       endpoint('anthropic', settingsFor('anthropic', 'http://127.0.0.1:8080')),

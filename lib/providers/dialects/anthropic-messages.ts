@@ -13,7 +13,28 @@ import {
 import { isObject, type Json } from '../../json.js';
 import { ShapeCache } from '../shape-cache.js';
 import { ToolCalls } from '../tool-calls.js';
-import type { DeltaObject, EventNormalizer } from '../types.js';
+import type { DeltaObject, EventNormalizer, RequestInput } from '../types.js';
+import { mapSettings } from '../settings.js';
+
+/**
+ * A Messages request body for a completion: `head` first (the model, or Vertex AI's
+ * `anthropic_version`), the input as one user turn, `max_tokens` (required by Anthropic:
+ * 1024 when the endpoint sets none), streaming, and the task settings Anthropic takes.
+ */
+export function anthropicMessagesBody(input: RequestInput, head: Record<string, unknown>): string {
+  const body: Record<string, unknown> = {
+    ...head,
+    messages: [{ role: 'user', content: input.input }],
+    max_tokens: input.taskSettings.max_tokens ?? 1024,
+    stream: true,
+  };
+  mapSettings(
+    input.taskSettings,
+    { temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop_sequences' },
+    body,
+  );
+  return JSON.stringify(body);
+}
 
 /** Per-stream state of an Anthropic message: the end marker, the tool calls, the prompt usage from message_start. */
 export class AnthropicState {

@@ -1,0 +1,133 @@
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+
+/** Pumps with bytes waiting for the end of this event-loop turn; one `setImmediate` serves them all. */
+let due: CoalescingPump[] = [];
+let scheduled = false;
+
+function flushDue(): void {
+  scheduled = false;
+  const pumps = due;
+  due = [];
+  for (let i = 0; i < pumps.length; i++) pumps[i]!.flush();
+}
+
+/**
+ * Writes a stream of event bytes into an HTTP response, one write per event-loop turn:
+ * the events a response gets during one turn (several provider chunks in one socket read,
+ * a batch, the last event and the end) go out as one chunk, in one `res.write`, at the end
+ * of the turn (`setImmediate`), instead of one write (chunk framing, socket write) each.
+ * The stream's first chunk is written at once, so the first delta is never held.
+ *
+ * Backpressure as with `pipe`: the source is paused while the response's buffer is full
+ * (`write` returned false, until `drain`) and while the bytes waiting for the end of the
+ * turn reach the response's high-water mark, so a slow client still stops the provider
+ * socket. When the response closes, nothing more is written.
+ */
+export class CoalescingPump {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private queued = false;
+  private wroteFirst = false;
+  private ended = false;
+  private detached = false;
+  /** Paused by us, for `drain` or the end of the turn. */
+  private holding = false;
+
+  constructor(
+    private readonly source: Readable,
+    private readonly res: ServerResponse,
+  ) {
+    source.on('data', this.onData);
+    source.once('end', this.onEnd);
+    res.on('drain', this.onResponseDrain);
+    res.once('close', this.detach);
+  }
+
+  /**
+   * Stops writing (the client left): what is waiting is dropped, the source is no longer
+   * listened to and flows on, read by nobody (a drain reads the provider to its end).
+   */
+  readonly detach = (): void => {
+    if (this.detached) return;
+    this.detached = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.source.off('data', this.onData);
+    this.source.off('end', this.onEnd);
+    this.res.off('drain', this.onResponseDrain);
+    this.res.off('close', this.detach);
+    this.source.resume();
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (!this.wroteFirst) {
+      this.wroteFirst = true;
+      if (!this.res.write(chunk)) this.hold();
+      return;
+    }
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= this.res.writableHighWaterMark) this.hold();
+    if (!this.queued) {
+      this.queued = true;
+      due.push(this);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flushDue);
+      }
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    // the end goes with what is waiting (in one write), or at once when nothing is
+    if (!this.queued) this.flush();
+  };
+
+  /** Writes what waited for the end of the turn; ends the response after the source's end. Called by the turn's flush. */
+  flush(): void {
+    this.queued = false;
+    if (this.detached || this.res.writableEnded || this.res.destroyed) return;
+    const n = this.pending.length;
+    let bytes: Buffer | null = null;
+    if (n > 0) {
+      bytes = n === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    if (this.ended) {
+      this.detachListeners();
+      if (bytes === null) this.res.end();
+      else this.res.end(bytes);
+      return;
+    }
+    if (bytes !== null && !this.res.write(bytes)) {
+      this.hold();
+      return;
+    }
+    if (this.holding && !this.res.writableNeedDrain) this.release();
+  }
+
+  private hold(): void {
+    if (this.holding) return;
+    this.holding = true;
+    this.source.pause();
+  }
+
+  private release(): void {
+    this.holding = false;
+    this.source.resume();
+  }
+
+  private readonly onResponseDrain = (): void => {
+    // bytes still waiting for the turn's end keep the source paused until they are written
+    if (this.holding && !this.queued) this.release();
+  };
+
+  private detachListeners(): void {
+    this.source.off('data', this.onData);
+    this.res.off('drain', this.onResponseDrain);
+    this.res.off('close', this.detach);
+  }
+}

@@ -1,0 +1,104 @@
+// CoalescingPump: one response write per event-loop turn, the first chunk at once, the end
+// with the last bytes, backpressure as with pipe, nothing written after the client left.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { setImmediate as turn } from 'node:timers/promises';
+import { CoalescingPump } from '../../lib/server/coalesce.js';
+import { listen } from './helpers.js';
+
+interface Served {
+  source: PassThrough;
+  res: ServerResponse;
+  writes: Buffer[];
+  pump: CoalescingPump;
+}
+
+/** A server whose one response is fed from a PassThrough through a pump; every res.write is recorded. */
+async function setUp(highWaterMark?: number) {
+  let served!: (s: Served) => void;
+  const ready = new Promise<Served>((r) => (served = r));
+  const server = createServer({ highWaterMark }, (_req, res) => {
+    const writes: Buffer[] = [];
+    const write = res.write.bind(res) as (chunk: Buffer) => boolean;
+    res.write = ((chunk: Buffer) => {
+      writes.push(Buffer.from(chunk));
+      return write(chunk);
+    }) as typeof res.write;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    const source = new PassThrough();
+    served({ source, res, writes, pump: new CoalescingPump(source, res) });
+  });
+  const listening = await listen(server);
+  const req = request(listening.url, { method: 'POST' });
+  req.end();
+  const [client] = (await once(req, 'response')) as [IncomingMessage];
+  return { ...(await ready), client, close: listening.close };
+}
+
+test('the first chunk is written at once; the chunks of one turn go out as one write; the end carries the last bytes', async () => {
+  const s = await setUp();
+  let text = '';
+  s.client.setEncoding('utf8');
+  s.client.on('data', (c: string) => (text += c));
+  s.source.write('first\n');
+  assert.equal(s.writes.length, 1, 'the first chunk is not held');
+  s.source.write('a\n');
+  s.source.write('b\n');
+  s.source.write('c\n');
+  assert.equal(s.writes.length, 1, 'later chunks wait for the end of the turn');
+  await turn();
+  assert.deepEqual(
+    s.writes.map((b) => b.toString()),
+    ['first\n', 'a\nb\nc\n'],
+  );
+  s.source.write('d\n');
+  s.source.end('e\n');
+  await once(s.client, 'end');
+  assert.equal(s.writes.length, 2, 'the last bytes go with the end, not as a write of their own');
+  assert.equal(text, 'first\na\nb\nc\nd\ne\n');
+  await s.close();
+});
+
+test('a client that does not read stops the source (backpressure), and it flows again when the client reads', async () => {
+  const s = await setUp(1024);
+  s.client.pause();
+  const chunk = Buffer.alloc(4096, 'x');
+  let accepted = 0;
+  // write until the source itself refuses: the pump must have stopped taking its output
+  for (let i = 0; i < 100_000; i++) {
+    accepted++;
+    if (!s.source.write(chunk)) break;
+    if (i % 16 === 0) await turn();
+  }
+  const stuck = accepted;
+  // bounded: the response, the socket and the kernel buffers, not everything written
+  assert.ok(s.source.isPaused(), 'the source is paused');
+  let received = 0;
+  s.client.on('data', (b: Buffer) => (received += b.length));
+  s.client.resume();
+  await once(s.source, 'drain');
+  s.source.end();
+  await once(s.client, 'end');
+  assert.ok(received >= stuck * chunk.length, `received ${received}`);
+  assert.ok(stuck < 100_000, 'the writer was stopped');
+  await s.close();
+});
+
+test('after the client left, nothing more is written and the source flows on to its end', async () => {
+  const s = await setUp();
+  s.source.write('first\n');
+  s.source.write('pending\n');
+  s.client.destroy();
+  await once(s.res, 'close');
+  const before = s.writes.length;
+  for (let i = 0; i < 100; i++) s.source.write(Buffer.alloc(1024));
+  s.source.end();
+  await once(s.source, 'end');
+  await turn();
+  assert.equal(s.writes.length, before, 'no write after close');
+  await s.close();
+});
