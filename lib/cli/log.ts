@@ -1,5 +1,5 @@
 import type { Logger } from '../server/observe.js';
-import { escapeControl, newRequestId } from '../server/observe.js';
+import { escapeControl, logText, newRequestId } from '../server/observe.js';
 
 /** `--log-level` values, pino's levels plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -87,7 +87,8 @@ export async function createLogger(options: {
         log: (fields: Record<string, unknown>) => {
           for (const k of Object.keys(fields)) {
             const v = fields[k];
-            if (typeof v === 'string') fields[k] = escapeControl(v);
+            // bounded too: one line stays one write (see logText)
+            if (typeof v === 'string') fields[k] = logText(v, 1000);
           }
           return fields;
         },

@@ -54,6 +54,16 @@ export function escapeControl(text: string): string {
   return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * A value as a log line may hold it: control characters escaped, and at most `max` UTF-16
+ * units (then `…`), so that a line stays below the 4 KiB that one write to a pipe keeps
+ * whole when several processes (`--workers`) share stderr.
+ */
+export function logText(text: string, max: number): string {
+  const escaped = escapeControl(text);
+  return escaped.length > max ? escaped.slice(0, max) + '…' : escaped;
+}
+
 const ID_BYTES = 9;
 let idCounter = 0;
 const idBase = randomBytes(ID_BYTES).toString('base64url').slice(0, 8);
@@ -249,17 +259,17 @@ export class RequestObserver {
     if (status === 401 || (status === 429 && record.errorType !== ErrorType.status)) {
       if (status === 401) this.rejected.unauthorized++;
       else this.rejected.overLimit++;
-      if (this.rejected.samples.length < 5) this.rejected.samples.push(escapeControl(record.id));
+      if (this.rejected.samples.length < 5) this.rejected.samples.push(logText(record.id, 256));
       return;
     }
     const fields: Record<string, unknown> = {
-      request_id: escapeControl(record.id),
-      method: escapeControl(record.method),
+      request_id: logText(record.id, 256),
+      method: logText(record.method, 32),
       route: record.route,
       status,
       duration_ms: round(durationMs),
     };
-    if (record.inferenceId !== undefined) fields.inference_id = escapeControl(record.inferenceId);
+    if (record.inferenceId !== undefined) fields.inference_id = logText(record.inferenceId, 256);
     if (record.service !== undefined) fields.service = record.service;
     if (record.deltas > 0) {
       fields.ttfd_ms = round(record.firstDeltaAt - record.start);
@@ -269,12 +279,9 @@ export class RequestObserver {
       fields.prompt_tokens = record.promptTokens;
       fields.completion_tokens = record.completionTokens;
     }
-    if (record.errorType !== undefined) fields.error_type = escapeControl(record.errorType);
+    if (record.errorType !== undefined) fields.error_type = logText(record.errorType, 64);
     // already free of credentials (the handler redacts before it reports); cut so that one line stays small
-    if (record.errorReason !== undefined)
-      fields.error = escapeControl(
-        record.errorReason.length > 1000 ? record.errorReason.slice(0, 1000) + '…' : record.errorReason,
-      );
+    if (record.errorReason !== undefined) fields.error = logText(record.errorReason, 600);
     if (this.registry?.stale) fields.registry_stale = true;
     if (status >= 500) this.log.error(fields, 'request');
     else if (status >= 400 || record.errorType !== undefined) this.log.warn(fields, 'request');

@@ -93,6 +93,8 @@ function checkedLines(running: Running): Record<string, unknown>[] {
       const record = parsed as Record<string, unknown>;
       assert.equal(typeof record.request_id, 'string', `request_id in ${line}`);
       assert.notEqual(record.request_id, '', `non-empty request_id in ${line}`);
+      // one write to a pipe shared by several processes stays whole up to 4 KiB
+      assert.ok(Buffer.byteLength(line) < 4096, `a line of ${Buffer.byteLength(line)} bytes: ${line.slice(0, 200)}`);
       return record;
     });
 }
@@ -148,6 +150,11 @@ async function drive(running: Running, workers: number): Promise<void> {
   const demo = await http(base, 'POST', '/_inference/completion/demo/_stream', { input: 'hello' }, AUTH);
   assert.equal(demo.status, 200);
   assert.equal(readStream(demo.body).done, true);
+  // a client's id far longer than a log line should be: echoed whole, logged cut
+  const longId = 'long-' + 'x'.repeat(3000);
+  const long = await http(base, 'GET', '/_inference/_all', undefined, { ...AUTH, 'x-opaque-id': longId });
+  assert.equal(long.status, 200);
+  assert.ok(long.headers['x-opaque-id'] === longId, 'the whole id is echoed');
   // 404
   assert.equal((await http(base, 'GET', '/_inference/nothing-here', undefined, AUTH)).status, 404);
   assert.equal((await http(base, 'POST', '/no/such/route', '{}', AUTH)).status, 404);
@@ -228,7 +235,10 @@ describe('every stderr line of serve is JSON with a request_id', () => {
       2,
     );
     assert.equal(lines.find((l) => l.route === 'root')?.request_id, 'root-ok', "the client's X-Opaque-Id");
-    const ids = lines.map((l) => l.request_id);
+    const cut = lines.filter((l) => String(l.request_id).startsWith('long-'));
+    assert.equal(cut.length, 1, 'the long id is logged');
+    assert.ok(cut[0]!.request_id === ('long-' + 'x'.repeat(3000)).slice(0, 256) + '\u2026', 'and cut');
+    const ids = lines.map((l) => l.request_id).filter((id) => !String(id).startsWith('long-'));
     const own = lines.filter((l) => l.msg !== 'request').map((l) => l.request_id);
     assert.equal(new Set(own).size, own.length, 'lines no request caused have ids of their own');
     assert.ok(ids.every((id) => typeof id === 'string' && /^[\w-]+$/.test(id)));
