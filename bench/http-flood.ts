@@ -1,13 +1,13 @@
 /**
- * Saying no under a flood: `inference-stream serve` (the real CLI, its logging and metrics)
- * with a stream limit, `admitted` clients streaming from the simulated OpenAI provider one
- * stream after another, and, in the second phase, `flood` clients asking for streams in a
- * loop with no pause, almost all answered 429 (over the limit). Reports the admitted
- * streams' time to first delta (p50 / p99) without and with the flood, how many 429s the
- * server answered per second, and the server's CPU ms per 1,000 rejections. Loopback only;
- * bounded in count and time.
+ * Saying no under a flood: `inference-stream serve` (the real CLI, with its logging and
+ * metrics) with a stream limit, and clients streaming from the simulated OpenAI provider one
+ * stream after another, asking again at once when refused. First as many clients as the
+ * limit (nobody refused), then `flood` more (every client over the limit keeps the server
+ * answering 429). Reports the admitted streams' time to first delta (p50 / p99) in both
+ * phases, the 429s per second, and the server's CPU per 1,000 rejections. Loopback only;
+ * bounded in time.
  *
- *   node --import tsx bench/http-flood.ts [--seconds=8] [--admitted=50] [--limit=60] [--flood=200]
+ *   node --import tsx bench/http-flood.ts [--seconds=8] [--limit=50] [--flood=200] [--profile=DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,14 +17,26 @@ import { percentiles } from './lib/stats.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const SECONDS = Number(args.get('seconds') ?? 8);
-const ADMITTED = Number(args.get('admitted') ?? 50);
-const LIMIT = Number(args.get('limit') ?? 60);
+const LIMIT = Number(args.get('limit') ?? 50);
 const FLOOD = Number(args.get('flood') ?? 200);
 const DELTAS = 50;
 const MARK = '" tok';
 
+/** The server's log lines (JSON): each stream's own time to first delta, measured inside the server. */
+const serverLog: { time: number; ttfd: number }[] = [];
+
 function startChild(cmd: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, cmd, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, cmd, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let partial = '';
+  child.stderr!.on('data', (b: Buffer) => {
+    const lines = (partial + b.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const l = JSON.parse(line) as { time?: string; route?: string; status?: number; ttfd_ms?: number };
+      if (l.route === 'stream' && l.status === 200 && typeof l.ttfd_ms === 'number')
+        serverLog.push({ time: Date.parse(l.time!), ttfd: l.ttfd_ms });
+    }
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (b: Buffer) => {
@@ -49,8 +61,11 @@ const provider = await startChild([
   `--deltas=${DELTAS}`,
   '--interval=10',
 ]);
+const PROFILE = args.get('profile');
 const limited = await startChild(
   [
+    // --profile=DIR: the server's CPU profile (written when it stops)
+    ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []),
     fileURLToPath(new URL('../bin/inference-stream.js', import.meta.url)),
     'serve',
     '--no-demo',
@@ -74,36 +89,40 @@ const body = '{"input":"hello"}';
 
 interface Phase {
   ttfd: number[];
+  /** The same streams' first delta as the server logged it (from its reading the request to its writing the delta). */
+  serverTtfd: number[];
   streams: number;
-  admittedRefused: number;
-  floodRefused: number;
-  floodAdmitted: number;
+  refused: number;
   seconds: number;
   serverCpuMs: number;
 }
 
-async function phase(flood: number): Promise<Phase> {
-  const streamsAgent = new Agent({ connections: ADMITTED });
-  const floodAgent = new Agent({ connections: Math.max(1, flood) });
+/**
+ * `clients` clients, each asking for one stream after another and asking again at once when
+ * refused (as clients that retry do), for SECONDS. With as many clients as the limit, nobody is
+ * refused; with more, every client over the limit keeps the server answering 429.
+ */
+async function phase(clients: number): Promise<Phase> {
+  const agent = new Agent({ connections: clients });
   const ttfd: number[] = [];
   let streams = 0;
-  let admittedRefused = 0;
-  let floodRefused = 0;
-  let floodAdmitted = 0;
+  let refused = 0;
   const t0 = performance.now();
+  const wall0 = Date.now();
   const deadline = t0 + SECONDS * 1000;
   const cpu0 = cpuMs(limited.child.pid!);
-  const admittedClient = async () => {
+  const client = async () => {
     while (performance.now() < deadline) {
       const s = performance.now();
       const res = await request(url, {
         method: 'POST',
         body,
         headers: { 'content-type': 'application/json' },
-        dispatcher: streamsAgent,
+        dispatcher: agent,
       });
       if (res.statusCode !== 200) {
-        admittedRefused++;
+        if (res.statusCode !== 429) throw new Error(`status ${res.statusCode}`);
+        refused++;
         await res.body.text();
         continue;
       }
@@ -117,54 +136,43 @@ async function phase(flood: number): Promise<Phase> {
       streams++;
     }
   };
-  let floodStop = false;
-  const floodClient = async () => {
-    while (!floodStop) {
-      const res = await request(url, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json' },
-        dispatcher: floodAgent,
-      });
-      if (res.statusCode === 429) floodRefused++;
-      else floodAdmitted++;
-      // a flood client that got in leaves at once, freeing the slot
-      if (res.statusCode === 200) res.body.destroy();
-      else await res.body.text();
-    }
-  };
-  const floods = Array.from({ length: flood }, () => floodClient().catch(() => undefined));
-  await Promise.all(Array.from({ length: ADMITTED }, admittedClient));
-  floodStop = true;
-  await Promise.all(floods);
+  await Promise.all(Array.from({ length: clients }, client));
   const seconds = (performance.now() - t0) / 1000;
   const serverCpuMs = cpuMs(limited.child.pid!) - cpu0;
-  await streamsAgent.close();
-  await floodAgent.close();
-  return { ttfd, streams, admittedRefused, floodRefused, floodAdmitted, seconds, serverCpuMs };
+  await agent.close();
+  // the server writes a stream's line when it ends: give the last ones a moment to arrive
+  await new Promise((r) => setTimeout(r, 200));
+  const serverTtfd = serverLog.filter((l) => l.time >= wall0 && l.time <= wall0 + seconds * 1000).map((l) => l.ttfd);
+  return { ttfd, serverTtfd, streams, refused, seconds, serverCpuMs };
 }
 
 function report(name: string, p: Phase): void {
   const [p50, p99] = percentiles(p.ttfd, [0.5, 0.99]);
+  const [s50, s99] = percentiles(p.serverTtfd, [0.5, 0.99]);
   console.log(
-    `${name}: ${p.streams} admitted streams, TTFD p50 ${p50!.toFixed(1)} ms p99 ${p99!.toFixed(1)} ms, ` +
-      `${p.admittedRefused} of their requests refused; flood: ${Math.round(p.floodRefused / p.seconds)} 429/s ` +
-      `(${p.floodRefused} in ${p.seconds.toFixed(1)} s, ${p.floodAdmitted} let in); server CPU ${Math.round(p.serverCpuMs)} ms`,
+    `${name}: ${p.streams} streams (${Math.round((p.streams * DELTAS) / p.seconds)} deltas/s), ` +
+      `first delta p50 ${p50!.toFixed(1)} ms p99 ${p99!.toFixed(1)} ms at the client, ` +
+      `${s50!.toFixed(1)} / ${s99!.toFixed(1)} ms in the server; ` +
+      `${Math.round(p.refused / p.seconds)} 429/s (${p.refused} in ${p.seconds.toFixed(1)} s); ` +
+      `server CPU ${Math.round(p.serverCpuMs)} ms`,
   );
 }
 
 try {
-  await phase(0); // warm-up
-  const quiet = await phase(0);
-  report('no flood  ', quiet);
-  const flooded = await phase(FLOOD);
-  report(`flood ${FLOOD}`, flooded);
-  const extraCpu = flooded.serverCpuMs - quiet.serverCpuMs * (flooded.seconds / quiet.seconds);
-  if (flooded.floodRefused > 0)
+  await phase(LIMIT); // warm-up
+  const quiet = await phase(LIMIT);
+  report(`${LIMIT} clients, limit ${LIMIT}`.padEnd(24), quiet);
+  const flooded = await phase(LIMIT + FLOOD);
+  report(`${LIMIT + FLOOD} clients, limit ${LIMIT}`.padEnd(24), flooded);
+  const deltaCost = quiet.serverCpuMs / Math.max(1, quiet.streams);
+  const extraCpu = flooded.serverCpuMs - deltaCost * flooded.streams;
+  if (flooded.refused > 0)
     console.log(
-      `server CPU beyond the quiet phase per 1,000 rejections: ${((extraCpu / flooded.floodRefused) * 1000).toFixed(1)} ms`,
+      `server CPU per 1,000 rejections (beyond what the admitted streams cost in the quiet phase): ${((extraCpu / flooded.refused) * 1000).toFixed(1)} ms`,
     );
 } finally {
+  const stopped = new Promise((r) => limited.child.once('exit', r));
   limited.child.kill('SIGTERM');
+  await stopped;
   provider.child.kill('SIGTERM');
 }

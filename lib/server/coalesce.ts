@@ -12,12 +12,22 @@ function flushDue(): void {
   for (let i = 0; i < pumps.length; i++) pumps[i]!.flush();
 }
 
+function flushAtTurnEnd(pump: CoalescingPump): void {
+  due.push(pump);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flushDue);
+  }
+}
+
 /**
  * Writes a stream of event bytes into an HTTP response, one write per event-loop turn:
  * the events a response gets during one turn (several provider chunks in one socket read,
  * a batch, the last event and the end) go out as one chunk, in one `res.write`, at the end
  * of the turn (`setImmediate`), instead of one write (chunk framing, socket write) each.
- * The stream's first chunk is written at once, so the first delta is never held.
+ * The stream's first chunk is written at once, so the first delta is never held. Headers
+ * not sent yet go with the first chunk when it comes within the turn (one write instead of
+ * two), and alone at the end of the turn when it does not.
  *
  * Backpressure as with `pipe`: the source is paused while the response's buffer is full
  * (`write` returned false, until `drain`) and while the bytes waiting for the end of the
@@ -34,14 +44,24 @@ export class CoalescingPump {
   /** Paused by us, for `drain` or the end of the turn. */
   private holding = false;
 
+  /** Headers set with `writeHead` but not flushed: they go with the first write, or alone at the turn's end. */
+  private headersPending: boolean;
+
   constructor(
     private readonly source: Readable,
     private readonly res: ServerResponse,
+    options: { headersPending?: boolean } = {},
   ) {
+    this.headersPending = options.headersPending === true;
     source.on('data', this.onData);
     source.once('end', this.onEnd);
     res.on('drain', this.onResponseDrain);
     res.once('close', this.detach);
+    // headers not sent yet: they go with the first chunk when it comes in this turn, else alone at its end
+    if (this.headersPending) {
+      this.queued = true;
+      flushAtTurnEnd(this);
+    }
   }
 
   /**
@@ -63,6 +83,7 @@ export class CoalescingPump {
   private readonly onData = (chunk: Buffer): void => {
     if (!this.wroteFirst) {
       this.wroteFirst = true;
+      this.headersPending = false;
       if (!this.res.write(chunk)) this.hold();
       return;
     }
@@ -71,11 +92,7 @@ export class CoalescingPump {
     if (this.pendingBytes >= this.res.writableHighWaterMark) this.hold();
     if (!this.queued) {
       this.queued = true;
-      due.push(this);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flushDue);
-      }
+      flushAtTurnEnd(this);
     }
   };
 
@@ -102,7 +119,13 @@ export class CoalescingPump {
       else this.res.end(bytes);
       return;
     }
-    if (bytes !== null && !this.res.write(bytes)) {
+    if (bytes === null) {
+      // nothing to carry the headers: they go alone, so that the client sees the answer has started
+      if (this.headersPending) {
+        this.headersPending = false;
+        this.res.flushHeaders();
+      }
+    } else if (!this.res.write(bytes)) {
       this.hold();
       return;
     }

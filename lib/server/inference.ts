@@ -198,9 +198,10 @@ function streamAnswer(
     return;
   }
 
-  startEventStream(res, ctx);
+  // the headers go with the first event when it is already there, else at the end of this turn
+  startEventStream(res, ctx, 200, false);
   // one write per event-loop turn (the first at once), with pipe's backpressure
-  const pump = new CoalescingPump(events, res);
+  const pump = new CoalescingPump(events, res, { headersPending: true });
   ex.attach(
     body,
     (err) => events.fail(err),

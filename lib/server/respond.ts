@@ -55,14 +55,17 @@ export function sendJsonError(
   sendJson(res, ctx, err.status, ctx.unified ? unifiedErrorBody(err) : errorBody(err), extra);
 }
 
-/** The response headers of an event stream, sent now (no buffering anywhere on the way). */
-export function startEventStream(res: ServerResponse, ctx: ResponseContext, status = 200): void {
+/**
+ * The response headers of an event stream (no buffering anywhere on the way), sent now, or
+ * with `flush` false left for the first write (the caller sends them within the turn).
+ */
+export function startEventStream(res: ServerResponse, ctx: ResponseContext, status = 200, flush = true): void {
   res.writeHead(status, {
     ...baseHeaders(ctx, 'text/event-stream'),
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
   });
-  res.flushHeaders();
+  if (flush) res.flushHeaders();
 }
 
 /** A complete event-stream body sent at once (an error before the stream, with its status). */

@@ -17,7 +17,7 @@ interface Served {
 }
 
 /** A server whose one response is fed from a PassThrough through a pump; every res.write is recorded. */
-async function setUp(highWaterMark?: number) {
+async function setUp(highWaterMark?: number, flushHeaders = true) {
   let served!: (s: Served) => void;
   const ready = new Promise<Served>((r) => (served = r));
   const server = createServer({ highWaterMark }, (_req, res) => {
@@ -28,9 +28,9 @@ async function setUp(highWaterMark?: number) {
       return write(chunk);
     }) as typeof res.write;
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.flushHeaders();
+    if (flushHeaders) res.flushHeaders();
     const source = new PassThrough();
-    served({ source, res, writes, pump: new CoalescingPump(source, res) });
+    served({ source, res, writes, pump: new CoalescingPump(source, res, { headersPending: !flushHeaders }) });
   });
   const listening = await listen(server);
   const req = request(listening.url, { method: 'POST' });
@@ -101,4 +101,52 @@ test('after the client left, nothing more is written and the source flows on to 
   await turn();
   assert.equal(s.writes.length, before, 'no write after close');
   await s.close();
+});
+
+test('headers not sent yet go with the first chunk of the turn, or alone at its end when no chunk comes', async () => {
+  // no chunk: the client still gets the headers (the answer has started)
+  const quiet = await setUp(undefined, false);
+  assert.equal(quiet.client.statusCode, 200);
+  assert.equal(quiet.client.headers['content-type'], 'text/event-stream');
+  assert.equal(quiet.writes.length, 0);
+  quiet.source.end('late\n');
+  quiet.client.setEncoding('utf8');
+  let text = '';
+  quiet.client.on('data', (c: string) => (text += c));
+  await once(quiet.client, 'end');
+  assert.equal(text, 'late\n');
+  await quiet.close();
+});
+
+test('the first chunk in the turn the response started carries the headers: one socket write for both', async () => {
+  let socketWrites = 0;
+  const server = createServer((_req, res) => {
+    const socket = res.socket!;
+    const count = (name: '_write' | '_writev') => {
+      const original = (socket as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
+      (socket as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
+        socketWrites++;
+        return original.apply(socket, a);
+      };
+    };
+    count('_write');
+    count('_writev');
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const source = new PassThrough();
+    new CoalescingPump(source, res, { headersPending: true });
+    source.write('first\n');
+    setTimeout(() => source.end('second\n'), 20);
+  });
+  const listening = await listen(server);
+  const req = request(listening.url, { method: 'POST' });
+  req.end();
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (c: string) => (text += c));
+  await once(res, 'end');
+  assert.equal(text, 'first\nsecond\n');
+  // headers + first chunk, then the second chunk with the end
+  assert.equal(socketWrites, 2);
+  await listening.close();
 });
