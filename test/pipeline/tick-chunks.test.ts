@@ -32,6 +32,19 @@ describe('completionStream: one chunk per tick', () => {
     );
   });
 
+  test('a long burst is pushed every 8 events, so the first waits for few others', async () => {
+    const s = completionStream('openai');
+    const chunks: string[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const texts = 'abcdefghij'.split('');
+    for (const t of texts) s.write(chunk(t));
+    assert.equal(chunks.length, 1, 'the first 8 events went at once');
+    assert.equal(chunks[0], texts.slice(0, 8).map(event).join(''));
+    await tick();
+    assert.deepEqual(chunks.slice(1), [event('i') + event('j')]);
+    s.destroy();
+  });
+
   test('the end of the input pushes what the tick wrote before [DONE]', async () => {
     const s = completionStream('openai');
     let text = '';
