@@ -27,6 +27,7 @@ class BedrockNormalizer implements EventNormalizer {
   private converseDone = false;
   private readonly anthropic = new AnthropicState();
   private readonly tools = new ToolCalls();
+  private readonly chunks = new ChunkReader();
   /** contentBlockDelta payloads repeat their envelope but for the text and the random padding `p`. */
   readonly envelopeCache = new ShapeCache('"text":', '"p":', true, ['"toolUse"']);
 
@@ -38,7 +39,7 @@ class BedrockNormalizer implements EventNormalizer {
     if (frame.event === 'chunk') {
       this.invoke = true;
       if (typeof json.bytes !== 'string') return;
-      const inner = decodeChunk(json.bytes);
+      const inner = this.chunks.parse(json.bytes);
       if (isObject(inner)) anthropicEvent(ID, inner, '', out, this.anthropic);
       return;
     }
@@ -56,12 +57,31 @@ class BedrockNormalizer implements EventNormalizer {
   }
 }
 
-function decodeChunk(base64: string): unknown {
-  const text = Buffer.from(base64, 'base64').toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw malformedEvent(`chunk bytes ${describe(text)}`, err);
+/** Largest decoded chunk kept in the reused buffer; a larger one gets its own. */
+const CHUNK_SCRATCH_BYTES = 64 * 1024;
+
+/**
+ * The `bytes` of InvokeModelWithResponseStream chunks (base64 of the model's event JSON),
+ * decoded into one buffer reused from chunk to chunk rather than a new Buffer per event.
+ */
+class ChunkReader {
+  private scratch = Buffer.allocUnsafe(0);
+
+  parse(base64: string): unknown {
+    // at most 3 bytes per 4 characters (Node's base64 decoder skips what is not base64)
+    const room = Math.ceil(base64.length / 4) * 3;
+    let text: string;
+    if (room > CHUNK_SCRATCH_BYTES) {
+      text = Buffer.from(base64, 'base64').toString('utf8');
+    } else {
+      if (room > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(room, 2 * this.scratch.length, 512));
+      text = this.scratch.toString(undefined, 0, this.scratch.write(base64, 'base64'));
+    }
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw malformedEvent(`chunk bytes ${describe(text)}`, err);
+    }
   }
 }
 

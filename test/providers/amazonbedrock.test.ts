@@ -80,3 +80,27 @@ test('a stream ending right after messageStop (no metadata frame) is clean', asy
   const noMetadata = await runDeltas('amazonbedrock', [Buffer.concat([text, stop])], { contentType: CT });
   assert.deepEqual(noMetadata, { deltas: [{ delta: 'x' }, { finish_reason: 'max_tokens' }], error: null });
 });
+
+test('InvokeModel chunks of any size, short after long, read the same as their text (the decode buffer is reused)', async () => {
+  const chunk = (event: object) =>
+    frame(
+      { ':message-type': 'event', ':event-type': 'chunk', ':content-type': 'application/json' },
+      JSON.stringify({ bytes: Buffer.from(JSON.stringify(event), 'utf8').toString('base64'), p: 'abc' }),
+    );
+  const texts = ['a', 'é'.repeat(400), 'b', 'x'.repeat(70_000), 'ok 🙂', '', 'z'.repeat(300), 'end'];
+  const body = Buffer.concat([
+    chunk({ type: 'message_start', message: { role: 'assistant', content: [] } }),
+    chunk({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    ...texts.map((text) => chunk({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } })),
+    chunk({ type: 'content_block_stop', index: 0 }),
+    chunk({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 9 } }),
+    chunk({ type: 'message_stop' }),
+  ]);
+  const got = await runDeltas('amazonbedrock', cutEvery(body, 4096), { contentType: CT });
+  assert.equal(got.error, null);
+  const read = got.deltas.filter((d) => 'delta' in d).map((d) => (d as { delta: string }).delta);
+  assert.deepEqual(
+    read,
+    texts.filter((t) => t !== ''),
+  );
+});
