@@ -31,8 +31,8 @@ function flushAtTurnEnd(pump: CoalescingPump): void {
  *
  * Backpressure as with `pipe`: the source is paused while the response's buffer is full
  * (`write` returned false, until `drain`) and while the bytes waiting for the end of the
- * turn reach the response's high-water mark, so a slow client still stops the provider
- * socket. When the response closes, nothing more is written.
+ * turn and those in the response together reach its high-water mark, so a slow client
+ * still stops the provider socket. When the response closes, nothing more is written.
  */
 export class CoalescingPump {
   private pending: Buffer[] = [];
@@ -89,7 +89,8 @@ export class CoalescingPump {
     }
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.res.writableHighWaterMark) this.hold();
+    // what waits here and what the response holds together stay within its high-water mark, as with pipe
+    if (this.pendingBytes + this.res.writableLength >= this.res.writableHighWaterMark) this.hold();
     if (!this.queued) {
       this.queued = true;
       flushAtTurnEnd(this);
