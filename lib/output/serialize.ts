@@ -28,19 +28,28 @@ const TAIL_LENGTH = 6;
 const NEXT = Buffer.from('},{"delta":');
 /** Events are written into blocks of at least this size (as Node pools small Buffers), larger for large events. */
 const BLOCK = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+/**
+ * The block every writer of this process writes into, and how much of it is used: like
+ * Node's pool for small Buffers, one block serves every stream, so an open stream holds no
+ * block of its own. A region handed over is never written again; a full block is left to
+ * the Buffers that still point into it.
+ */
+const shared = { block: EMPTY, used: 0 };
 /** The largest block: a larger event (a long batch while the consumer was behind) gets a Buffer of its own. */
 const MAX_BLOCK = 256 * 1024;
 
 /**
  * Writes `completion` events as bytes, byte for byte what {@link completionEvent} returns,
- * straight into a shared block of memory: a plain text (ASCII, nothing to escape) is
- * copied as it is, anything else is written by Buffer.write or JSON.stringify. No
- * intermediate string per event. Events appended one after another stay in one region of
- * the block until {@link take} hands them over as one Buffer, so a burst of events (reads
- * that arrive in the same tick) costs one Buffer and one push downstream, not one each.
+ * straight into a block of memory shared by every writer: texts are escaped and UTF-8
+ * encoded in one pass, with no intermediate string per event. Events appended one after
+ * another stay in one region of the block until {@link take} hands them over as one
+ * Buffer, so a burst of events (reads that arrive in the same tick) costs one Buffer and
+ * one push downstream, not one each.
  */
 export class CompletionEventWriter {
-  private block: Buffer = Buffer.allocUnsafe(0);
+  /** The block this writer's pending events are in: the shared one, unless it was replaced since. */
+  private block: Buffer = EMPTY;
   /** The pending events are `block[start…used)`. */
   private start = 0;
   private used = 0;
@@ -48,7 +57,8 @@ export class CompletionEventWriter {
 
   /**
    * @param bom prefix every event with U+FEFF
-   * @param sink receives the pending events when the block runs out of room (and events too large for a block)
+   * @param sink receives the pending events when they cannot stay in one piece (the block runs out of
+   *   room, another writer wrote after them), and events too large for a block
    */
   constructor(
     bom: boolean,
@@ -75,24 +85,27 @@ export class CompletionEventWriter {
     // Upper bound: every UTF-16 unit takes at most 6 bytes (a \uXXXX escape).
     let bound = this.head.length + TAIL_LENGTH;
     for (let i = 0; i < count; i++) bound += 12 + texts[i]!.length * 6;
-    if (bound > this.block.length - this.used) {
-      // What is pending goes first, in order; then a fresh block with room for several events
-      // like this one (the bound is about 4 times what a plain text takes), or a Buffer of its
-      // own for a very large event.
+    // The pending events must stay in one piece: if another writer wrote after them, or the
+    // shared block has no room for this event, they go now, in order.
+    if (this.block !== shared.block || this.used !== shared.used || bound > shared.block.length - shared.used) {
       const rest = this.take();
       if (rest !== null) this.sink(rest);
-      if (bound > MAX_BLOCK / 4) {
-        const own = Buffer.allocUnsafe(bound);
-        this.sink(own.subarray(0, this.event(own, 0, texts, count)));
-        return;
+      if (bound > shared.block.length - shared.used) {
+        if (bound > MAX_BLOCK / 4) {
+          const own = Buffer.allocUnsafe(bound);
+          this.sink(own.subarray(0, this.event(own, 0, texts, count)));
+          return;
+        }
+        // A fresh block with room for several events like this one (the bound is about 4 times what a plain text takes).
+        let size = BLOCK;
+        while (size < bound * 4) size *= 2;
+        shared.block = Buffer.allocUnsafe(size);
+        shared.used = 0;
       }
-      let size = BLOCK;
-      while (size < bound * 4) size *= 2;
-      this.block = Buffer.allocUnsafe(size);
-      this.start = 0;
-      this.used = 0;
+      this.block = shared.block;
+      this.start = this.used = shared.used;
     }
-    this.used = this.event(this.block, this.used, texts, count);
+    this.used = shared.used = this.event(this.block, this.used, texts, count);
   }
 
   /** Writes one event at `o`; returns its end. */

@@ -115,3 +115,44 @@ describe('CompletionEventWriter', () => {
     assert.equal(writer.take(), null);
   });
 });
+
+describe('CompletionEventWriter: writers share one block', () => {
+  test('interleaved writers: each gets exactly its own events, in order, and nothing handed over is overwritten', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            writer: fc.integer({ min: 0, max: 2 }),
+            texts: fc.array(fc.oneof(fc.string(), fc.constantFrom('é"\\\n', 'x'.repeat(3000))), {
+              minLength: 1,
+              maxLength: 3,
+            }),
+            take: fc.boolean(),
+          }),
+          { maxLength: 80 },
+        ),
+        (steps) => {
+          // Handed-over chunks are kept as they are (no copy): a later write into the shared block must not change them.
+          const got: Buffer[][] = [[], [], []];
+          const want = ['', '', ''];
+          const writers = [0, 1, 2].map((w) => new CompletionEventWriter(false, (c) => got[w]!.push(c)));
+          for (const step of steps) {
+            const w = writers[step.writer]!;
+            w.append(step.texts, step.texts.length);
+            want[step.writer] += completionEvent(step.texts);
+            if (step.take) {
+              const c = w.take();
+              if (c !== null) got[step.writer]!.push(c);
+            }
+          }
+          for (let k = 0; k < 3; k++) {
+            const rest = writers[k]!.take();
+            if (rest !== null) got[k]!.push(rest);
+            assert.equal(Buffer.concat(got[k]!).toString(), want[k]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
