@@ -4,16 +4,14 @@
 // start fails with a clear JSON line instead of connecting.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { startServe, stopServe } from '../helpers/serve.js';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http, readStream } from '../server/helpers.js';
 import { startDemoProvider, type DemoProvider } from '../../lib/server/demo-provider.js';
 import { redisUnavailable, startRedis, until, type TestRedis } from '../helpers/redis.js';
-
-const BIN = new URL('../../bin/inference-stream.js', import.meta.url).pathname;
 
 function tlsUnavailable(): string | false {
   const redis = redisUnavailable();
@@ -51,37 +49,8 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
 }
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-}
-
-async function serve(endpoints: string, env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--endpoints', endpoints], {
-    env: { ...process.env, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (b) => (err += b));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (b) => {
-      out += b;
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(Object.assign(new Error(`exited with ${code}: ${err}`), { code, err })));
-  });
-  return { child, url, stderr: () => err };
-}
-
-async function stop(running: Running): Promise<number | null> {
-  if (running.child.exitCode !== null) return running.child.exitCode;
-  const exited = once(running.child, 'exit');
-  running.child.kill('SIGTERM');
-  return (await exited)[0] as number | null;
-}
+const serve = (endpoints: string, env: Record<string, string>) => startServe(['--endpoints', endpoints], env);
+const stop = stopServe;
 
 describe('Redis registry over TLS (rediss://)', { skip: tlsUnavailable() }, () => {
   let dir: string;

@@ -4,53 +4,17 @@
 // two instances sharing a Redis registry (changes within 1 s, one winner, Redis stopped).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { startServe, stopServe, type Running } from '../helpers/serve.js';
 import { http, readStream, fakeProvider, type FakeProvider } from './helpers.js';
 import { startDemoProvider, type DemoProvider } from '../../lib/server/demo-provider.js';
 import { availableParallelism } from 'node:os';
 import { parseWorkers } from '../../lib/cli/fleet.js';
 import { redisUnavailable, startRedis, until, type TestRedis } from '../helpers/redis.js';
 
-const root = new URL('../../', import.meta.url);
-// the built CLI, as `npm start` runs it (npm test builds dist/ first): starts in a fraction of tsx's time
-const BIN = new URL('bin/inference-stream.js', root).pathname;
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-}
-
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', INFERENCE_STREAM_DEMO_TPS: '2000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (b) => (err += b));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (b) => {
-      out += b;
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
-      if (m) resolve(m[1]!);
-      else if (out.includes('\n')) reject(new Error(`unexpected first line: ${JSON.stringify(out)}`));
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${err}`)));
-  });
-  return { child, url, stdout: () => out, stderr: () => err };
-}
-
-async function stop(running: Running): Promise<number | null> {
-  if (running.child.exitCode !== null) return running.child.exitCode;
-  const exited = once(running.child, 'exit');
-  running.child.kill('SIGTERM');
-  const [code] = await exited;
-  return code as number | null;
-}
+const serve = (args: string[], env: Record<string, string> = {}) =>
+  startServe(args, { INFERENCE_STREAM_DEMO_TPS: '2000', ...env });
+const stop = stopServe;
 
 /** Every stderr line, parsed; fails on a line that is not JSON. */
 function logLines(running: Running): Record<string, unknown>[] {

@@ -2,7 +2,7 @@
 // keeps endpoints in a file across restarts, exits 0 on SIGTERM, refuses a corrupt file.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startServe, stopServe } from '../helpers/serve.js';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,46 +10,19 @@ import { join } from 'node:path';
 import { http, readStream } from './helpers.js';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 
-const root = new URL('../../', import.meta.url);
 const RUN = "const m = await import('./lib/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-}
-
 /** Starts the CLI and resolves with the address it printed. */
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', RUN, 'serve', ...args], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', INFERENCE_STREAM_DEMO_TPS: '2000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (b) => (err += b));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (b) => {
-      out += b;
-      const line = out.split('\n')[0]!;
-      if (out.includes('\n')) {
-        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-        if (m) resolve(m[1]!);
-        else reject(new Error(`unexpected first line: ${JSON.stringify(line)}`));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${err}`)));
-  });
-  return { child, url, stderr: () => err };
-}
-
-async function stop(running: Running): Promise<number | null> {
-  const exited = once(running.child, 'exit');
-  running.child.kill('SIGTERM');
-  const [code] = await exited;
-  return code as number | null;
-}
+/** Starts the CLI from source (tsx) and resolves with the address it printed. */
+const serve = (args: string[], env: Record<string, string> = {}) =>
+  startServe(args, { INFERENCE_STREAM_DEMO_TPS: '2000', ...env }, [
+    '--import',
+    'tsx',
+    '--input-type=module',
+    '--eval',
+    RUN,
+  ]);
+const stop = stopServe;
 
 describe('inference-stream serve', () => {
   test('prints its address, streams the demo endpoint with no API key, exits 0 on SIGTERM', async () => {

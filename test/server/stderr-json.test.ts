@@ -4,7 +4,7 @@
 // process warning, SIGTERM; stdout is the one `listening on` line.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startServe, stopServe, type Running } from '../helpers/serve.js';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,17 +13,8 @@ import { join } from 'node:path';
 import { http, fakeProvider, readStream, type FakeProvider } from './helpers.js';
 import { redisUnavailable, startRedis, until, type TestRedis } from '../helpers/redis.js';
 
-const root = new URL('../../', import.meta.url);
-const BIN = new URL('bin/inference-stream.js', root).pathname;
 const KEY = 'stderr-json-test-key-0123456789';
 const AUTH = { authorization: `ApiKey ${KEY}` };
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-}
 
 let dir: string;
 let preload: string;
@@ -39,41 +30,14 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      INFERENCE_STREAM_DEMO_TPS: '2000',
-      INFERENCE_STREAM_API_KEY: KEY,
-      NODE_OPTIONS: `--require ${preload}`,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const serve = (args: string[], env: Record<string, string> = {}) =>
+  startServe(args, {
+    INFERENCE_STREAM_DEMO_TPS: '2000',
+    INFERENCE_STREAM_API_KEY: KEY,
+    NODE_OPTIONS: `--require ${preload}`,
+    ...env,
   });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (b) => (err += b));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (b) => {
-      out += b;
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
-      if (m) resolve(m[1]!);
-      else if (out.includes('\n')) reject(new Error(`unexpected first line: ${JSON.stringify(out)}`));
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${err}`)));
-  });
-  return { child, url, stdout: () => out, stderr: () => err };
-}
-
-async function stop(running: Running): Promise<number | null> {
-  if (running.child.exitCode !== null) return running.child.exitCode;
-  const exited = once(running.child, 'exit');
-  running.child.kill('SIGTERM');
-  const [code] = await exited;
-  return code as number | null;
-}
+const stop = stopServe;
 
 /** Every stderr line parsed; fails on one that is not a JSON object with a non-empty string request_id. */
 function checkedLines(running: Running): Record<string, unknown>[] {
