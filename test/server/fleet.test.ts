@@ -11,7 +11,6 @@ import { availableParallelism } from 'node:os';
 import { parseWorkers } from '../../lib/cli/fleet.js';
 import { redisUnavailable, startRedis, until, type TestRedis } from '../helpers/redis.js';
 
-
 const serve = (args: string[], env: Record<string, string> = {}) =>
   startServe(args, { INFERENCE_STREAM_DEMO_TPS: '2000', ...env });
 const stop = stopServe;
