@@ -62,7 +62,7 @@ for (const [k, t] of [...inclBy]
 // Self time grouped by what it is for (first matching rule wins).
 const categories: [string, RegExp][] = [
   ['JSON.parse of event payloads', /^parseEventJson |^parse :|JSON\.parse/],
-  ['AWS frame decoding (Smithy codec, CRC32, headers)', /event-streams|crc32|checkPrelude|framing\/event-stream/],
+  ['AWS frame decoding (prelude, CRCs, headers)', /event-streams|crc32|checkPrelude|framing\/event-stream/],
   ['framing: lines, SSE fields, UTF-8 decode', /framing\/|^slice node:buffer|^utf8Slice|^toString/],
   ['normalizing (providers/, shape cache)', /lib\/providers\//],
   [

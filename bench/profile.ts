@@ -2,7 +2,7 @@
  * Runs one throughput contender over and over for a CPU profile:
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile.ts completion [scenario] [event|16k|1b] [seconds]
  *   node --import tsx bench/profile-summary.ts /tmp/prof/<file>.cpuprofile
- * Contenders: completion, delta, hand, passthrough, floor, aisdk, openaisdk, smithy.
+ * Contenders: completion, delta, hand, passthrough, floor, aisdk, openaisdk, smithy, lean.
  * Scenarios: those of bench/lib/scenarios.ts (openai, openai-compat, openai-varying, openai-many, anthropic, …).
  */
 import {
@@ -16,6 +16,7 @@ import {
   OURS_DELTAS,
   PASS,
   SMITHY_FLOOR,
+  LEAN_FLOOR,
   prepare,
   runner,
   scenario,
@@ -39,6 +40,7 @@ const names: Record<string, string> = {
   aisdk: AI_SDK,
   openaisdk: OPENAI_SDK,
   smithy: SMITHY_FLOOR,
+  lean: LEAN_FLOOR,
 };
 const name = names[which];
 if (!name) throw new Error(`unknown contender ${which}; one of ${Object.keys(names).join(', ')}`);
