@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { http, fakeProvider, readStream, type FakeProvider } from './helpers.js';
+import { http, fakeProvider, readStream, type FakeProvider } from '../server/helpers.js';
 import { redisUnavailable, startRedis, until, type TestRedis } from '../helpers/redis.js';
 
 const KEY = 'stderr-json-test-key-0123456789';

@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServe, stopServe, type Running } from '../helpers/serve.js';
-import { http, readStream, fakeProvider, type FakeProvider } from './helpers.js';
+import { http, readStream, fakeProvider, type FakeProvider } from '../server/helpers.js';
 import { startDemoProvider, type DemoProvider } from '../../lib/server/demo-provider.js';
 import { availableParallelism } from 'node:os';
 import { parseWorkers } from '../../lib/cli/fleet.js';
