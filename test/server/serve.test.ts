@@ -10,18 +10,9 @@ import { join } from 'node:path';
 import { http, readStream } from './helpers.js';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 
-const RUN = "const m = await import('./lib/cli/main.ts'); process.exitCode = await m.main(process.argv.slice(1));";
-
-/** Starts the CLI and resolves with the address it printed. */
-/** Starts the CLI from source (tsx) and resolves with the address it printed. */
+/** Starts the built CLI, as `npm start` does, and resolves with the address it printed. */
 const serve = (args: string[], env: Record<string, string> = {}) =>
-  startServe(args, { INFERENCE_STREAM_DEMO_TPS: '2000', ...env }, [
-    '--import',
-    'tsx',
-    '--input-type=module',
-    '--eval',
-    RUN,
-  ]);
+  startServe(args, { INFERENCE_STREAM_DEMO_TPS: '2000', ...env });
 const stop = stopServe;
 
 describe('inference-stream serve', () => {
