@@ -4,39 +4,13 @@
  * Prints bytes allocated per event by the allocating function, attributed to the nearest lib/ frame.
  */
 import { Session } from 'node:inspector/promises';
-import {
-  AI_SDK,
-  FLOOR,
-  HAND_BEDROCK,
-  HAND_NDJSON,
-  HAND_SSE,
-  OURS_COMPLETION,
-  OURS_DELTAS,
-  PASS,
-  prepare,
-  runner,
-  scenario,
-  type Chunking,
-} from './lib/scenarios.js';
+import { contenderNamed, prepare, runner, scenario, type Chunking } from './lib/scenarios.js';
 
 const [which = 'completion', scenarioId = 'openai', chunking = 'event', passesArg = '5'] = process.argv.slice(2);
 const s = scenario(scenarioId);
-const hand =
-  s.provider === 'amazonbedrock'
-    ? HAND_BEDROCK
-    : s.provider === 'cohere' || s.provider === 'ollama'
-      ? HAND_NDJSON
-      : HAND_SSE;
-const names: Record<string, string> = {
-  completion: OURS_COMPLETION,
-  delta: OURS_DELTAS,
-  hand,
-  passthrough: PASS,
-  floor: FLOOR,
-  aisdk: AI_SDK,
-};
+const name = contenderNamed(which, s);
 const p = prepare(s, chunking as Chunking, false);
-const run = runner(names[which]!, p);
+const run = runner(name, p);
 for (let i = 0; i < 2; i++) await run();
 const session = new Session();
 session.connect();

@@ -5,45 +5,11 @@
  * Contenders: completion, delta, hand, passthrough, floor, aisdk, openaisdk, smithy, lean.
  * Scenarios: those of bench/lib/scenarios.ts (openai, openai-compat, openai-varying, openai-many, anthropic, …).
  */
-import {
-  AI_SDK,
-  FLOOR,
-  HAND_BEDROCK,
-  HAND_NDJSON,
-  HAND_SSE,
-  OPENAI_SDK,
-  OURS_COMPLETION,
-  OURS_DELTAS,
-  PASS,
-  SMITHY_FLOOR,
-  LEAN_FLOOR,
-  prepare,
-  runner,
-  scenario,
-  type Chunking,
-} from './lib/scenarios.js';
+import { contenderNamed, prepare, runner, scenario, type Chunking } from './lib/scenarios.js';
 
 const [which = 'completion', scenarioId = 'openai', chunking = 'event', secondsArg = '8'] = process.argv.slice(2);
 const s = scenario(scenarioId);
-const hand =
-  s.provider === 'amazonbedrock'
-    ? HAND_BEDROCK
-    : s.provider === 'cohere' || s.provider === 'ollama'
-      ? HAND_NDJSON
-      : HAND_SSE;
-const names: Record<string, string> = {
-  completion: OURS_COMPLETION,
-  delta: OURS_DELTAS,
-  hand,
-  passthrough: PASS,
-  floor: FLOOR,
-  aisdk: AI_SDK,
-  openaisdk: OPENAI_SDK,
-  smithy: SMITHY_FLOOR,
-  lean: LEAN_FLOOR,
-};
-const name = names[which];
-if (!name) throw new Error(`unknown contender ${which}; one of ${Object.keys(names).join(', ')}`);
+const name = contenderNamed(which, s);
 const p = prepare(s, chunking as Chunking, false);
 const run = runner(name, p);
 const until = performance.now() + Number(secondsArg) * 1000;

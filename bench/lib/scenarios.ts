@@ -249,6 +249,33 @@ function handFor(provider: string): (bodies: Bodies, keep?: boolean) => Promise<
   }
 }
 
+/**
+ * A contender by the short name the profiling scripts take (completion, delta, hand, …):
+ * `hand` is the scenario's own hand-written pipeline. Throws for an unknown name, naming the known ones.
+ */
+export function contenderNamed(short: string, s: Scenario): string {
+  const hand =
+    s.provider === 'amazonbedrock'
+      ? HAND_BEDROCK
+      : s.provider === 'cohere' || s.provider === 'ollama'
+        ? HAND_NDJSON
+        : HAND_SSE;
+  const names: Record<string, string> = {
+    completion: OURS_COMPLETION,
+    delta: OURS_DELTAS,
+    hand,
+    passthrough: PASS,
+    floor: FLOOR,
+    aisdk: AI_SDK,
+    openaisdk: OPENAI_SDK,
+    smithy: SMITHY_FLOOR,
+    lean: LEAN_FLOOR,
+  };
+  const name = names[short];
+  if (!name) throw new Error(`unknown contender ${short}; one of ${Object.keys(names).join(', ')}`);
+  return name;
+}
+
 /** Floors count parsed values, not deltas; the PassThrough writes no deltas. */
 export function producesDeltas(contender: string): boolean {
   return contender !== FLOOR && contender !== SMITHY_FLOOR && contender !== LEAN_FLOOR && contender !== PASS;

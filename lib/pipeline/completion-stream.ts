@@ -79,8 +79,8 @@ export class CompletionStream extends BatchingTransform {
    * Transform's own _write wraps every write in a new callback closure; this does the same
    * bookkeeping without one: the write is acknowledged at once unless this read filled the
    * readable side, in which case it is acknowledged when the consumer reads again.
-   * Events written in one tick are pushed together at its end (or as soon as they reach
-   * the high-water mark), as one chunk: a burst of reads costs one downstream write.
+   * Events written in one tick are pushed together at its end, as one chunk (sooner after 8
+   * events, or when the readable side would pass its high-water mark): see pushBatch.
    */
   override _write(chunk: Buffer | string, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
     const before = this.readableLength + this.writer.pending;

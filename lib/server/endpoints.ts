@@ -72,6 +72,22 @@ async function store(ctx: EndpointContext, endpoint: StoredEndpoint, update: boo
   return answer;
 }
 
+/** The body's `service_settings` and `task_settings` (empty when absent); each must be an object. */
+function settingsOf(body: Record<string, unknown>): {
+  serviceSettings: Record<string, unknown>;
+  taskSettings: Record<string, unknown>;
+} {
+  const serviceSettings = body.service_settings ?? {};
+  const taskSettings = body.task_settings ?? {};
+  if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
+  if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
+  return { serviceSettings, taskSettings };
+}
+
+function unknownService(service: unknown) {
+  return badRequest(`Unknown service [${String(service)}]; known services: [${providerIds().join(', ')}]`);
+}
+
 /** PUT: validates as Elasticsearch does (without calling the provider) and stores. Returns the answer's JSON text. */
 export async function putEndpoint(
   ctx: EndpointContext,
@@ -86,13 +102,8 @@ export async function putEndpoint(
   const service = body.service;
   if (service === undefined || service === null)
     throw badRequest('Inference endpoint configuration is missing the [service] setting');
-  if (!isProviderId(service)) {
-    throw badRequest(`Unknown service [${String(service)}]; known services: [${providerIds().join(', ')}]`);
-  }
-  const serviceSettings = body.service_settings ?? {};
-  const taskSettings = body.task_settings ?? {};
-  if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
-  if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
+  if (!isProviderId(service)) throw unknownService(service);
+  const { serviceSettings, taskSettings } = settingsOf(body);
   validateServiceSettings(service, serviceSettings, ctx.hosts);
   if (
     (await ctx.registry.get(inferenceId)) === undefined &&
@@ -133,17 +144,13 @@ export async function updateEndpoint(
     throw endpointFieldImmutable(inferenceId, 'service', current.service, body.service);
   if (body.task_type !== undefined && body.task_type !== current.task_type)
     throw endpointFieldImmutable(inferenceId, 'task_type', current.task_type, body.task_type);
-  const serviceSettings = body.service_settings ?? {};
-  const taskSettings = body.task_settings ?? {};
-  if (!isObject(serviceSettings)) throw badRequest('[service_settings] must be an object');
-  if (!isObject(taskSettings)) throw badRequest('[task_settings] must be an object');
+  const { serviceSettings, taskSettings } = settingsOf(body);
   const updated: StoredEndpoint = {
     ...current,
     service_settings: { ...current.service_settings, ...serviceSettings },
     task_settings: { ...current.task_settings, ...taskSettings },
   };
-  if (!isProviderId(current.service))
-    throw badRequest(`Unknown service [${current.service}]; known services: [${providerIds().join(', ')}]`);
+  if (!isProviderId(current.service)) throw unknownService(current.service);
   validateServiceSettings(current.service, updated.service_settings, ctx.hosts);
   return store(ctx, updated, true);
 }

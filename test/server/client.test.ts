@@ -244,46 +244,29 @@ describe('provider requests', () => {
     const signingDate = new Date(
       `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
     );
-    const signer = new SignatureV4({
-      service: 'bedrock',
-      region: 'us-east-1',
-      sha256: Sha256,
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'bedrock-test-secret' },
-    });
-    const again = await signer.sign(
-      {
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query: {},
-        headers: { host: url.host, 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' },
-        body: req.body,
-      },
-      { signingDate },
-    );
+    const sign = (secretAccessKey: string) =>
+      new SignatureV4({
+        service: 'bedrock',
+        region: 'us-east-1',
+        sha256: Sha256,
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey },
+      }).sign(
+        {
+          method: 'POST',
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: url.pathname,
+          query: {},
+          headers: { host: url.host, 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' },
+          body: req.body,
+        },
+        { signingDate },
+      );
+    const again = await sign('bedrock-test-secret');
     assert.equal(req.headers.authorization, again.headers.authorization);
     assert.ok(!req.headers.authorization!.includes('bedrock-test-secret'));
-    const wrongKey = new SignatureV4({
-      service: 'bedrock',
-      region: 'us-east-1',
-      sha256: Sha256,
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'other' },
-    });
-    const other = await wrongKey.sign(
-      {
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: url.pathname,
-        query: {},
-        headers: { host: url.host, 'content-type': 'application/json', accept: 'application/vnd.amazon.eventstream' },
-        body: req.body,
-      },
-      { signingDate },
-    );
+    const other = await sign('other');
     assert.notEqual(req.headers.authorization, other.headers.authorization);
   });
 
