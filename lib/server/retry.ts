@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode } from '../errors.js';
+import { offAbort, onAbort, type CallSignal } from '../providers/transport.js';
 
 /**
  * When a provider call may be tried again. Only before anything has gone to the client:
@@ -94,7 +94,7 @@ export interface Attempted {
 export interface RetryOptions {
   policy: RetryPolicy;
   /** Stops waiting and trying (the client went away). */
-  signal?: AbortSignal | undefined;
+  signal?: CallSignal | undefined;
   /** Absolute time (ms) after which no new try starts. */
   deadline?: number | undefined;
   /** Told about each retry, e.g. for logging. */
@@ -137,11 +137,26 @@ function remaining(options: RetryOptions): number {
   return options.deadline === undefined ? Infinity : options.deadline - Date.now();
 }
 
-/** Waits, unless the signal fires first: then rethrows the last error, or an abort error. */
-async function wait(ms: number, signal: AbortSignal | undefined, lastError: unknown): Promise<void> {
-  try {
-    await sleep(ms, undefined, signal ? { signal } : undefined);
-  } catch (err) {
-    throw lastError ?? err;
-  }
+/** Waits, unless the signal fires first: then rejects with the last error, or an abort error. */
+function wait(ms: number, signal: CallSignal | undefined, lastError: unknown): Promise<void> {
+  if (signal?.aborted) return Promise.reject(lastError ?? abortError(signal));
+  return new Promise((resolve, reject) => {
+    const aborted = () => {
+      clearTimeout(timer);
+      reject(lastError ?? abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      if (signal) offAbort(signal, aborted);
+      resolve();
+    }, ms);
+    if (signal) onAbort(signal, aborted);
+  });
+}
+
+/** What an aborted wait rejects with when no try failed yet: Node's AbortError, the signal's reason as its cause. */
+function abortError(signal: CallSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  });
 }
