@@ -87,7 +87,7 @@ export async function runInference(ex: InferenceExchange, call: InferenceCall): 
   try {
     const prepared = await prepare(rt, call, ex.stream);
     endpoint = prepared.endpoint;
-    ex.redactor.add(secretsOf(endpoint));
+    ex.redactor.add(() => secretsOf(prepared.endpoint));
     // `timeout` bounds all tries together: a retry gets what is left of it
     const deadline = Date.now() + call.timeoutMs;
     let tries = 0;
@@ -99,7 +99,7 @@ export async function runInference(ex: InferenceExchange, call: InferenceCall): 
           headersTimeoutMs,
           onRequest: (req: ProviderRequest) => {
             // whatever the client built from the secrets (tokens, signatures) is redacted too
-            ex.redactor.add(requestCredentials(req));
+            ex.redactor.add(() => requestCredentials(req));
             rt.hosts.check(req.url);
           },
         };

@@ -111,14 +111,54 @@ export function requestCredentials(request: { url: string; headers: Record<strin
  * Removes credentials from text. A whole secret is replaced whatever its length; any run of
  * 8 or more characters of a secret is replaced too (so a cut secret leaves no prefix), and
  * a shorter piece of a secret's beginning right before a cut mark (`…`) or at the very end.
- * Only used on error paths.
+ * Only used on error paths: secrets added as a function are only listed (and every list
+ * only prepared) when text is first redacted, so a request that ends well never pays for it.
  */
 export class Redactor {
-  private readonly secrets: string[];
+  /** The secrets as given, and the sources not listed yet. */
+  private readonly raw: string[] = [];
+  private pending: (() => Iterable<string>)[] | null = null;
+  /** Every form to replace (as is, JSON-escaped once and twice), longest first; null: to be prepared. */
+  private prepared: string[] | null = null;
 
   constructor(secrets: Iterable<string> = []) {
+    this.add(secrets);
+  }
+
+  /** Adds credentials learnt later (e.g. the token a request was built with), or a function listing them when needed. */
+  add(secrets: Iterable<string> | (() => Iterable<string>)): void {
+    if (typeof secrets === 'function') (this.pending ??= []).push(secrets);
+    else for (const s of secrets) this.raw.push(s);
+    this.prepared = null;
+  }
+
+  get size(): number {
+    return this.secrets().length;
+  }
+
+  text(input: string): string {
+    if (input.length === 0) return input;
+    const secrets = this.secrets();
+    if (secrets.length === 0) return input;
+    let out = input;
+    for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
+    for (const s of secrets) if (s.length > FRAGMENT) out = redactFragments(out, s);
+    return redactCutPrefix(out, secrets);
+  }
+
+  /** The error with credentials removed from its reason (the same error when it was clean). */
+  error(err: InferenceError): InferenceError {
+    return err.withReason(this.text(err.reason));
+  }
+
+  private secrets(): string[] {
+    if (this.pending !== null) {
+      for (const list of this.pending) for (const s of list()) this.raw.push(s);
+      this.pending = null;
+    }
+    if (this.prepared !== null) return this.prepared;
     const all = new Set<string>();
-    for (const s of secrets) {
+    for (const s of this.raw) {
       if (typeof s !== 'string' || s.length === 0) continue;
       all.add(s);
       // as a provider may quote them inside JSON (once or twice escaped)
@@ -127,30 +167,8 @@ export class Redactor {
       all.add(JSON.stringify(once).slice(1, -1));
     }
     // longest first, so a secret containing another is replaced whole
-    this.secrets = [...all].sort((a, b) => b.length - a.length);
-  }
-
-  /** Adds credentials learnt later (e.g. the token a request was built with). */
-  add(secrets: Iterable<string>): void {
-    const merged = new Redactor([...this.secrets, ...secrets]);
-    this.secrets.splice(0, this.secrets.length, ...merged.secrets);
-  }
-
-  get size(): number {
-    return this.secrets.length;
-  }
-
-  text(input: string): string {
-    if (this.secrets.length === 0 || input.length === 0) return input;
-    let out = input;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
-    for (const s of this.secrets) if (s.length > FRAGMENT) out = redactFragments(out, s);
-    return redactCutPrefix(out, this.secrets);
-  }
-
-  /** The error with credentials removed from its reason (the same error when it was clean). */
-  error(err: InferenceError): InferenceError {
-    return err.withReason(this.text(err.reason));
+    this.prepared = [...all].sort((a, b) => b.length - a.length);
+    return this.prepared;
   }
 }
 
