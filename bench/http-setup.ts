@@ -1,0 +1,158 @@
+/**
+ * The per-request cost of a proxy: streams of one delta (so that setting a request up, not
+ * carrying deltas, is what is measured), through the proxy under test in its own process,
+ * from a simulated OpenAI provider in another. Reports the proxy's CPU per stream (from
+ * /proc, the same for every contender), rounds alternated between contenders so that a
+ * change in the machine's load hits all of them alike. Loopback only; bounded in count.
+ *
+ *   node --import tsx bench/http-setup.ts [--modes=ours,serve,passthrough] [--streams=3000]
+ *     [--concurrency=20] [--rounds=3] [--deltas=1] [--profile=DIR] [--base=/other/checkout]
+ *
+ * Modes: `ours` and `passthrough` as in the HTTP load benchmark (bench/http/server-child.ts),
+ * `serve` the CLI (`inference-stream serve`, with its request log and metrics). `--base=DIR`
+ * adds the same modes run from another checkout (named `base:<mode>`), e.g. main before a
+ * change, for a before/after comparison in one run. `--profile=DIR` writes each proxy's CPU
+ * profile of its last round (`--cpu-prof`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const MODES = (args.get('modes') ?? 'ours,passthrough').split(',');
+const STREAMS = Number(args.get('streams') ?? 3000);
+const CONCURRENCY = Number(args.get('concurrency') ?? 20);
+const ROUNDS = Number(args.get('rounds') ?? 3);
+const DELTAS = Number(args.get('deltas') ?? 1);
+const PROFILE = args.get('profile');
+const BASE = args.get('base');
+const MARK = '" tok';
+const here = fileURLToPath(new URL('..', import.meta.url));
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+}
+
+function startChild(cmd: string[], cwd: string, env: Record<string, string> = {}): Promise<Proc> {
+  const child = spawn(process.execPath, cmd, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  // the CLI's request log is read (and dropped) as a log collector would
+  child.stderr!.resume();
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b;
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited with ${code}`)));
+  });
+}
+
+function stop(p: Proc): Promise<void> {
+  return new Promise((resolve) => {
+    if (p.child.exitCode !== null) return resolve();
+    p.child.once('exit', () => resolve());
+    p.child.kill('SIGTERM');
+  });
+}
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+async function startProxy(mode: string, root: string, providerUrl: string, profile: boolean): Promise<Proc> {
+  const prof = profile && PROFILE ? ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${PROFILE}`] : [];
+  if (mode === 'serve') {
+    const p = await startChild(
+      [...prof, 'bin/inference-stream.js', 'serve', '--no-demo', '--limit', 'maxConcurrentStreams=100000'],
+      root,
+      { PORT: '0', INFERENCE_STREAM_LOG_LEVEL: 'info' },
+    );
+    const put = await request(p.url + '/_inference/completion/bench', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'openai', service_settings: { api_key: 'k', model_id: 'm', url: providerUrl } }),
+    });
+    await put.body.text();
+    if (put.statusCode !== 200) throw new Error(`PUT: ${put.statusCode}`);
+    return p;
+  }
+  return startChild(
+    [...prof, '--import', 'tsx', 'bench/http/server-child.ts', `--mode=${mode}`, `--provider=${providerUrl}`],
+    root,
+  );
+}
+
+/** `STREAMS` streams, `CONCURRENCY` at a time; every stream read to its end and checked. */
+async function load(url: string, n: number): Promise<void> {
+  const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+  let started = 0;
+  const worker = async () => {
+    while (started < n) {
+      started++;
+      const res = await request(url, {
+        method: 'POST',
+        body: '{"input":"hello"}',
+        headers: { 'content-type': 'application/json' },
+        dispatcher: agent,
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${text.slice(0, 200)}`);
+      let d = 0;
+      for (let i = text.indexOf(MARK); i !== -1; i = text.indexOf(MARK, i + 1)) d++;
+      if (d !== DELTAS) throw new Error(`${d} deltas in a stream, expected ${DELTAS}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await agent.close();
+}
+
+const provider = await startChild(
+  ['--import', 'tsx', 'bench/http/provider-child.ts', `--deltas=${DELTAS}`, '--interval=0'],
+  here,
+);
+const providerUrl = provider.url + '/v1/chat/completions';
+const contenders = [
+  ...MODES.map((m) => ({ name: m, mode: m, root: here })),
+  ...(BASE ? MODES.map((m) => ({ name: `base:${m}`, mode: m, root: BASE })) : []),
+];
+const perStream = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+try {
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const c of contenders) {
+      const proxy = await startProxy(c.mode, c.root, providerUrl, round === ROUNDS);
+      try {
+        const url = proxy.url + (c.mode === 'passthrough' ? '/' : '/_inference/completion/bench/_stream');
+        await load(url, Math.min(STREAMS, 1000)); // warm-up: JIT, connections on both hops
+        const cpu0 = cpuMs(proxy.child.pid!);
+        const t0 = performance.now();
+        await load(url, STREAMS);
+        const ms = cpuMs(proxy.child.pid!) - cpu0;
+        const wall = performance.now() - t0;
+        perStream.get(c.name)!.push(ms / STREAMS);
+        console.log(
+          `round ${round} ${c.name}: ${((ms / STREAMS) * 1000).toFixed(0)} µs CPU per stream (${STREAMS} streams in ${(wall / 1000).toFixed(1)} s, ${(STREAMS / (wall / 1000)).toFixed(0)}/s)`,
+        );
+      } finally {
+        await stop(proxy);
+      }
+    }
+  }
+} finally {
+  await stop(provider);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`\nCPU per stream of ${DELTAS} delta(s), median of ${ROUNDS} rounds (min–max):`);
+for (const [name, xs] of perStream) {
+  console.log(
+    `  ${name.padEnd(18)} ${(median(xs) * 1000).toFixed(0)} µs (${(Math.min(...xs) * 1000).toFixed(0)}–${(Math.max(...xs) * 1000).toFixed(0)})`,
+  );
+}
