@@ -53,6 +53,30 @@ export interface Matched {
   allowed: readonly string[];
 }
 
+/** A route prepared for matching: each segment a set of literals or a parameter name; the methods it answers. */
+interface CompiledRoute {
+  segments: readonly (ReadonlySet<string> | string)[];
+  methods: Readonly<Partial<Record<string, Action>>>;
+  allowed: readonly string[];
+}
+
+/** Each table prepared once. */
+const compiled = new WeakMap<readonly RouteSpec[], { routes: CompiledRoute[]; longest: number }>();
+
+function compile(routes: readonly RouteSpec[]): { routes: CompiledRoute[]; longest: number } {
+  let table = compiled.get(routes);
+  if (table === undefined) {
+    const list = routes.map((r) => ({
+      segments: r.pattern.map((p) => (p.startsWith('{') ? p.slice(1, -1) : new Set(p.split('|')))),
+      methods: r.methods,
+      allowed: Object.freeze(Object.keys(r.methods)),
+    }));
+    table = { routes: list, longest: Math.max(0, ...routes.map((r) => r.pattern.length)) };
+    compiled.set(routes, table);
+  }
+  return table;
+}
+
 /**
  * Matches `/_inference/…` paths (segments percent-decoded) against the table. Null for a
  * path outside `/_inference`; 'not_found' for one inside that no route takes.
@@ -62,44 +86,46 @@ export function matchRoute(
   method: string,
   routes: readonly RouteSpec[] = ROUTES,
 ): Matched | 'not_found' | null {
-  if (pathname !== '/_inference' && !pathname.startsWith('/_inference/')) return null;
-  let segments: string[];
-  try {
-    segments = pathname
-      .split('/')
-      .slice(2)
-      .filter((p) => p !== '')
-      .map((p) => decodeURIComponent(p));
-  } catch {
-    return 'not_found';
+  if (!pathname.startsWith('/_inference') || (pathname.length > 11 && pathname.charCodeAt(11) !== 0x2f)) return null;
+  const table = compile(routes);
+  // the non-empty segments after `/_inference`, decoded; more than any pattern has is no route
+  const segments: string[] = [];
+  for (let start = 12; start < pathname.length;) {
+    let end = pathname.indexOf('/', start);
+    if (end < 0) end = pathname.length;
+    if (end > start) {
+      if (segments.length === table.longest) return 'not_found';
+      let segment = pathname.slice(start, end);
+      if (segment.includes('%')) {
+        try {
+          segment = decodeURIComponent(segment);
+        } catch {
+          return 'not_found';
+        }
+      }
+      segments.push(segment);
+    }
+    start = end + 1;
   }
-  for (const route of routes) {
-    const params = matchPattern(route.pattern, segments);
-    if (params === null) continue;
-    return {
-      action: route.methods[method] ?? null,
-      taskType: params.task_type ?? null,
-      inferenceId: params.inference_id ?? null,
-      allowed: Object.keys(route.methods),
-    };
+  for (const route of table.routes) {
+    if (route.segments.length !== segments.length) continue;
+    let taskType: string | null = null;
+    let inferenceId: string | null = null;
+    let ok = true;
+    for (let i = 0; i < segments.length && ok; i++) {
+      const p = route.segments[i]!;
+      const s = segments[i]!;
+      if (typeof p !== 'string') ok = p.has(s);
+      else if (LITERALS.has(s))
+        ok = false; // `_stream`, `_all`, `*` are never ids
+      else if (p === 'task_type') taskType = s;
+      else if (p === 'inference_id') inferenceId = s;
+    }
+    if (!ok) continue;
+    return { action: route.methods[method] ?? null, taskType, inferenceId, allowed: route.allowed };
   }
   return 'not_found';
 }
-
-function matchPattern(pattern: readonly string[], segments: readonly string[]): Record<string, string> | null {
-  if (pattern.length !== segments.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i]!;
-    const s = segments[i]!;
-    if (p.startsWith('{')) {
-      if (LITERALS.has(s)) return null; // `_stream`, `_all`, `*` are never ids
-      params[p.slice(1, -1)] = s;
-    } else if (!p.split('|').includes(s)) return null;
-  }
-  return params;
-}
-
 /** Literal segments the table reserves (`_stream`, `_all`, `*`…): never taken as an id or a task type. A task-type literal (`chat_completion`) stays a valid task type elsewhere. */
 const LITERALS = new Set(
   ROUTES.flatMap((r) => r.pattern.flatMap((p) => (p.startsWith('{') ? [] : p.split('|')))).filter(
