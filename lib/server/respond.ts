@@ -60,13 +60,22 @@ export function sendJsonError(
  * with `flush` false left for the first write (the caller sends them within the turn).
  */
 export function startEventStream(res: ServerResponse, ctx: ResponseContext, status = 200, flush = true): void {
-  res.writeHead(status, {
-    ...baseHeaders(ctx, 'text/event-stream'),
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
+  res.writeHead(status, ctx.productHeader ? EVENT_STREAM_HEADERS : EVENT_STREAM_HEADERS_PLAIN);
   if (flush) res.flushHeaders();
 }
+
+/** An event stream's response headers, built once (node:http only reads them). */
+const EVENT_STREAM_HEADERS_PLAIN: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+});
+const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream',
+  'x-elastic-product': 'Elasticsearch',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+});
 
 /** A complete event-stream body sent at once (an error before the stream, with its status). */
 export function sendEventStream(
