@@ -6,12 +6,13 @@
  * change in the machine's load hits all of them alike. Loopback only; bounded in count.
  *
  *   node --import tsx bench/http-setup.ts [--modes=ours,serve,passthrough] [--streams=3000]
- *     [--concurrency=20] [--rounds=3] [--deltas=1] [--profile=DIR] [--base=/other/checkout]
+ *     [--concurrency=20] [--rounds=3] [--deltas=1] [--profile=DIR] [--base=/other/checkout] [--lib=dist,src]
  *
  * Modes: `ours` and `passthrough` as in the HTTP load benchmark (bench/http/server-child.ts),
- * `serve` the CLI (`inference-stream serve`, with its request log and metrics). `--base=DIR`
- * adds the same modes run from another checkout (named `base:<mode>`), e.g. main before a
- * change, for a before/after comparison in one run. `--profile=DIR` writes each proxy's CPU
+ * `serve` the CLI (`inference-stream serve`, with its request log and metrics). The library is
+ * the built one (dist/: run `npm run build` first), or with `--lib=src` the TypeScript sources
+ * through tsx (`--lib=dist,src`: both, alternated). `--base=DIR` adds the same modes with another checkout's build (named
+ * `base:<mode>`), e.g. main before a change, for a before/after comparison in one run. `--profile=DIR` writes each proxy's CPU
  * profile of its last round (`--cpu-prof`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -27,6 +28,7 @@ const ROUNDS = Number(args.get('rounds') ?? 3);
 const DELTAS = Number(args.get('deltas') ?? 1);
 const PROFILE = args.get('profile');
 const BASE = args.get('base');
+const LIBS = (args.get('lib') ?? 'dist').split(',');
 const MARK = '" tok';
 const here = fileURLToPath(new URL('..', import.meta.url));
 
@@ -68,7 +70,13 @@ function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
-async function startProxy(mode: string, root: string, providerUrl: string, profile: boolean): Promise<Proc> {
+async function startProxy(
+  mode: string,
+  root: string,
+  lib: string,
+  providerUrl: string,
+  profile: boolean,
+): Promise<Proc> {
   const prof = profile && PROFILE ? ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${PROFILE}`] : [];
   if (mode === 'serve') {
     const p = await startChild(
@@ -85,9 +93,18 @@ async function startProxy(mode: string, root: string, providerUrl: string, profi
     if (put.statusCode !== 200) throw new Error(`PUT: ${put.statusCode}`);
     return p;
   }
+  // this checkout's server-child, with the library built in `root` (or this checkout's TypeScript sources, `src`)
   return startChild(
-    [...prof, '--import', 'tsx', 'bench/http/server-child.ts', `--mode=${mode}`, `--provider=${providerUrl}`],
-    root,
+    [
+      ...prof,
+      '--import',
+      'tsx',
+      here + 'bench/http/server-child.ts',
+      `--mode=${mode}`,
+      `--provider=${providerUrl}`,
+      `--lib=${lib === 'src' ? 'src' : root + '/dist/lib/index.js'}`,
+    ],
+    here,
   );
 }
 
@@ -121,14 +138,21 @@ const provider = await startChild(
 );
 const providerUrl = provider.url + '/v1/chat/completions';
 const contenders = [
-  ...MODES.map((m) => ({ name: m, mode: m, root: here })),
-  ...(BASE ? MODES.map((m) => ({ name: `base:${m}`, mode: m, root: BASE })) : []),
+  ...LIBS.flatMap((lib) =>
+    MODES.filter((m) => lib === LIBS[0] || (m !== 'passthrough' && m !== 'serve')).map((m) => ({
+      name: LIBS.length > 1 && m !== 'passthrough' ? `${m}@${lib}` : m,
+      mode: m,
+      root: here,
+      lib,
+    })),
+  ),
+  ...(BASE ? MODES.map((m) => ({ name: `base:${m}`, mode: m, root: BASE, lib: 'dist' })) : []),
 ];
 const perStream = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
 try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const c of contenders) {
-      const proxy = await startProxy(c.mode, c.root, providerUrl, round === ROUNDS);
+      const proxy = await startProxy(c.mode, c.root, c.lib, providerUrl, round === ROUNDS);
       try {
         const url = proxy.url + (c.mode === 'passthrough' ? '/' : '/_inference/completion/bench/_stream');
         await load(url, Math.min(STREAMS, 1000)); // warm-up: JIT, connections on both hops

@@ -4,15 +4,29 @@
  * getReader + TextDecoder + split + JSON.parse + res.write, the usual hand-written proxy), `passthrough`
  * (undici's body piped into the response as it is: the floor for any proxy), or `ours-workers`
  * (the handler in `--workers=N` node:cluster processes on one port; the primary only forwards connections).
- * `GET /__bench/stats[?gc=1]` reports cpuUsage and memoryUsage. Prints its URL on stdout.
+ * `GET /__bench/stats[?gc=1]` reports cpuUsage and memoryUsage. Prints its URL on stdout. The handler is
+ * the built library (dist/), as users run it; `--lib=src` runs the TypeScript sources through tsx.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import cluster from 'node:cluster';
+import { pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
-import { createInferenceHandler, MemoryRegistry } from '../../lib/index.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+// The library as it is shipped (dist/, compiled by tsc; the caller builds it first), or `--lib=src` from
+// the TypeScript sources through tsx, whose transform names every function made at run time (a
+// `__name` call and a property definition for each closure: a cost the shipped code does not have).
+// `--lib=/path/to/dist/lib/index.js`: another checkout's build (a before/after comparison).
+const libArg = args.get('lib') ?? 'dist';
+const lib = (
+  libArg === 'src'
+    ? await import('../../lib/index.js')
+    : libArg === 'dist'
+      ? await import('../../dist/lib/index.js')
+      : await import(pathToFileURL(libArg).href)
+) as typeof import('../../lib/index.js');
+const { createInferenceHandler, MemoryRegistry } = lib;
 const mode = args.get('mode') ?? 'ours';
 const providerUrl = args.get('provider')!;
 
