@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { percentiles } from './lib/stats.js';
+import { buildLibrary } from './http-load.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const SECONDS = Number(args.get('seconds') ?? 8);
@@ -54,6 +55,8 @@ function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+// the CLI runs dist/: built now, never stale
+buildLibrary();
 const provider = await startChild([
   '--import',
   'tsx',

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,17 @@ import type { BarGroup } from './lib/svg.js';
 const DELTAS = 50;
 const INTERVAL_MS = 10;
 const MARK = '" tok';
+
+/**
+ * Compiles lib/ into dist/ (`npm run build`), so that the proxies under test run the library
+ * as it is shipped, and never a stale build.
+ */
+export function buildLibrary(): void {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  execFileSync(process.execPath, [root + 'node_modules/typescript/bin/tsc', '-p', root + 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
+}
 
 interface Proc {
   child: ChildProcess;
@@ -224,6 +235,7 @@ export interface HttpResult {
 }
 
 export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => void }): Promise<HttpResult> {
+  buildLibrary();
   const provider = await start('./http/provider-child.ts', [`--deltas=${DELTAS}`, `--interval=${INTERVAL_MS}`]);
   const providerUrl = provider.url + '/v1/chat/completions';
   const plans = [

@@ -10,7 +10,7 @@
  *
  * Modes: `ours` and `passthrough` as in the HTTP load benchmark (bench/http/server-child.ts),
  * `serve` the CLI (`inference-stream serve`, with its request log and metrics). The library is
- * the built one (dist/: run `npm run build` first), or with `--lib=src` the TypeScript sources
+ * the built one (dist/, built first), or with `--lib=src` the TypeScript sources
  * through tsx (`--lib=dist,src`: both, alternated). `--base=DIR` adds the same modes with another checkout's build (named
  * `base:<mode>`), e.g. main before a change, for a before/after comparison in one run. `--profile=DIR` writes each proxy's CPU
  * profile of its last round (`--cpu-prof`).
@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { buildLibrary } from './http-load.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const MODES = (args.get('modes') ?? 'ours,passthrough').split(',');
@@ -132,6 +133,7 @@ async function load(url: string, n: number): Promise<void> {
   await agent.close();
 }
 
+buildLibrary();
 const provider = await startChild(
   ['--import', 'tsx', 'bench/http/provider-child.ts', `--deltas=${DELTAS}`, '--interval=0'],
   here,
