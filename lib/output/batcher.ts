@@ -1,5 +1,16 @@
 import type { DeltaObject } from '../providers/types.js';
 
+/**
+ * Texts of a batch held as the JSON string tokens they were in the provider's bytes
+ * (quotes included), to be copied to the output as they are: entry `i` is such a token,
+ * `bufs[i][froms[i]…tos[i])`, when `bufs[i]` is set.
+ */
+export interface HeldTokens {
+  readonly bufs: readonly (Buffer | undefined)[];
+  readonly froms: readonly number[];
+  readonly tos: readonly number[];
+}
+
 export interface BatchOptions {
   /** Most deltas coalesced into one `completion` array while the consumer is not reading. Default 1024. */
   maxDeltas?: number;
@@ -24,6 +35,9 @@ export class Batcher {
   private count = 0;
   private chars = 0;
   private lastEmit = -1;
+  /** Tokens among the pending texts (see {@link addToken}); bufs[i] is unset for every other entry. */
+  private held: { bufs: (Buffer | undefined)[]; froms: number[]; tos: number[] } | null = null;
+  private tokenCount = 0;
 
   constructor(options: BatchOptions = {}) {
     this.maxDeltas = Math.max(1, options.maxDeltas ?? 1024);
@@ -52,6 +66,26 @@ export class Batcher {
     this.chars += text.length;
   }
 
+  /**
+   * Adds an answer text as its JSON string token `buf[from…to)` (quotes included), which
+   * must be what JSON.stringify writes for the text. The Buffer is held until the batch is taken.
+   */
+  addToken(buf: Buffer, from: number, to: number): void {
+    const held = (this.held ??= { bufs: [], froms: [], tos: [] });
+    const i = this.count++;
+    this.texts[i] = '';
+    held.bufs[i] = buf;
+    held.froms[i] = from;
+    held.tos[i] = to;
+    this.tokenCount++;
+    this.chars += to - from - 2;
+  }
+
+  /** The tokens among the pending texts, or null when there are none: entries {@link peek} shows as ''. */
+  get tokens(): HeldTokens | null {
+    return this.tokenCount > 0 ? this.held : null;
+  }
+
   /** Full: must go out even though the consumer is behind. */
   get full(): boolean {
     return this.count >= this.maxDeltas || this.chars >= this.maxBytes;
@@ -67,11 +101,21 @@ export class Batcher {
   /** Takes the pending texts as a new array (empty when none). */
   take(now: number): string[] {
     const texts = this.texts.slice(0, this.count);
+    const held = this.tokens;
+    if (held !== null) {
+      for (let i = 0; i < texts.length; i++) {
+        const buf = held.bufs[i];
+        if (buf !== undefined) texts[i] = JSON.parse(buf.toString('utf8', held.froms[i], held.tos[i])) as string;
+      }
+    }
     if (texts.length > 0) this.taken(now);
     return texts;
   }
 
-  /** The pending texts in place: the first {@link pending} entries, valid until the next add or take. */
+  /**
+   * The pending texts in place: the first {@link pending} entries, valid until the next add
+   * or take; an entry held as a token (see {@link tokens}) is ''.
+   */
   peek(): readonly string[] {
     return this.texts;
   }
@@ -80,6 +124,11 @@ export class Batcher {
   taken(now: number): void {
     // A large batch would keep its texts reachable until overwritten: start a fresh array then.
     if (this.count > 64) this.texts = [];
+    if (this.tokenCount > 0) {
+      // Unset every entry, so that no Buffer is held and the next texts are not taken for tokens.
+      this.held = this.count > 64 ? null : (this.held!.bufs.fill(undefined, 0, this.count), this.held);
+      this.tokenCount = 0;
+    }
     this.count = 0;
     this.chars = 0;
     this.lastEmit = now;

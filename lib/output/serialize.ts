@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { errorBody, toInferenceError, type InferenceError } from '../errors.js';
 import type { TextDelta } from '../providers/types.js';
+import type { HeldTokens } from './batcher.js';
 
 const BOM = '\uFEFF';
 
@@ -80,11 +81,17 @@ export class CompletionEventWriter {
     return chunk;
   }
 
-  /** Appends the event for `texts[0…count)` (count ≥ 1) to the pending events. */
-  append(texts: readonly string[], count: number): void {
-    // Upper bound: every UTF-16 unit takes at most 6 bytes (a \uXXXX escape).
+  /**
+   * Appends the event for `texts[0…count)` (count ≥ 1) to the pending events; an entry
+   * that `tokens` holds as a JSON string token is copied as it is.
+   */
+  append(texts: readonly string[], count: number, tokens: HeldTokens | null = null): void {
+    // Upper bound: every UTF-16 unit takes at most 6 bytes (a \uXXXX escape); a token, its own length.
     let bound = this.head.length + TAIL_LENGTH;
-    for (let i = 0; i < count; i++) bound += 12 + texts[i]!.length * 6;
+    if (tokens === null) for (let i = 0; i < count; i++) bound += 12 + texts[i]!.length * 6;
+    else
+      for (let i = 0; i < count; i++)
+        bound += 12 + (tokens.bufs[i] === undefined ? texts[i]!.length * 6 : tokens.tos[i]! - tokens.froms[i]!);
     // The pending events must stay in one piece: if another writer wrote after them, or the
     // shared block has no room for this event, they go now, in order.
     if (this.block !== shared.block || this.used !== shared.used || bound > shared.block.length - shared.used) {
@@ -93,7 +100,7 @@ export class CompletionEventWriter {
       if (bound > shared.block.length - shared.used) {
         if (bound > MAX_BLOCK / 4) {
           const own = Buffer.allocUnsafe(bound);
-          this.sink(own.subarray(0, this.event(own, 0, texts, count)));
+          this.sink(own.subarray(0, this.event(own, 0, texts, count, tokens)));
           return;
         }
         // A fresh block with room for several events like this one (the bound is about 4 times what a plain text takes).
@@ -105,16 +112,18 @@ export class CompletionEventWriter {
       this.block = shared.block;
       this.start = this.used = shared.used;
     }
-    this.used = shared.used = this.event(this.block, this.used, texts, count);
+    this.used = shared.used = this.event(this.block, this.used, texts, count, tokens);
   }
 
   /** Writes one event at `o`; returns its end. */
-  private event(buf: Buffer, o: number, texts: readonly string[], count: number): number {
+  private event(buf: Buffer, o: number, texts: readonly string[], count: number, tokens: HeldTokens | null): number {
     buf.set(this.head, o);
-    o = writeJsonString(buf, o + this.head.length, texts[0]!);
-    for (let i = 1; i < count; i++) {
-      for (let k = 0; k < NEXT.length; k++) buf[o++] = NEXT[k]!;
-      o = writeJsonString(buf, o, texts[i]!);
+    o += this.head.length;
+    for (let i = 0; i < count; i++) {
+      if (i > 0) for (let k = 0; k < NEXT.length; k++) buf[o++] = NEXT[k]!;
+      const src = tokens === null ? undefined : tokens.bufs[i];
+      if (src === undefined) o = writeJsonString(buf, o, texts[i]!);
+      else o = copyToken(buf, o, src, tokens!.froms[i]!, tokens!.tos[i]!);
     }
     buf[o++] = 0x7d; // }
     buf[o++] = 0x5d; // ]
@@ -123,6 +132,16 @@ export class CompletionEventWriter {
     buf[o++] = 0x0a;
     return o;
   }
+}
+
+/** Below this length a JavaScript loop copies faster than a native copy call. */
+const NATIVE_COPY = 64;
+
+/** Copies `src[from…to)` to `buf[o…]` and returns the end. */
+function copyToken(buf: Buffer, o: number, src: Buffer, from: number, to: number): number {
+  if (to - from >= NATIVE_COPY) return o + src.copy(buf, o, from, to);
+  for (let k = from; k < to; k++) buf[o++] = src[k]!;
+  return o;
 }
 
 const HEX = Buffer.from('0123456789abcdef');

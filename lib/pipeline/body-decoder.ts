@@ -1,7 +1,7 @@
 import type { InferenceError } from '../errors.js';
 import { DetectingDecoder, type FramingName, createFrameDecoder } from '../framing/detect.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FramingOptions } from '../framing/frame.js';
-import { INCOMPLETE, type FrameSyntax, type ShapeCache } from '../providers/shape-cache.js';
+import { INCOMPLETE, type FrameSyntax, type ShapeCache, type TokenSink } from '../providers/shape-cache.js';
 import { resolveReader, type ProviderId } from '../providers/index.js';
 import { defaultWords, printableUrl, providerStatusError, type ResponseHeaders } from '../providers/failure.js';
 import type { DeltaObject, EventNormalizer, ReaderOptions, ResponseReader } from '../providers/types.js';
@@ -54,6 +54,11 @@ export class BodyDecoder {
     this.normalizer.frame(frame, this.out);
     if (this.afterFrame !== null) this.afterFrame(this.out);
   };
+  /**
+   * Where answer texts read by the byte-level fast path go as their JSON string tokens,
+   * for an output that copies them as they are (null: as delta objects, the default).
+   */
+  tokens: TokenSink | null = null;
   /** The normalizer's envelope cache, for the byte-level fast path (undefined: off). */
   private cache: ShapeCache | undefined;
   private syntax: (FrameDecoder & FrameSyntax) | null = null;
@@ -139,7 +144,7 @@ export class BodyDecoder {
       if (syntax.idle!()) {
         const shape = cache.bytes(syntax);
         if (shape !== null) {
-          const end = shape.match(chunk, p, p + this.maxFrameBytes < n ? p + this.maxFrameBytes : n, out);
+          const end = shape.match(chunk, p, p + this.maxFrameBytes < n ? p + this.maxFrameBytes : n, out, this.tokens);
           if (end >= 0) {
             this.misses = 0;
             cache.hit();

@@ -54,6 +54,25 @@ export class CompletionStream extends BatchingTransform {
   private readonly sink = (chunk: Buffer): void => {
     this.push(chunk);
   };
+  /**
+   * Answer texts as the provider's JSON string tokens, copied to the output as they are,
+   * while nothing needs them as strings (no onDelta hook) and they are written soon: not
+   * while the consumer is behind or maxDelayMs holds batches (a held token keeps its read's
+   * Buffer alive).
+   */
+  private readonly tokenSink = {
+    token: (buf: Buffer, from: number, to: number, out: DeltaObject[]): boolean => {
+      if (this.readableLength >= this.readableHighWaterMark) return false;
+      if (to - from > 2) {
+        if (out.length > 0) {
+          this.batcher.add(out);
+          out.length = 0;
+        }
+        this.batcher.addToken(buf, from, to);
+      }
+      return true;
+    },
+  };
   private readonly onTick = (): void => {
     this.scheduled = false;
     if (!this.ended && !this.destroyed) this.pushPending();
@@ -68,6 +87,7 @@ export class CompletionStream extends BatchingTransform {
     this.writer = new CompletionEventWriter(this.bom, this.sink);
     this.onDelta = options.onDelta;
     this.mapError = options.mapError;
+    if (this.onDelta === undefined && this.batcher.maxDelayMs === 0) decoder.tokens = this.tokenSink;
   }
 
   override _transform(chunk: Buffer | string, _enc: BufferEncoding, callback: TransformCallback): void {
@@ -149,7 +169,7 @@ export class CompletionStream extends BatchingTransform {
 
   protected pushBatch(texts: readonly string[], count: number): void {
     const writer = this.writer;
-    writer.append(texts, count);
+    writer.append(texts, count, this.batcher.tokens);
     // Held for the end of the tick only for a few events, and while the readable side has room for them.
     if (++this.held >= EVENTS_PER_PUSH || writer.pending + this.readableLength >= this.readableHighWaterMark)
       this.pushPending();

@@ -273,9 +273,10 @@ export class ByteShape {
 
   /**
    * Matches one event at `buf[p…]` (not beyond `limit`): on a match appends the text to
-   * `out` and returns the end of the event; else MISS, or INCOMPLETE when the read ends first.
+   * `out` (or hands its token to `sink`, see {@link TokenSink}) and returns the end of the
+   * event; else MISS, or INCOMPLETE when the read ends first.
    */
-  match(buf: Buffer, p: number, limit: number, out: DeltaObject[]): number {
+  match(buf: Buffer, p: number, limit: number, out: DeltaObject[], sink: TokenSink | null = null): number {
     const pieces = this.pieces;
     const holes = this.holes;
     let i = p;
@@ -297,9 +298,15 @@ export class ByteShape {
           if (c === QUOTE) break;
           if (c === BACKSLASH) {
             flags |= 1;
-            j++;
+            // Only the escapes JSON.stringify writes for these characters keep the token as it is.
+            if (!SHORT_ESCAPE[buf[++j]!]) flags |= 4;
           } else if (c < 0x20) return MISS;
-          else if (c >= 0x80) flags |= 2;
+          else if (c >= 0x80) {
+            flags |= 2;
+            const e = utf8End(buf, j, limit);
+            if (e < 0) flags |= 4;
+            else j = e - 1;
+          }
         }
         if (j >= limit) return INCOMPLETE;
         to = j + 1;
@@ -324,6 +331,8 @@ export class ByteShape {
     const last = pieces[holes.length]!;
     const r = same(buf, i, limit, last);
     if (r !== 0) return r;
+    // The token is what JSON.stringify writes for its text: it may go to the output as it is.
+    if (sink !== null && (flags & 4) === 0 && sink.token(buf, from, to, out)) return i + last.length;
     let text: string | undefined;
     if (flags & 1) {
       text = parseToken(buf.toString('utf8', from, to));
@@ -335,6 +344,57 @@ export class ByteShape {
     pushText(out, text);
     return i + last.length;
   }
+}
+
+/**
+ * Takes answer texts as the JSON string tokens they are on the wire, for an output that
+ * writes them as they are. A token is offered only when it is byte for byte what
+ * JSON.stringify writes for its text: no escapes other than the two-character ones
+ * JSON.stringify uses (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`), and valid UTF-8.
+ */
+export interface TokenSink {
+  /**
+   * The token is `buf[from…to)`, quotes included; `out` holds the deltas decoded before it
+   * in this read, which must go first. Returns false to get the text as a delta object instead.
+   */
+  token(buf: Buffer, from: number, to: number, out: DeltaObject[]): boolean;
+}
+
+/** Bytes after a backslash that make an escape JSON.stringify writes the same way. */
+const SHORT_ESCAPE: readonly boolean[] = (() => {
+  const t: boolean[] = new Array(256).fill(false);
+  for (const c of '"\\bfnrt') t[c.charCodeAt(0)] = true;
+  return t;
+})();
+
+/**
+ * The end of the UTF-8 sequence that starts at `buf[j]` (a byte ≥ 0x80); -1 when it is not
+ * valid UTF-8 (where decoding writes U+FFFD); `limit` when the read ends inside it.
+ */
+function utf8End(buf: Buffer, j: number, limit: number): number {
+  const c = buf[j]!;
+  let n: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) n = 1;
+  else if (c >= 0xe0 && c <= 0xef) {
+    n = 2;
+    if (c === 0xe0) lo = 0xa0;
+    else if (c === 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 3;
+    if (c === 0xf0) lo = 0x90;
+    else if (c === 0xf4) hi = 0x8f;
+  } else return -1;
+  if (j + 1 >= limit) return limit;
+  const d = buf[j + 1]!;
+  if (d < lo || d > hi) return -1;
+  for (let k = 2; k <= n; k++) {
+    if (j + k >= limit) return limit;
+    const e = buf[j + k]!;
+    if (e < 0x80 || e > 0xbf) return -1;
+  }
+  return j + n + 1;
 }
 
 /** 0 when `buf` holds `piece` at `at`; MISS when it differs; INCOMPLETE when the read ends inside a matching start. */

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { getProvider, type ProviderId } from '../../lib/providers/index.js';
 import type { DeltaObject, ResponseReader } from '../../lib/providers/types.js';
-import { cutAt, runCompletion, runDeltas } from '../helpers/streams.js';
+import { completionStream, type CompletionStreamOptions } from '../../lib/index.js';
+import { completionEvent } from '../../lib/stages.js';
+import { cutAt, runCompletion, runDeltas, source } from '../helpers/streams.js';
 import { fuzzParams } from '../helpers/fuzz.js';
 
 /** The provider with its envelope cache resting for ever: every event takes the plain path. */
@@ -23,6 +25,26 @@ function uncached(id: ProviderId): ResponseReader {
       return n;
     },
   };
+}
+
+/** completionStream's output bytes, not decoded (so that a byte that is not UTF-8 shows). */
+async function completionBytes(
+  provider: ProviderId,
+  chunks: readonly Buffer[],
+  options?: CompletionStreamOptions,
+): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const b of source(chunks).pipe(completionStream(provider, options))) parts.push(b as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** Asserts equal bytes, naming the first difference (a diff of two Buffers would take long to print). */
+function sameBytes(got: Buffer, want: Buffer): void {
+  if (got.equals(want)) return;
+  let i = 0;
+  while (i < got.length && i < want.length && got[i] === want[i]) i++;
+  const around = (b: Buffer) => JSON.stringify(b.subarray(Math.max(0, i - 40), i + 40).toString('latin1'));
+  assert.fail(`bytes differ at ${i}: got ${around(got)}, want ${around(want)}`);
 }
 
 /** Answer texts in Elasticsearch SSE output, in order, and how it ended. */
@@ -57,6 +79,50 @@ const token: fc.Arbitrary<Buffer> = fc.oneof(
       Buffer.from([0x22, 0xff, 0x62, 0x22]),
       Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]),
     ),
+  },
+  {
+    // Escapes JSON.stringify would not write, some it would, and bytes that are UTF-8 or not.
+    weight: 2,
+    arbitrary: fc
+      .array(
+        fc.oneof(
+          fc.constantFrom(
+            '\\/',
+            '\\u00e9',
+            '\\u00E9',
+            '\\u001f',
+            '\\u001F',
+            '\\ud83c',
+            '\\ud83c\\udf0d',
+            '\\"',
+            '\\n',
+            'q',
+          ),
+          fc.constantFrom(
+            ...[
+              [0xc3, 0xa9],
+              [0xc0, 0x80],
+              [0xc1, 0xbf],
+              [0xc2],
+              [0xe0, 0x80, 0x80],
+              [0xe0, 0xa0, 0x80],
+              [0xef, 0xbf, 0xbf],
+              [0xed, 0x9f, 0xbf],
+              [0xed, 0xb0, 0x80],
+              [0xf0, 0x8f, 0xbf, 0xbf],
+              [0xf0, 0x90, 0x80, 0x80],
+              [0xf4, 0x8f, 0xbf, 0xbf],
+              [0xf4, 0x90, 0x80, 0x80],
+              [0xf5, 0x80, 0x80, 0x80],
+              [0xe2, 0x82],
+              [0x80],
+              [0xbf, 0x61],
+            ].map((b) => Buffer.from(b).toString('latin1')),
+          ),
+        ),
+        { maxLength: 5 },
+      )
+      .map((parts) => Buffer.concat([Buffer.from('"'), Buffer.from(parts.join(''), 'latin1'), Buffer.from('"')])),
   },
   {
     weight: 1,
@@ -189,6 +255,11 @@ function property(provider: ProviderId, event: fc.Arbitrary<Buffer>, ending: str
       const out = parseOutput(await runCompletion(provider, chunks));
       const want = parseOutput(await runCompletion(uncached(provider) as never, [body]));
       assert.deepEqual(out, want);
+      // Byte for byte, in the same reads: texts copied from the provider's bytes as they are
+      // (no onDelta hook) are written exactly as the texts parsed in full are.
+      const bytes = await completionBytes(provider, chunks);
+      sameBytes(bytes, await completionBytes(uncached(provider) as never, chunks));
+      sameBytes(bytes, await completionBytes(provider, chunks, { onDelta: () => {} }));
       assert.deepEqual(
         out.texts,
         expected.deltas.filter((d): d is { delta: string } => 'delta' in d).map((d) => d.delta),
@@ -257,5 +328,125 @@ describe('byte-level fast path', () => {
       // The first event is learned from; [DONE] is framed; every other event is read from the bytes.
       assert.ok(framed <= 3, `framed ${framed} of ${chunks.length} events`);
     }
+  });
+});
+
+describe('texts copied from the provider bytes as they are', () => {
+  // Content of a JSON string token: ASCII, escapes of every kind (those JSON.stringify
+  // writes and others), any Unicode text, and byte sequences that are UTF-8 or just not.
+  /** A byte sequence at the edges of UTF-8: each lead byte's limits, each continuation range's. */
+  const utf8Edge = fc
+    .tuple(
+      fc.constantFrom(
+        0x7f,
+        0x80,
+        0xbf,
+        0xc0,
+        0xc1,
+        0xc2,
+        0xdf,
+        0xe0,
+        0xe1,
+        0xec,
+        0xed,
+        0xee,
+        0xef,
+        0xf0,
+        0xf1,
+        0xf3,
+        0xf4,
+        0xf5,
+        0xff,
+      ),
+      fc.array(fc.constantFrom(0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0), { maxLength: 3 }),
+    )
+    .map(([lead, rest]) => Buffer.from([lead, ...rest]));
+  const contentPart = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc
+        .string({ unit: fc.integer({ min: 0x20, max: 0x7f }).map((c) => String.fromCharCode(c)), minLength: 1 })
+        .map((t) => Buffer.from(t.replace(/["\\]/g, 'x'))),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(...['\\"', '\\\\', '\\b', '\\f', '\\n', '\\r', '\\t'].map((e) => Buffer.from(e))),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        ...['\\/', '\\u0000', '\\u001f', '\\u001F', '\\u00e9', '\\u2028', '\\ud83c', '\\udf0d', '\\ud83c\\udf0d'].map(
+          (e) => Buffer.from(e),
+        ),
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .string({ unit: 'binary', minLength: 1, maxLength: 3 })
+        .map((t) => Buffer.from(JSON.stringify(t).slice(1, -1))),
+    },
+  );
+  // At most one sequence at the edges of UTF-8 per token, so that its own fate decides how the token is written.
+  const token = fc
+    .tuple(fc.array(contentPart, { maxLength: 6 }), fc.option(utf8Edge, { nil: undefined, freq: 2 }), fc.nat())
+    .map(([parts, edge, at]) => {
+      if (edge !== undefined) parts.splice(at % (parts.length + 1), 0, edge);
+      return Buffer.concat([Buffer.from('"'), ...parts, Buffer.from('"')]);
+    });
+
+  test('every event is written byte for byte as JSON.stringify writes its text', async () => {
+    const ev = (tok: Buffer) =>
+      Buffer.concat([Buffer.from('data: {"choices":[{"index":0,"delta":{"content":'), tok, Buffer.from('}}]}\n\n')]);
+    await fc.assert(
+      fc.asyncProperty(token, async (tok) => {
+        const text = JSON.parse(tok.toString('utf8')) as string;
+        const chunks = [
+          ev(Buffer.from('"first"')),
+          ev(tok),
+          ev(Buffer.from('"last"')),
+          Buffer.from('data: [DONE]\n\n'),
+        ];
+        const want = Buffer.from(
+          completionEvent(['first']) +
+            (text === '' ? '' : completionEvent([text])) +
+            completionEvent(['last']) +
+            'event: message\ndata: [DONE]\n\n',
+        );
+        sameBytes(await completionBytes('openai', chunks), want);
+        // All in one read: one event with the three texts.
+        const one = Buffer.from(
+          completionEvent(text === '' ? ['first', 'last'] : ['first', text, 'last']) +
+            'event: message\ndata: [DONE]\n\n',
+        );
+        sameBytes(await completionBytes('openai', [Buffer.concat(chunks)]), one);
+      }),
+      // a failure is reported as found: shrinking these tokens takes minutes
+      { ...fuzzParams(400), endOnFailure: true },
+    );
+  });
+
+  test('every byte sequence at the edges of UTF-8 is written as decoding and JSON.stringify write it', async () => {
+    // Every lead byte, each followed by the continuation range's edges: overlong forms,
+    // surrogates, code points past U+10FFFF, truncated sequences, stray continuation bytes.
+    const tokens: Buffer[] = [];
+    for (let lead = 0x80; lead <= 0xff; lead++)
+      for (const second of [0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0])
+        for (const third of [-1, 0x41, 0x80, 0xbf])
+          for (const fourth of [-1, 0x80, 0xbf]) {
+            const bytes = [0x22, 0x61, lead, second];
+            if (third !== -1) bytes.push(third);
+            if (third !== -1 && fourth !== -1) bytes.push(fourth);
+            bytes.push(0x22);
+            tokens.push(Buffer.from(bytes));
+          }
+    const ev = (tok: Buffer) =>
+      Buffer.concat([Buffer.from('data: {"choices":[{"index":0,"delta":{"content":'), tok, Buffer.from('}}]}\n\n')]);
+    const chunks = [ev(Buffer.from('"first"')), ...tokens.map(ev), Buffer.from('data: [DONE]\n\n')];
+    let want = completionEvent(['first']);
+    for (const tok of tokens) want += completionEvent([JSON.parse(tok.toString('utf8')) as string]);
+    // A readable side that never fills: every read is its own event, as it is when the consumer keeps up.
+    const bytes = await completionBytes('openai', chunks, { highWaterMark: 1 << 26 });
+    sameBytes(bytes, Buffer.from(want + 'event: message\ndata: [DONE]\n\n'));
   });
 });
