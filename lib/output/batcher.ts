@@ -126,7 +126,11 @@ export class Batcher {
     if (this.count > 64) this.texts = [];
     if (this.tokenCount > 0) {
       // Unset every entry, so that no Buffer is held and the next texts are not taken for tokens.
-      this.held = this.count > 64 ? null : (this.held!.bufs.fill(undefined, 0, this.count), this.held);
+      if (this.count > 64) this.held = null;
+      else {
+        const bufs = this.held!.bufs;
+        for (let i = 0; i < this.count; i++) bufs[i] = undefined;
+      }
       this.tokenCount = 0;
     }
     this.count = 0;
