@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { completionStream, type TextDelta } from '../../lib/index.js';
-import { batch } from '../../lib/stages.js';
+import { Batcher, batch } from '../../lib/stages.js';
 import { parseEsEvents } from '../helpers/streams.js';
 import { GeneratedOpenAiStream, settle } from '../helpers/generated.js';
 
@@ -115,5 +115,24 @@ describe('batch() on its own', () => {
       Array.from({ length: 50 }, (_, i) => String(i)),
     );
     assert.ok(out.length < 50 && out.every((x) => x.length <= 10));
+  });
+});
+
+describe('Batcher with texts held as tokens', () => {
+  test('take() gives every text, the held tokens decoded, in order; the next batch holds none', () => {
+    const b = new Batcher();
+    const raw = Buffer.from('xx"a\\"b\\n"yy"é"');
+    b.addText('first');
+    b.addToken(raw, 2, 10);
+    b.add([{ delta: 'mid' }, { reasoning: 'not an answer' }]);
+    b.addToken(raw, 12, 16);
+    assert.equal(b.pending, 4);
+    assert.ok(b.tokens !== null);
+    assert.deepEqual(b.peek().slice(0, 4), ['first', '', 'mid', '']);
+    assert.deepEqual(b.take(0), ['first', 'a"b\n', 'mid', 'é']);
+    assert.equal(b.tokens, null);
+    b.addText('next');
+    assert.equal(b.tokens, null);
+    assert.deepEqual(b.take(0), ['next']);
   });
 });
