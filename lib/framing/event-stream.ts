@@ -6,6 +6,7 @@ import {
   type FrameDecoder,
   type FrameSink,
   type FramingOptions,
+  type PayloadReader,
 } from './frame.js';
 
 /** Total length, headers length, prelude CRC: three big-endian u32. */
@@ -112,6 +113,8 @@ export class EventStreamDecoder implements FrameDecoder {
   private exceptionType = '';
   private errorCode = '';
   private errorMessage = '';
+  /** Offered every event frame's payload bytes before a frame is made (see FrameDecoder.payloadReader). */
+  payloadReader: PayloadReader | null = null;
 
   constructor(options: FramingOptions = {}) {
     this.maxFrameBytes = Math.min(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, 0xffffffff);
@@ -237,6 +240,12 @@ export class EventStreamDecoder implements FrameDecoder {
     }
     const payloadAt = at + PRELUDE_BYTES + u32(buf, at + 4);
     this.readHeaders(buf, at + PRELUDE_BYTES, payloadAt);
+    if (
+      this.kind === Kind.Event &&
+      this.payloadReader !== null &&
+      this.payloadReader(buf, payloadAt, crcAt, this.eventType, buf !== this.part)
+    )
+      return;
     // No encoding name: UTF-8 without the lookup of the name (the same text as 'utf8').
     const data = payloadAt === crcAt ? '' : buf.toString(undefined, payloadAt, crcAt);
     let frame: Frame;

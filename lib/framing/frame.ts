@@ -17,6 +17,14 @@ export interface Frame {
 export type FrameSink = (frame: Frame) => void;
 
 /**
+ * Offered the payload bytes `buf[from…to)` of an event frame named `event` before the
+ * frame is decoded; returns true when it read the payload itself (no frame is made).
+ * `buf` is the read the frame came in when `inRead`, else the decoder's own buffer for a
+ * frame collected across reads, which the next such frame overwrites.
+ */
+export type PayloadReader = (buf: Buffer, from: number, to: number, event: string, inRead: boolean) => boolean;
+
+/**
  * The push-style core every framing shares, so that the composed pipeline runs
  * framing, normalizing and batching in one stream with no hop between them.
  */
@@ -40,6 +48,11 @@ export interface FrameDecoder {
   canonical?(event: string): FrameTemplate | null;
   /** Optional: where the first frame starting at or after `from` ends (exclusive) in the plainest form, or -1. */
   frameEnd?(chunk: Buffer, from: number): number;
+  /**
+   * Optional, for binary framings whose payload sits between bytes that vary (AWS event
+   * stream): set to read event payloads straight from the bytes, after the frame is checked.
+   */
+  payloadReader?: PayloadReader | null;
 }
 
 /** The bytes around a frame's payload, e.g. SSE `data: ` … `\n\n`, NDJSON `` … `\n`. */

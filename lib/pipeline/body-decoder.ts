@@ -63,6 +63,21 @@ export class BodyDecoder {
   private cache: ShapeCache | undefined;
   private syntax: (FrameDecoder & FrameSyntax) | null = null;
   private readonly maxFrameBytes: number;
+  /** The envelope cache the framing's payload reader uses (AWS event stream), once set up. */
+  private payloadCache: ShapeCache | undefined;
+  /**
+   * Event payloads of the remembered shape, read from the bytes by a framing that finds
+   * payloads itself; texts go out as tokens only from the read itself (a buffer the framing
+   * reuses would be overwritten before they are written).
+   */
+  private readonly onPayload = (buf: Buffer, from: number, to: number, event: string, inRead: boolean): boolean => {
+    if (this.finished()) return false;
+    const shape = this.payloadCache!.payloadShape(event);
+    if (shape === null || shape.match(buf, from, to, this.out, inRead ? this.tokens : null, true) < 0) return false;
+    this.payloadCache!.hit();
+    if (this.afterFrame !== null) this.afterFrame(this.out);
+    return true;
+  };
   private misses = 0;
   /** Reads to leave to the plain path after the fast path kept missing; doubles each time. */
   private rest = 0;
@@ -182,6 +197,11 @@ export class BodyDecoder {
     const f = this.framer instanceof DetectingDecoder ? this.framer.choose(chunk, this.onFrame) : this.framer;
     if (f === null) return null; // not decided yet: retried on the next read
     if (f.idle === undefined || f.canonical === undefined || f.frameEnd === undefined) {
+      // A framing that finds payloads itself reads the remembered shape from them; the read-level fast path is off.
+      if (f.payloadReader !== undefined) {
+        this.payloadCache = this.cache;
+        f.payloadReader = this.onPayload;
+      }
       this.cache = undefined;
       return null;
     }

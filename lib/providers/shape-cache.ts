@@ -30,6 +30,9 @@ export interface FrameSyntax {
   canonical(event: string): FrameTemplate | null;
 }
 
+/** A payload with nothing around it. */
+const PAYLOAD: FrameSyntax = { canonical: () => ({ head: '', end: '' }) };
+
 /**
  * Streaming chunks of one response usually repeat the same envelope byte for byte and
  * differ only in one string: the text, and sometimes a padding string that changes every
@@ -235,6 +238,14 @@ export class ShapeCache {
     return this.compiled;
   }
 
+  /**
+   * The remembered shape of a payload alone (no framing around it), for a framing that
+   * finds payloads itself (AWS event stream); null unless an event named `event` is remembered.
+   */
+  payloadShape(event: string): ByteShape | null {
+    return this.known && event === this.event ? this.bytes(PAYLOAD) : null;
+  }
+
   /** Nothing remembered, but the next event read in full may be learned from (the cache is not resting). */
   get learning(): boolean {
     return !this.known && this.rest === 0;
@@ -272,11 +283,18 @@ export class ByteShape {
   ) {}
 
   /**
-   * Matches one event at `buf[p…]` (not beyond `limit`): on a match appends the text to
-   * `out` (or hands its token to `sink`, see {@link TokenSink}) and returns the end of the
-   * event; else MISS, or INCOMPLETE when the read ends first.
+   * Matches one event at `buf[p…]` (not beyond `limit`; ending exactly there when `whole`):
+   * on a match appends the text to `out` (or hands its token to `sink`, see {@link TokenSink})
+   * and returns the end of the event; else MISS, or INCOMPLETE when the read ends first.
    */
-  match(buf: Buffer, p: number, limit: number, out: DeltaObject[], sink: TokenSink | null = null): number {
+  match(
+    buf: Buffer,
+    p: number,
+    limit: number,
+    out: DeltaObject[],
+    sink: TokenSink | null = null,
+    whole = false,
+  ): number {
     const pieces = this.pieces;
     const holes = this.holes;
     let i = p;
@@ -331,6 +349,8 @@ export class ByteShape {
     const last = pieces[holes.length]!;
     const r = same(buf, i, limit, last);
     if (r !== 0) return r;
+    // `whole`: the event must end at the limit (a payload found by its framing), or it is another shape.
+    if (whole && i + last.length !== limit) return MISS;
     // The token is what JSON.stringify writes for its text: it may go to the output as it is.
     if (sink !== null && (flags & 4) === 0 && sink.token(buf, from, to, out)) return i + last.length;
     let text: string | undefined;

@@ -5,11 +5,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { EventStreamCodec } from '@smithy/core/event-streams';
 import { getProvider, type ProviderId } from '../../lib/providers/index.js';
 import type { DeltaObject, ResponseReader } from '../../lib/providers/types.js';
 import { completionStream, type CompletionStreamOptions } from '../../lib/index.js';
 import { completionEvent } from '../../lib/stages.js';
-import { cutAt, runCompletion, runDeltas, source } from '../helpers/streams.js';
+import { cutAt, cutEvery, runCompletion, runDeltas, source } from '../helpers/streams.js';
 import { fuzzParams } from '../helpers/fuzz.js';
 
 /** The provider with its envelope cache resting for ever: every event takes the plain path. */
@@ -234,7 +235,62 @@ const anthropicEvent: fc.Arbitrary<Buffer> = fc.oneof(
   },
 );
 
-function property(provider: ProviderId, event: fc.Arbitrary<Buffer>, ending: string, first: string) {
+const awsCodec = new EventStreamCodec(
+  (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8'),
+  (text: string) => Buffer.from(text, 'utf8'),
+);
+/** One AWS event-stream frame with these string headers and payload bytes. */
+function awsFrame(headers: Record<string, string>, payload: Buffer): Buffer {
+  const encoded = awsCodec.encode({
+    headers: Object.fromEntries(Object.entries(headers).map(([k, value]) => [k, { type: 'string' as const, value }])),
+    body: payload,
+  });
+  return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+const awsEvent = (type: string, payload: Buffer | string) =>
+  awsFrame(
+    { ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' },
+    Buffer.from(payload),
+  );
+
+/** Bedrock ConverseStream text frames in many spellings (padding `p` present or not, something after the object…). */
+const bedrockFrame: fc.Arbitrary<Buffer> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(
+        token,
+        fc.option(padValue, { nil: undefined }),
+        fc.constantFrom('contentBlockDelta', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockStart'),
+        fc.constantFrom('', '', '', ' ', '\n', '}', ',"x":1}'),
+        fc.constantFrom(0, 0, 0, 1),
+      )
+      .map(([tok, pad, name, after, index]) =>
+        awsEvent(
+          name,
+          Buffer.concat([
+            Buffer.from(`{"contentBlockIndex":${index},"delta":{"text":`),
+            tok,
+            Buffer.from('}' + (pad === undefined ? '' : ',"p":' + pad) + '}' + after),
+          ]),
+        ),
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      awsEvent('contentBlockStop', '{"contentBlockIndex":0,"p":"ab"}'),
+      awsEvent('contentBlockDelta', '{"p":"x","contentBlockIndex":0,"delta":{"text":"moved"}}'),
+      awsEvent('contentBlockDelta', '{"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"r"}},"p":"q"}'),
+      awsFrame(
+        { ':event-type': 'contentBlockDelta', ':message-type': 'event' },
+        Buffer.from('{"contentBlockIndex":0,"delta":{"text":"no content type"},"p":"z"}'),
+      ),
+    ),
+  },
+);
+
+function property(provider: ProviderId, event: fc.Arbitrary<Buffer>, ending: string | Buffer, first: string | Buffer) {
   return fc.asyncProperty(
     fc.array(event, { minLength: 1, maxLength: 40 }),
     fc.array(fc.nat(4000), { maxLength: 12 }),
@@ -296,6 +352,24 @@ describe('byte-level fast path', () => {
   test('anthropic SSE: same as with the cache off', async () => {
     await fc.assert(
       property('anthropic', anthropicEvent, 'event: message_stop\ndata: {"type":"message_stop"}\n\n', ''),
+      fuzzParams(150),
+    );
+  });
+
+  test('bedrock event stream (payloads read from the frame bytes): same as with the cache off', async () => {
+    await fc.assert(
+      property(
+        'amazonbedrock',
+        bedrockFrame,
+        Buffer.concat([
+          awsEvent('messageStop', '{"stopReason":"end_turn","p":"abc"}'),
+          awsEvent('metadata', '{"usage":{"inputTokens":1,"outputTokens":2,"totalTokens":3},"p":"x"}'),
+        ]),
+        Buffer.concat([
+          awsEvent('messageStart', '{"role":"assistant","p":"abcd"}'),
+          awsEvent('contentBlockDelta', '{"contentBlockIndex":0,"delta":{"text":"first"},"p":"abcdef"}'),
+        ]),
+      ),
       fuzzParams(150),
     );
   });
@@ -448,5 +522,32 @@ describe('texts copied from the provider bytes as they are', () => {
     // A readable side that never fills: every read is its own event, as it is when the consumer keeps up.
     const bytes = await completionBytes('openai', chunks, { highWaterMark: 1 << 26 });
     sameBytes(bytes, Buffer.from(want + 'event: message\ndata: [DONE]\n\n'));
+  });
+
+  test('bedrock: texts of frames collected across reads are written right', async () => {
+    // Every read ends inside a frame, so most frames are collected in the framing's own buffer,
+    // which the next frame overwrites within the same read.
+    const texts = Array.from({ length: 40 }, (_, i) => `text ${i} ${'x'.repeat(i % 7)}`);
+    const frames = [
+      awsEvent('messageStart', '{"role":"assistant","p":"abcd"}'),
+      ...texts.map((t, i) =>
+        awsEvent(
+          'contentBlockDelta',
+          `{"contentBlockIndex":0,"delta":{"text":${JSON.stringify(t)}},"p":"${'p'.repeat(i % 5)}"}`,
+        ),
+      ),
+      awsEvent('messageStop', '{"stopReason":"end_turn","p":"abc"}'),
+      awsEvent('metadata', '{"usage":{"inputTokens":1,"outputTokens":2,"totalTokens":3},"p":"x"}'),
+    ];
+    const body = Buffer.concat(frames);
+    for (const size of [150, 251, 397]) {
+      const chunks = cutEvery(body, size);
+      const got = parseOutput((await completionBytes('amazonbedrock', chunks)).toString('utf8'));
+      assert.deepEqual(got, { texts, end: 'done' });
+      sameBytes(
+        await completionBytes('amazonbedrock', chunks),
+        await completionBytes('amazonbedrock', chunks, { onDelta: () => {} }),
+      );
+    }
   });
 });
