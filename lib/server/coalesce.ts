@@ -54,9 +54,9 @@ export class CoalescingPump {
   ) {
     this.headersPending = options.headersPending === true;
     source.on('data', this.onData);
-    source.once('end', this.onEnd);
+    source.on('end', this.onEnd); // 'end' and 'close' come once: no once() wrappers
     res.on('drain', this.onResponseDrain);
-    res.once('close', this.detach);
+    res.on('close', this.detach);
     // headers not sent yet: they go with the first chunk when it comes in this turn, else alone at its end
     if (this.headersPending) {
       this.queued = true;

@@ -73,7 +73,7 @@ export class InferenceExchange implements OpenStream {
     private readonly release: () => void,
   ) {
     this.untrack = rt.tracker.track(this);
-    res.once('close', this.onResponseClose);
+    res.on('close', this.onResponseClose); // emitted once: no once() wrapper needed
   }
 
   /** The client left before its answer was complete. */
@@ -108,7 +108,7 @@ export class InferenceExchange implements OpenStream {
     this.body = body;
     this.failAnswer = fail;
     this.onDrain = onDrain ?? null;
-    body.once('close', this.onBodyClose);
+    body.on('close', this.onBodyClose);
     this.stopWatch = watchUpstream(body, this.rt.limits, (err) => {
       fail(err);
       body.destroy();

@@ -84,8 +84,8 @@ export function watchUpstream(
     if (wait >= 0) timer = setTimeout(check, wait);
   };
   body.on('data', onData);
-  body.once('close', stop);
-  body.once('end', stop);
+  body.on('close', stop); // each comes once, and stop is idempotent: no once() wrappers
+  body.on('end', stop);
   check();
   return stop;
 }
