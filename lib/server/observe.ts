@@ -6,6 +6,7 @@ import type { DeltaObject } from '../providers/types.js';
 import type { EndpointRegistry } from '../registry/types.js';
 import { matchRoute } from './routes.js';
 import type { FleetMetrics } from './metrics.js';
+import type { Counter, Histogram } from 'prom-client';
 
 /** The few logger methods used (pino's signature: fields first, then the message). */
 export interface Logger {
@@ -131,6 +132,10 @@ export class RequestObserver {
   private readonly metrics: FleetMetrics | null;
   private readonly registry: (EndpointRegistry & MaybeStale) | undefined;
   private rejected = { unauthorized: 0, overLimit: 0, samples: [] as string[] };
+  /** prom-client's children, made once per label set (bounded sets: routes × statuses, services). */
+  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly deltasBy: ((service: string) => Counter.Internal) | null;
+  private readonly durationBy: ((service: string) => Histogram.Internal<'service'>) | null;
   private readonly flushTimer: NodeJS.Timeout;
   /** Streams open now. */
   activeStreams = 0;
@@ -139,6 +144,9 @@ export class RequestObserver {
     this.log = options.log;
     this.metrics = options.metrics ?? null;
     this.registry = options.registry;
+    const metrics = this.metrics;
+    this.deltasBy = metrics ? this.byService(metrics.deltas) : null;
+    this.durationBy = metrics ? this.byService(metrics.streamDuration) : null;
     this.flushTimer = setInterval(() => this.flushRejections(), options.rejectionWindowMs ?? 10_000);
     this.flushTimer.unref();
   }
@@ -212,22 +220,43 @@ export class RequestObserver {
     if (metrics === null) return client;
     const calls = new WeakMap<object, number>();
     const original = client.call.bind(client);
-    client.call = (async (...args: Parameters<ProviderClient['call']>) => {
-      const endpoint = args[0];
-      const signal = args.find(
-        (a): a is { signal: AbortSignal } => typeof a === 'object' && a !== null && 'signal' in a,
-      )?.signal;
+    const ttfb = this.byService(metrics.providerTtfb);
+    client.call = async (endpoint, input, taskSettings, options) => {
+      const signal = options?.signal;
       if (signal) {
         const n = calls.get(signal) ?? 0;
         calls.set(signal, n + 1);
         if (n > 0) metrics.retries.inc({ service: endpoint.service });
       }
       const t0 = performance.now();
-      const upstream = await original(...args);
-      metrics.providerTtfb.observe({ service: endpoint.service }, (performance.now() - t0) / 1000);
+      const upstream = await original(endpoint, input, taskSettings, options);
+      ttfb(endpoint.service).observe((performance.now() - t0) / 1000);
       return upstream;
-    }) as ProviderClient['call'];
+    };
     return client;
+  }
+
+  /** The child of a metric labelled by service, made on first use. */
+  private byService<C>(metric: { labels(labels: { service: string }): C }): (service: string) => C {
+    const children = new Map<string, C>();
+    return (service) => {
+      let child = children.get(service);
+      if (child === undefined) {
+        child = metric.labels({ service });
+        children.set(service, child);
+      }
+      return child;
+    };
+  }
+
+  private requestsBy(route: string, status: number): Counter.Internal {
+    const key = `${route} ${status}`;
+    let child = this.requestChildren.get(key);
+    if (child === undefined) {
+      child = this.metrics!.requests.labels({ route, status: String(status) });
+      this.requestChildren.set(key, child);
+    }
+    return child;
   }
 
   /** Writes the aggregated rejections now (at shutdown) and stops the timer. */
@@ -245,10 +274,10 @@ export class RequestObserver {
     const metrics = this.metrics;
     if (metrics !== null) {
       const service = record.service ?? 'none';
-      metrics.requests.inc({ route: record.route, status: String(status) });
+      this.requestsBy(record.route, status).inc();
       if (record.deltas > 0) {
-        metrics.deltas.inc({ service }, record.deltas);
-        metrics.streamDuration.observe({ service }, durationMs / 1000);
+        this.deltasBy!(service).inc(record.deltas);
+        this.durationBy!(service).observe(durationMs / 1000);
       }
       metrics.bytes.inc(Math.max(0, req.socket.bytesWritten - record.socketBytes));
       if (record.inferenceId !== undefined && (record.promptTokens > 0 || record.completionTokens > 0)) {
