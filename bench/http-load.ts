@@ -260,7 +260,12 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
         const server = portkey
           ? await startPortkey()
           : c.mode
-            ? await start('./http/server-child.ts', [`--mode=${c.mode}`, `--provider=${providerUrl}`])
+            ? await start('./http/server-child.ts', [
+                `--mode=${c.mode}`,
+                `--provider=${providerUrl}`,
+                // BENCH_HTTP_LIB: another build of the library (…/dist/lib/index.js, e.g. main's before a change) or `src`
+                ...(process.env.BENCH_HTTP_LIB ? [`--lib=${process.env.BENCH_HTTP_LIB}`] : []),
+              ])
             : null;
         // the stats route reports CPU and memory; Portkey and the workers are measured from /proc (CPU only)
         const statsRoute = server !== null && !portkey && c.mode !== 'ours-workers';

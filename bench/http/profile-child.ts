@@ -9,9 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Agent, request } from 'undici';
-import { createInferenceHandler } from '../../lib/index.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+// the built library (dist/, as shipped: run `npm run build` first), or `--lib=src` through tsx
+const { createInferenceHandler } = (
+  args.get('lib') === 'src' ? await import('../../lib/index.js') : await import('../../dist/lib/index.js')
+) as typeof import('../../lib/index.js');
 const providerUrl = args.get('provider')!;
 const out = args.get('out') ?? 'profile';
 const mode = args.get('mode') ?? 'ours';
