@@ -2,18 +2,19 @@
  * The per-request cost of a proxy: streams of one delta (so that setting a request up, not
  * carrying deltas, is what is measured), through the proxy under test in its own process,
  * from a simulated OpenAI provider in another. Reports the proxy's CPU per stream (from
- * /proc, the same for every contender), rounds alternated between contenders so that a
- * change in the machine's load hits all of them alike. Loopback only; bounded in count.
+ * /proc, the same for every contender). Every proxy runs for the whole measurement and short
+ * rounds alternate between them, so that a change in the machine's load hits all of them
+ * alike. Loopback only; bounded in count.
  *
- *   node --import tsx bench/http-setup.ts [--modes=ours,serve,passthrough] [--streams=3000]
- *     [--concurrency=20] [--rounds=3] [--deltas=1] [--profile=DIR] [--base=/other/checkout] [--lib=dist,src]
+ *   node --import tsx bench/http-setup.ts [--modes=ours,serve,passthrough] [--streams=500]
+ *     [--concurrency=20] [--rounds=10] [--warmup=4000] [--deltas=1] [--profile=DIR] [--base=/other/checkout] [--lib=dist,src]
  *
  * Modes: `ours` and `passthrough` as in the HTTP load benchmark (bench/http/server-child.ts),
  * `serve` the CLI (`inference-stream serve`, with its request log and metrics). The library is
- * the built one (dist/, built first), or with `--lib=src` the TypeScript sources
- * through tsx (`--lib=dist,src`: both, alternated). `--base=DIR` adds the same modes with another checkout's build (named
- * `base:<mode>`), e.g. main before a change, for a before/after comparison in one run. `--profile=DIR` writes each proxy's CPU
- * profile of its last round (`--cpu-prof`).
+ * the built one (dist/, built first), or with `--lib=src` the TypeScript sources through tsx
+ * (`--lib=dist,src`: both). `--base=DIR` adds the same modes with another checkout's build
+ * (named `base:<mode>`), e.g. main before a change, for a before/after comparison in one run.
+ * `--profile=DIR` writes each proxy's CPU profile (`--cpu-prof`, start-up and warm-up included).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,10 +24,12 @@ import { buildLibrary } from './http-load.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const MODES = (args.get('modes') ?? 'ours,passthrough').split(',');
-const STREAMS = Number(args.get('streams') ?? 3000);
+const STREAMS = Number(args.get('streams') ?? 500);
 const CONCURRENCY = Number(args.get('concurrency') ?? 20);
-const ROUNDS = Number(args.get('rounds') ?? 3);
+const ROUNDS = Number(args.get('rounds') ?? 10);
 const DELTAS = Number(args.get('deltas') ?? 1);
+/** Streams through each proxy before measuring: V8 keeps optimizing a request's path for thousands of them. */
+const WARMUP = Number(args.get('warmup') ?? 4000);
 const PROFILE = args.get('profile');
 const BASE = args.get('base');
 const LIBS = (args.get('lib') ?? 'dist').split(',');
@@ -151,34 +154,41 @@ const contenders = [
   ...(BASE ? MODES.map((m) => ({ name: `base:${m}`, mode: m, root: BASE, lib: 'dist' })) : []),
 ];
 const perStream = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+const totals = new Map<string, { cpu0: number; streams: number }>();
+// every proxy runs for the whole measurement, and the rounds alternate between them (short
+// batches), so that the machine's load, which moves from second to second, weighs on all alike
+const proxies: { c: (typeof contenders)[number]; proxy: Proc; url: string }[] = [];
 try {
+  for (const c of contenders) {
+    const proxy = await startProxy(c.mode, c.root, c.lib, providerUrl, PROFILE !== undefined);
+    const url = proxy.url + (c.mode === 'passthrough' ? '/' : '/_inference/completion/bench/_stream');
+    proxies.push({ c, proxy, url });
+    await load(url, WARMUP); // warm-up: JIT, connections on both hops
+  }
+  for (const { c, proxy } of proxies) totals.set(c.name, { cpu0: cpuMs(proxy.child.pid!), streams: 0 });
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const c of contenders) {
-      const proxy = await startProxy(c.mode, c.root, c.lib, providerUrl, round === ROUNDS);
-      try {
-        const url = proxy.url + (c.mode === 'passthrough' ? '/' : '/_inference/completion/bench/_stream');
-        await load(url, Math.min(STREAMS, 1000)); // warm-up: JIT, connections on both hops
-        const cpu0 = cpuMs(proxy.child.pid!);
-        const t0 = performance.now();
-        await load(url, STREAMS);
-        const ms = cpuMs(proxy.child.pid!) - cpu0;
-        const wall = performance.now() - t0;
-        perStream.get(c.name)!.push(ms / STREAMS);
-        console.log(
-          `round ${round} ${c.name}: ${((ms / STREAMS) * 1000).toFixed(0)} µs CPU per stream (${STREAMS} streams in ${(wall / 1000).toFixed(1)} s, ${(STREAMS / (wall / 1000)).toFixed(0)}/s)`,
-        );
-      } finally {
-        await stop(proxy);
-      }
+    const line: string[] = [];
+    for (const { c, proxy, url } of proxies) {
+      const cpu0 = cpuMs(proxy.child.pid!);
+      await load(url, STREAMS);
+      const ms = cpuMs(proxy.child.pid!) - cpu0;
+      perStream.get(c.name)!.push(ms / STREAMS);
+      totals.get(c.name)!.streams += STREAMS;
+      line.push(`${c.name} ${((ms / STREAMS) * 1000).toFixed(0)}`);
     }
+    console.log(`round ${round} (µs CPU per stream): ${line.join(', ')}`);
+  }
+  console.log(`\nCPU per stream of ${DELTAS} delta(s), ${ROUNDS} alternated rounds of ${STREAMS} streams:`);
+  console.log('  contender          all rounds   rounds median (min–max)');
+  for (const { c, proxy } of proxies) {
+    const t = totals.get(c.name)!;
+    const xs = [...perStream.get(c.name)!].sort((a, b) => a - b);
+    const all = (cpuMs(proxy.child.pid!) - t.cpu0) / t.streams;
+    console.log(
+      `  ${c.name.padEnd(18)} ${(all * 1000).toFixed(0).padStart(6)} µs   ${(xs[Math.floor(xs.length / 2)]! * 1000).toFixed(0)} µs (${(xs[0]! * 1000).toFixed(0)}–${(xs[xs.length - 1]! * 1000).toFixed(0)})`,
+    );
   }
 } finally {
+  for (const { proxy } of proxies) await stop(proxy);
   await stop(provider);
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`\nCPU per stream of ${DELTAS} delta(s), median of ${ROUNDS} rounds (min–max):`);
-for (const [name, xs] of perStream) {
-  console.log(
-    `  ${name.padEnd(18)} ${(median(xs) * 1000).toFixed(0)} µs (${(Math.min(...xs) * 1000).toFixed(0)}–${(Math.max(...xs) * 1000).toFixed(0)})`,
-  );
 }
