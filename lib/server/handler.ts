@@ -111,7 +111,13 @@ interface Request {
   ctx: ResponseContext;
   taskType: string | null;
   inferenceId: string;
-  query: URLSearchParams;
+  /** The query string after `?` (empty when none): parsed only by the actions that read a parameter. */
+  rawQuery: string;
+}
+
+/** A query parameter, or null; most requests have no query string, and then nothing is parsed. */
+function queryParam(r: Request, name: string): string | null {
+  return r.rawQuery === '' ? null : new URLSearchParams(r.rawQuery).get(name);
 }
 
 /** @internal The handler with the server's tracker and resolved limits. */
@@ -167,7 +173,7 @@ export function buildHandler(
     },
     async delete(r) {
       r.req.resume();
-      const dryRun = r.query.get('dry_run');
+      const dryRun = queryParam(r, 'dry_run');
       sendJson(
         r.res,
         r.ctx,
@@ -222,7 +228,7 @@ export function buildHandler(
     let chatRequest: ChatRequest | undefined;
     try {
       // parse errors are plain JSON, also on _stream, as in Elasticsearch
-      const param = r.query.get('timeout');
+      const param = queryParam(r, 'timeout');
       const raw = await readJsonBody(r.req, limits.maxBodyBytes);
       if (raw === undefined) throw bodyRequired();
       // chat: an OpenAI-style request, checked whole before any provider call
@@ -282,7 +288,7 @@ export function buildHandler(
       ctx,
       taskType: matched.taskType,
       inferenceId: matched.inferenceId ?? '',
-      query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
+      rawQuery: q < 0 ? '' : raw.slice(q + 1),
     };
     const run =
       r.taskType !== null && !TASK_TYPES.has(r.taskType)
