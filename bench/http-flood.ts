@@ -7,7 +7,7 @@
  * phases, the 429s per second, and the server's CPU per 1,000 rejections. Loopback only;
  * bounded in time.
  *
- *   node --import tsx bench/http-flood.ts [--seconds=8] [--limit=50] [--flood=200] [--profile=DIR]
+ *   node --import tsx bench/http-flood.ts [--seconds=8] [--limit=50] [--flood=200] [--profile=DIR] [--root=DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -55,8 +55,9 @@ function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
-// the CLI runs dist/: built now, never stale
-buildLibrary();
+// the CLI runs dist/: built now, never stale; `--root=DIR`: another checkout's CLI as built there (a before/after)
+const ROOT = args.get('root');
+if (ROOT === undefined) buildLibrary();
 const provider = await startChild([
   '--import',
   'tsx',
@@ -69,7 +70,9 @@ const limited = await startChild(
   [
     // --profile=DIR: the server's CPU profile (written when it stops)
     ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []),
-    fileURLToPath(new URL('../bin/inference-stream.js', import.meta.url)),
+    ROOT !== undefined
+      ? `${ROOT}/bin/inference-stream.js`
+      : fileURLToPath(new URL('../bin/inference-stream.js', import.meta.url)),
     'serve',
     '--no-demo',
     '--limit',
