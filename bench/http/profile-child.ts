@@ -8,12 +8,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-// the built library (dist/, as shipped: run `npm run build` first), or `--lib=src` through tsx
+// the built library (dist/, as shipped: run `npm run build` first), `--lib=src` through tsx, or another build's index.js
+const libArg = args.get('lib') ?? 'dist';
 const { createInferenceHandler } = (
-  args.get('lib') === 'src' ? await import('../../lib/index.js') : await import('../../dist/lib/index.js')
+  libArg === 'src'
+    ? await import('../../lib/index.js')
+    : libArg === 'dist'
+      ? await import('../../dist/lib/index.js')
+      : await import(pathToFileURL(libArg).href)
 ) as typeof import('../../lib/index.js');
 const providerUrl = args.get('provider')!;
 const out = args.get('out') ?? 'profile';
