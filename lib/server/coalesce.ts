@@ -43,6 +43,11 @@ export class CoalescingPump {
   private detached = false;
   /** Paused by us, for `drain` or the end of the turn. */
   private holding = false;
+  /**
+   * Bytes that may wait here without looking at the response: its high-water mark less what it
+   * held right after our last write (it holds no more until our next one). 0: look every time.
+   */
+  private room = 0;
 
   /** Headers set with `writeHead` but not flushed: they go with the first write, or alone at the turn's end. */
   private headersPending: boolean;
@@ -85,12 +90,15 @@ export class CoalescingPump {
       this.wroteFirst = true;
       this.headersPending = false;
       if (!this.res.write(chunk)) this.hold();
+      else this.measureRoom();
       return;
     }
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     // what waits here and what the response holds together stay within its high-water mark, as with pipe
-    if (this.pendingBytes + this.res.writableLength >= this.res.writableHighWaterMark) this.hold();
+    // (the response is only looked at when what waits could reach it)
+    if (this.pendingBytes >= this.room && this.pendingBytes + this.res.writableLength >= this.res.writableHighWaterMark)
+      this.hold();
     if (!this.queued) {
       this.queued = true;
       flushAtTurnEnd(this);
@@ -130,7 +138,12 @@ export class CoalescingPump {
       this.hold();
       return;
     }
+    this.measureRoom();
     if (this.holding && !this.res.writableNeedDrain) this.release();
+  }
+
+  private measureRoom(): void {
+    this.room = this.res.writableHighWaterMark - this.res.writableLength;
   }
 
   private hold(): void {

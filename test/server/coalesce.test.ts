@@ -88,6 +88,24 @@ test('a client that does not read stops the source (backpressure), and it flows 
   await s.close();
 });
 
+test('bytes waiting for the end of the turn pause the source once they reach the high-water mark, not before', async () => {
+  const s = await setUp(1024);
+  try {
+    s.source.write('first\n');
+    s.source.write(Buffer.alloc(600, 'a'));
+    assert.ok(!s.source.isPaused(), '600 bytes waiting: below the mark of 1,024');
+    s.source.write(Buffer.alloc(600, 'b'));
+    assert.ok(s.source.isPaused(), '1,200 bytes waiting: the source is paused within the turn');
+    await turn();
+    assert.equal(s.writes.length, 2, 'the waiting bytes went out in one write at the end of the turn');
+    assert.ok(!s.source.isPaused(), 'and the source flows again');
+  } finally {
+    s.source.end();
+    s.client.resume();
+    await s.close();
+  }
+});
+
 test('after the client left, nothing more is written and the source flows on to its end', async () => {
   const s = await setUp();
   s.source.write('first\n');
