@@ -9,12 +9,10 @@
  *
  *   node --import tsx bench/http-flood.ts [--seconds=8] [--limit=50] [--flood=200] [--profile=DIR] [--root=DIR]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { percentiles } from './lib/stats.js';
-import { buildLibrary } from './http-load.js';
+import { buildLibrary, cpuMs, startNode } from './lib/processes.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const SECONDS = Number(args.get('seconds') ?? 8);
@@ -26,10 +24,10 @@ const MARK = '" tok';
 /** The server's log lines (JSON): each stream's own time to first delta, measured inside the server. */
 const serverLog: { time: number; ttfd: number }[] = [];
 
-function startChild(cmd: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, cmd, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+/** Reads the server's stderr (JSON lines) into serverLog. */
+function serverLogLines(): (chunk: Buffer) => void {
   let partial = '';
-  child.stderr!.on('data', (b: Buffer) => {
+  return (b) => {
     const lines = (partial + b.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
@@ -37,28 +35,13 @@ function startChild(cmd: string[], env: Record<string, string> = {}): Promise<{ 
       if (l.route === 'stream' && l.status === 200 && typeof l.ttfd_ms === 'number')
         serverLog.push({ time: Date.parse(l.time!), ttfd: l.ttfd_ms });
     }
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b;
-      const m = /(http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited with ${code}`)));
-  });
-}
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
+  };
 }
 
 // the CLI runs dist/: built now, never stale; `--root=DIR`: another checkout's CLI as built there (a before/after)
 const ROOT = args.get('root');
 if (ROOT === undefined) buildLibrary();
-const provider = await startChild([
+const provider = await startNode([
   '--import',
   'tsx',
   fileURLToPath(new URL('./http/provider-child.ts', import.meta.url)),
@@ -66,7 +49,7 @@ const provider = await startChild([
   '--interval=10',
 ]);
 const PROFILE = args.get('profile');
-const limited = await startChild(
+const limited = await startNode(
   [
     // --profile=DIR: the server's CPU profile (written when it stops)
     ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []),
@@ -78,7 +61,7 @@ const limited = await startChild(
     '--limit',
     `maxConcurrentStreams=${LIMIT}`,
   ],
-  { PORT: '0', INFERENCE_STREAM_LOG_LEVEL: 'info' },
+  { env: { PORT: '0', INFERENCE_STREAM_LOG_LEVEL: 'info' }, stderr: serverLogLines() },
 );
 const put = await request(limited.url + '/_inference/completion/bench', {
   method: 'PUT',

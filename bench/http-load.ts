@@ -1,8 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { buildLibrary, startScript, stopProc, type Proc } from './lib/processes.js';
 import { percentiles } from './lib/stats.js';
 import { fmt } from './lib/stats.js';
 import { table } from './lib/table.js';
@@ -20,49 +21,6 @@ import type { BarGroup } from './lib/svg.js';
 const DELTAS = 50;
 const INTERVAL_MS = 10;
 const MARK = '" tok';
-
-/**
- * Compiles lib/ into dist/ (`npm run build`), so that the proxies under test run the library
- * as it is shipped, and never a stale build.
- */
-export function buildLibrary(): void {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  execFileSync(process.execPath, [root + 'node_modules/typescript/bin/tsc', '-p', root + 'tsconfig.build.json'], {
-    stdio: 'inherit',
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  url: string;
-}
-
-function start(file: string, args: string[]): Promise<Proc> {
-  const child = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b;
-      const nl = out.indexOf('\n');
-      if (nl !== -1) resolve({ child, url: out.slice(0, nl).trim() });
-    });
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before listening`)));
-  });
-}
-
-function stop(p: Proc): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.child.exitCode !== null) return resolve();
-    p.child.once('exit', () => resolve());
-    p.child.kill('SIGTERM');
-  });
-}
 
 interface ServerStats {
   cpu: { user: number; system: number };
@@ -236,7 +194,11 @@ export interface HttpResult {
 
 export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => void }): Promise<HttpResult> {
   buildLibrary();
-  const provider = await start('./http/provider-child.ts', [`--deltas=${DELTAS}`, `--interval=${INTERVAL_MS}`]);
+  const provider = await startScript(
+    'http/provider-child.ts',
+    [`--deltas=${DELTAS}`, `--interval=${INTERVAL_MS}`],
+    ['--expose-gc'],
+  );
   const providerUrl = provider.url + '/v1/chat/completions';
   const plans = [
     { concurrency: 100, streams: opts.quick ? 300 : 1500, seconds: opts.quick ? 8 : 20 },
@@ -260,12 +222,16 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
         const server = portkey
           ? await startPortkey()
           : c.mode
-            ? await start('./http/server-child.ts', [
-                `--mode=${c.mode}`,
-                `--provider=${providerUrl}`,
-                // BENCH_HTTP_LIB: another build of the library (…/dist/lib/index.js, e.g. main's before a change) or `src`
-                ...(process.env.BENCH_HTTP_LIB ? [`--lib=${process.env.BENCH_HTTP_LIB}`] : []),
-              ])
+            ? await startScript(
+                'http/server-child.ts',
+                [
+                  `--mode=${c.mode}`,
+                  `--provider=${providerUrl}`,
+                  // BENCH_HTTP_LIB: another build of the library (…/dist/lib/index.js, e.g. main's before a change) or `src`
+                  ...(process.env.BENCH_HTTP_LIB ? [`--lib=${process.env.BENCH_HTTP_LIB}`] : []),
+                ],
+                ['--expose-gc'],
+              )
             : null;
         // the stats route reports CPU and memory; Portkey and the workers are measured from /proc (CPU only)
         const statsRoute = server !== null && !portkey && c.mode !== 'ours-workers';
@@ -356,12 +322,12 @@ export async function runHttpLoad(opts: { quick: boolean; log: (l: string) => vo
               (row.errors ? `, ${row.errors} errors` : ''),
           );
         } finally {
-          if (server) await stop(server);
+          if (server) await stopProc(server);
         }
       }
     }
   } finally {
-    await stop(provider);
+    await stopProc(provider);
   }
   const chartGroups: BarGroup[] = [];
   for (const p of plans) {

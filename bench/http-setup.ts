@@ -16,11 +16,9 @@
  * (named `base:<mode>`), e.g. main before a change, for a before/after comparison in one run.
  * `--profile=DIR` writes each proxy's CPU profile (`--cpu-prof`, start-up and warm-up included).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { buildLibrary } from './http-load.js';
+import { buildLibrary, cpuMs, startNode, stopProc, type Proc } from './lib/processes.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const MODES = (args.get('modes') ?? 'ours,passthrough').split(',');
@@ -36,44 +34,6 @@ const LIBS = (args.get('lib') ?? 'dist').split(',');
 const MARK = '" tok';
 const here = fileURLToPath(new URL('..', import.meta.url));
 
-interface Proc {
-  child: ChildProcess;
-  url: string;
-}
-
-function startChild(cmd: string[], cwd: string, env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(process.execPath, cmd, {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  // the CLI's request log is read (and dropped) as a log collector would
-  child.stderr!.resume();
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b;
-      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited with ${code}`)));
-  });
-}
-
-function stop(p: Proc): Promise<void> {
-  return new Promise((resolve) => {
-    if (p.child.exitCode !== null) return resolve();
-    p.child.once('exit', () => resolve());
-    p.child.kill('SIGTERM');
-  });
-}
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
 async function startProxy(
   mode: string,
   root: string,
@@ -83,10 +43,10 @@ async function startProxy(
 ): Promise<Proc> {
   const prof = profile && PROFILE ? ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${PROFILE}`] : [];
   if (mode === 'serve') {
-    const p = await startChild(
+    // the CLI's request log is read (and dropped) as a log collector would
+    const p = await startNode(
       [...prof, 'bin/inference-stream.js', 'serve', '--no-demo', '--limit', 'maxConcurrentStreams=100000'],
-      root,
-      { PORT: '0', INFERENCE_STREAM_LOG_LEVEL: 'info' },
+      { cwd: root, env: { PORT: '0', INFERENCE_STREAM_LOG_LEVEL: 'info' }, stderr: 'drain' },
     );
     const put = await request(p.url + '/_inference/completion/bench', {
       method: 'PUT',
@@ -98,7 +58,7 @@ async function startProxy(
     return p;
   }
   // this checkout's server-child, with the library built in `root` (or this checkout's TypeScript sources, `src`)
-  return startChild(
+  return startNode(
     [
       ...prof,
       '--import',
@@ -108,7 +68,7 @@ async function startProxy(
       `--provider=${providerUrl}`,
       `--lib=${lib === 'src' ? 'src' : root + '/dist/lib/index.js'}`,
     ],
-    here,
+    { cwd: here, stderr: 'drain' },
   );
 }
 
@@ -137,9 +97,9 @@ async function load(url: string, n: number): Promise<void> {
 }
 
 buildLibrary();
-const provider = await startChild(
+const provider = await startNode(
   ['--import', 'tsx', 'bench/http/provider-child.ts', `--deltas=${DELTAS}`, '--interval=0'],
-  here,
+  { cwd: here, stderr: 'drain' },
 );
 const providerUrl = provider.url + '/v1/chat/completions';
 const contenders = [
@@ -189,6 +149,6 @@ try {
     );
   }
 } finally {
-  for (const { proxy } of proxies) await stop(proxy);
-  await stop(provider);
+  for (const { proxy } of proxies) await stopProc(proxy);
+  await stopProc(provider);
 }

@@ -7,10 +7,8 @@
  *
  *   node --import tsx bench/http-ttfd.ts [--streams=250] [--warmup=50] [--lib=dist|src|/other/dist/lib/index.js]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { buildLibrary } from './http-load.js';
+import { buildLibrary, startScript } from './lib/processes.js';
 import { percentiles } from './lib/stats.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -18,21 +16,6 @@ const STREAMS = Number(args.get('streams') ?? 250);
 const WARMUP = Number(args.get('warmup') ?? 50);
 const LIB = args.get('lib') ?? 'dist';
 const MARK = '" tok';
-
-function start(file: string, argv: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...argv], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b;
-      const nl = out.indexOf('\n');
-      if (nl !== -1) resolve({ child, url: out.slice(0, nl).trim() });
-    });
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
 
 /** Milliseconds from sending the request to the first delta's bytes; the rest of the stream is read to its end. */
 async function firstDelta(agent: Agent, url: string, body: string): Promise<number> {
@@ -56,9 +39,9 @@ async function firstDelta(agent: Agent, url: string, body: string): Promise<numb
 }
 
 if (LIB === 'dist') buildLibrary();
-const provider = await start('./http/provider-child.ts', ['--deltas=3', '--interval=10']);
+const provider = await startScript('http/provider-child.ts', ['--deltas=3', '--interval=10']);
 const providerUrl = provider.url + '/v1/chat/completions';
-const proxy = await start('./http/server-child.ts', ['--mode=ours', `--provider=${providerUrl}`, `--lib=${LIB}`]);
+const proxy = await startScript('http/server-child.ts', ['--mode=ours', `--provider=${providerUrl}`, `--lib=${LIB}`]);
 const agent = new Agent({ connections: 2, keepAliveTimeout: 30_000 });
 const direct = JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hello' }] });
 const added: number[] = [];

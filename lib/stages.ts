@@ -62,8 +62,10 @@ export {
 export { normalize, NormalizeStream } from './providers/normalize.js';
 export {
   ProviderClient,
+  CallAbort,
   sharedAgent,
   closeSharedAgent,
+  type CallSignal,
   type ProviderClientOptions,
   type ProviderCallOptions,
   type UpstreamResponse,

@@ -4,47 +4,19 @@
  * writes it to `--out=FILE` (.cpuprofile or .heapprofile). So a profile holds the measured
  * load only, not start-up and warm-up. Prints its URL on stdout.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { pathToFileURL } from 'node:url';
-import { Agent, request } from 'undici';
+import { loadLibrary, passthroughProxy, registerBenchEndpoint } from './proxies.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-// the built library (dist/, as shipped: run `npm run build` first), `--lib=src` through tsx, or another build's index.js
-const libArg = args.get('lib') ?? 'dist';
-const { createInferenceHandler } = (
-  libArg === 'src'
-    ? await import('../../lib/index.js')
-    : libArg === 'dist'
-      ? await import('../../dist/lib/index.js')
-      : await import(pathToFileURL(libArg).href)
-) as typeof import('../../lib/index.js');
+const { createInferenceHandler } = await loadLibrary(args.get('lib') ?? 'dist');
 const providerUrl = args.get('provider')!;
 const out = args.get('out') ?? 'profile';
 const mode = args.get('mode') ?? 'ours';
 const ours = createInferenceHandler({ limits: { maxConcurrentStreams: 100_000 } });
-const passAgent = new Agent({ connections: 4096, keepAliveTimeout: 30_000 });
-/** As server-child.ts's pass-through proxy: undici's body piped into the response. */
-async function passthrough(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let body = '';
-  for await (const b of req) body += b;
-  const { input } = JSON.parse(body) as { input: string };
-  const upstream = await request(providerUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
-    body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: input }] }),
-    dispatcher: passAgent,
-  });
-  res.writeHead(upstream.statusCode, { 'content-type': 'text/event-stream' });
-  upstream.body.pipe(res);
-  res.once('close', () => upstream.body.destroy());
-}
-const handler =
-  mode === 'passthrough'
-    ? (req: IncomingMessage, res: ServerResponse) => void passthrough(req, res).catch(() => res.destroy())
-    : ours;
+const handler = mode === 'passthrough' ? passthroughProxy(providerUrl) : ours;
 const session = new Session();
 session.connect();
 let kind = 'cpu';
@@ -83,12 +55,7 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', async () => {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const r = await fetch(url + '/_inference/completion/bench', {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ service: 'openai', service_settings: { api_key: 'k', model_id: 'm', url: providerUrl } }),
-  });
-  if (!r.ok) throw new Error(`endpoint registration failed: ${r.status}`);
+  if (mode !== 'passthrough') await registerBenchEndpoint(url, providerUrl);
   process.stdout.write(url + '\n');
 });
 process.on('SIGTERM', () => process.exit(0));

@@ -10,22 +10,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import cluster from 'node:cluster';
-import { pathToFileURL } from 'node:url';
-import { Agent, request } from 'undici';
+import { loadLibrary, passthroughProxy, registerBenchEndpoint } from './proxies.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-// The library as it is shipped (dist/, compiled by tsc; the caller builds it first), or `--lib=src` from
-// the TypeScript sources through tsx, whose transform names every function made at run time (a
-// `__name` call and a property definition for each closure: a cost the shipped code does not have).
-// `--lib=/path/to/dist/lib/index.js`: another checkout's build (a before/after comparison).
-const libArg = args.get('lib') ?? 'dist';
-const lib = (
-  libArg === 'src'
-    ? await import('../../lib/index.js')
-    : libArg === 'dist'
-      ? await import('../../dist/lib/index.js')
-      : await import(pathToFileURL(libArg).href)
-) as typeof import('../../lib/index.js');
+// `--lib=dist` (default), `src`, or another checkout's build: see loadLibrary
+const lib = await loadLibrary(args.get('lib') ?? 'dist');
 const { createInferenceHandler, MemoryRegistry } = lib;
 const mode = args.get('mode') ?? 'ours';
 const providerUrl = args.get('provider')!;
@@ -67,23 +56,6 @@ async function naive(req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.end('event: message\ndata: [DONE]\n\n');
 }
 
-/** The least a proxy can do: the provider's bytes, unparsed, into the response. */
-const passAgent = new Agent({ connections: 4096, keepAliveTimeout: 30_000 });
-async function passthrough(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let body = '';
-  for await (const b of req) body += b;
-  const { input } = JSON.parse(body) as { input: string };
-  const upstream = await request(providerUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
-    body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: input }] }),
-    dispatcher: passAgent,
-  });
-  res.writeHead(upstream.statusCode, { 'content-type': 'text/event-stream' });
-  upstream.body.pipe(res);
-  res.once('close', () => upstream.body.destroy());
-}
-
 const workers = Number(args.get('workers') ?? 2);
 if (mode === 'ours-workers' && cluster.isPrimary) {
   // the primary: N workers, CPU summed over the process tree by the caller (/proc)
@@ -103,9 +75,7 @@ if (mode === 'ours-workers' && cluster.isPrimary) {
 function serveMode(): void {
   let handle: (req: IncomingMessage, res: ServerResponse) => void;
   if (mode === 'passthrough') {
-    handle = (req, res) => {
-      passthrough(req, res).catch(() => res.destroy());
-    };
+    handle = passthroughProxy(providerUrl);
   } else if (mode === 'ours-workers') {
     // every worker holds the endpoint itself (a memory registry per process)
     const registry = new MemoryRegistry([
@@ -141,18 +111,7 @@ function serveMode(): void {
       process.send!({ url });
       return;
     }
-    if (mode === 'ours') {
-      // Register the endpoint through the API, as a user would.
-      const r = await fetch(url + '/_inference/completion/bench', {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          service: 'openai',
-          service_settings: { api_key: 'k', model_id: 'm', url: providerUrl },
-        }),
-      });
-      if (!r.ok) throw new Error(`endpoint registration failed: ${r.status} ${await r.text()}`);
-    }
+    if (mode === 'ours') await registerBenchEndpoint(url, providerUrl);
     process.stdout.write(url + '\n');
   });
   process.on('SIGTERM', () => process.exit(0));

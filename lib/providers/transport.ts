@@ -71,6 +71,8 @@ export interface UpstreamResponse {
  * A cancellation signal for provider calls that costs one EventEmitter instead of an
  * AbortController and its AbortSignal (an EventTarget, several microseconds each to create
  * and to listen to): undici takes either as `signal`. `abort` emits `abort` once.
+ * The HTTP handler passes one to `ProviderClient.call`: a subclass that hands
+ * `options.signal` to an API that wants an AbortSignal (`fetch`) must bridge it.
  */
 export class CallAbort extends EventEmitter {
   /** True once `abort` was called. */
