@@ -25,6 +25,13 @@ export type FrameSink = (frame: Frame) => void;
 export type PayloadReader = (buf: Buffer, from: number, to: number, event: string, inRead: boolean) => boolean;
 
 /**
+ * Offered a JSON value that starts at `buf[from]` (a `{`, in the read itself) before the
+ * framing scans it: returns where the value ends (exclusive, at most `limit`) when it read
+ * the value itself (no frame is made), else a negative number and the framing reads it.
+ */
+export type ValueReader = (buf: Buffer, from: number, limit: number) => number;
+
+/**
  * The push-style core every framing shares, so that the composed pipeline runs
  * framing, normalizing and batching in one stream with no hop between them.
  */
@@ -53,6 +60,8 @@ export interface FrameDecoder {
    * stream): set to read event payloads straight from the bytes, after the frame is checked.
    */
   payloadReader?: PayloadReader | null;
+  /** Optional, for framings of bare JSON values (a streamed array): set to read values straight from the bytes. */
+  valueReader?: ValueReader | null;
 }
 
 /** The bytes around a frame's payload, e.g. SSE `data: ` … `\n\n`, NDJSON `` … `\n`. */

@@ -1,6 +1,12 @@
 import { incompleteStream, jsonValueTooLarge, malformedEvent, type InferenceError } from '../errors.js';
 import { Carry } from './carry.js';
-import { DEFAULT_MAX_FRAME_BYTES, type FrameDecoder, type FrameSink, type FramingOptions } from './frame.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  type FrameDecoder,
+  type FrameSink,
+  type FramingOptions,
+  type ValueReader,
+} from './frame.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -62,6 +68,8 @@ export class JsonValuesDecoder implements FrameDecoder {
   private misses = 0;
   private resting = 0;
   private nextRest = 16;
+  /** Offered every object value that starts in a read, before it is parsed or scanned (see FrameDecoder.valueReader). */
+  valueReader: ValueReader | null = null;
 
   constructor(
     private readonly mode: 'array' | 'sequence',
@@ -169,6 +177,15 @@ export class JsonValuesDecoder implements FrameDecoder {
         }
       }
       // A value starts here. An object that the rest of the read closes is parsed whole at once, when that works.
+      if (c === OPEN_BRACE && this.valueReader !== null) {
+        const limit = n - i > this.maxValueBytes ? i + this.maxValueBytes : n;
+        const end = this.valueReader(chunk, i, limit);
+        if (end >= 0) {
+          this.arr = Arr.AfterValue;
+          i = end;
+          continue;
+        }
+      }
       if (c === OPEN_BRACE && guess && this.resting === 0) {
         const close = this.lastClose(chunk, i);
         if (close !== -1 && this.guessed(chunk, i, close + 1, sink)) {

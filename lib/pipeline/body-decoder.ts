@@ -1,7 +1,7 @@
 import type { InferenceError } from '../errors.js';
 import { DetectingDecoder, type FramingName, createFrameDecoder } from '../framing/detect.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, type FrameDecoder, type FramingOptions } from '../framing/frame.js';
-import { INCOMPLETE, type FrameSyntax, type ShapeCache, type TokenSink } from '../providers/shape-cache.js';
+import { INCOMPLETE, MISS, type FrameSyntax, type ShapeCache, type TokenSink } from '../providers/shape-cache.js';
 import { resolveReader, type ProviderId } from '../providers/index.js';
 import { defaultWords, printableUrl, providerStatusError, type ResponseHeaders } from '../providers/failure.js';
 import type { DeltaObject, EventNormalizer, ReaderOptions, ResponseReader } from '../providers/types.js';
@@ -77,6 +77,19 @@ export class BodyDecoder {
     this.payloadCache!.hit();
     if (this.afterFrame !== null) this.afterFrame(this.out);
     return true;
+  };
+  /** JSON values of the remembered shape (streamed arrays), read from the bytes by the framing's value reader. */
+  private readonly onValue = (buf: Buffer, from: number, limit: number): number => {
+    if (this.finished()) return MISS;
+    const cache = this.payloadCache!;
+    const shape = cache.payloadShape('message');
+    if (shape === null) return MISS;
+    const end = shape.match(buf, from, limit, this.out, this.tokens);
+    if (end >= 0) {
+      cache.hit();
+      if (this.afterFrame !== null) this.afterFrame(this.out);
+    }
+    return end;
   };
   private misses = 0;
   /** Reads to leave to the plain path after the fast path kept missing; doubles each time. */
@@ -201,6 +214,9 @@ export class BodyDecoder {
       if (f.payloadReader !== undefined) {
         this.payloadCache = this.cache;
         f.payloadReader = this.onPayload;
+      } else if (f.valueReader !== undefined) {
+        this.payloadCache = this.cache;
+        f.valueReader = this.onValue;
       }
       this.cache = undefined;
       return null;

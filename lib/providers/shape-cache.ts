@@ -18,7 +18,15 @@ const enum Hole {
   Pad,
   /** An optional trailing padding member: `,"key":"plain"` present or absent before the object's last `}`. */
   OptionalPad,
+  /**
+   * A count that varies from event to event (token usage) and is read only as the latest
+   * value: a JSON integer of 1 to 15 digits (no sign, fraction or exponent).
+   */
+  Count,
 }
+
+/** Most digits a count hole takes: every such integer is exact as a double. */
+const MAX_COUNT_DIGITS = 15;
 
 /** Returned by {@link ByteShape.match} when the read ends before the event could be told apart. */
 export const INCOMPLETE = -2;
@@ -32,6 +40,9 @@ export interface FrameSyntax {
 
 /** A payload with nothing around it. */
 const PAYLOAD: FrameSyntax = { canonical: () => ({ head: '', end: '' }) };
+
+const SPACE = 0x20;
+const DIGIT_0 = 0x30;
 
 /**
  * Streaming chunks of one response usually repeat the same envelope byte for byte and
@@ -51,6 +62,12 @@ const PAYLOAD: FrameSyntax = { canonical: () => ({ head: '', end: '' }) };
  * the string that the full parse turned into the answer text. Anything else takes the
  * normal path.
  *
+ * Counts (token usage that grows every chunk, Gemini's `usageMetadata`) may vary too: an
+ * event read from the remembered shape leaves its counts with the cache, and the
+ * normalizer takes the last such event's envelope back with {@link ShapeCache.settle}
+ * before it reads another event in full, or at the end, so that what it keeps of them is
+ * what the full parse would have kept.
+ *
  * A miss costs one failed comparison; after a few misses in a row the cache rests (it
  * neither matches nor learns) for 16 events, then 32, … up to 4096, so a stream whose
  * envelope never repeats pays for almost nothing but its full parses.
@@ -68,6 +85,13 @@ export class ShapeCache {
   private version = 0;
   private compiled: ByteShape | null = null;
   private readonly optionalKey: string | undefined;
+  /** Count holes in the remembered shape. */
+  private countHoles = 0;
+  /** The counts of the last event read from the shape, not yet settled (see settle). */
+  private readonly lastCounts: number[] = [];
+  private unsettled = false;
+  /** Counts of the event being matched (text form). */
+  private readonly matching: number[] = [];
 
   /**
    * @param keyToken the text field's key as it appears on the wire, e.g. `"content":`
@@ -75,12 +99,15 @@ export class ShapeCache {
    * @param paddingOptional whether the padding member may come and go from one event to the next
    *   (it is then the last member of the top-level object when present)
    * @param refuse tokens that mark an event the normalizer keeps state from (tool calls): never learned from
+   * @param countTokens keys whose integer values vary and are read only as the latest (usage counts),
+   *   e.g. `"totalTokenCount":`; the normalizer must then call {@link settle}
    */
   constructor(
     private readonly keyToken: string,
     private readonly paddingToken?: string,
     paddingOptional = false,
     private readonly refuse: readonly string[] = [],
+    private readonly countTokens: readonly string[] = [],
   ) {
     this.optionalKey = paddingOptional && paddingToken !== undefined ? ',' + paddingToken : undefined;
   }
@@ -113,6 +140,7 @@ export class ShapeCache {
     const holes = this.holes;
     let i = 0;
     let text: string | undefined;
+    let counted = 0;
     for (let k = 0; k < holes.length; k++) {
       const piece = pieces[k]!;
       // Slice-and-compare is a native memcmp; startsWith walks characters (10x slower here).
@@ -144,6 +172,17 @@ export class ShapeCache {
         const close = plainStringEnd(data, i);
         if (close === -1) return this.miss();
         i = close + 1;
+      } else if (hole === Hole.Count) {
+        let v = 0;
+        let j = i;
+        for (; j < data.length; j++) {
+          const d = data.charCodeAt(j) - DIGIT_0;
+          if (d < 0 || d > 9) break;
+          v = v * 10 + d;
+        }
+        if (!countDigits(j - i, data.charCodeAt(i))) return this.miss();
+        this.matching[counted++] = v;
+        i = j;
       } else if (data.startsWith(this.optionalKey!, i)) {
         const close = plainStringEnd(data, i + this.optionalKey!.length);
         if (close === -1) return this.miss();
@@ -152,6 +191,7 @@ export class ShapeCache {
     }
     if (data.length - i !== pieces[holes.length]!.length || data.slice(i) !== pieces[holes.length]) return this.miss();
     this.misses = 0;
+    if (counted > 0) this.counts(this.matching);
     return text;
   }
 
@@ -162,7 +202,9 @@ export class ShapeCache {
     for (let i = 0; i < this.refuse.length; i++) if (data.indexOf(this.refuse[i]!) !== -1) return;
     const key = data.indexOf(this.keyToken);
     if (key === -1 || data.indexOf(this.keyToken, key + 1) !== -1) return;
-    const start = key + this.keyToken.length;
+    // Pretty-printed JSON (Gemini) puts a space after the colon: it is part of the piece before the text.
+    let start = key + this.keyToken.length;
+    while (data.charCodeAt(start) === SPACE) start++;
     if (data.charCodeAt(start) !== QUOTE) return;
     const end = closingQuote(data, start + 1);
     if (end === -1 || parseToken(data.slice(start, end + 1)) !== value) return;
@@ -173,7 +215,8 @@ export class ShapeCache {
       const pad = data.indexOf(this.paddingToken);
       if (pad !== -1) {
         if (data.indexOf(this.paddingToken, pad + 1) !== -1) return;
-        const open = pad + this.paddingToken.length;
+        let open = pad + this.paddingToken.length;
+        while (data.charCodeAt(open) === SPACE) open++;
         const close = plainStringEnd(data, open);
         if (close === -1 || (open <= end && close >= start)) return;
         // Optional only where it can come and go: `,"key":"…"` right before the object's last brace.
@@ -196,11 +239,27 @@ export class ShapeCache {
       }
     }
     if (optionalAt !== -1) gaps.push([optionalAt, optionalAt, Hole.OptionalPad]);
+    // Every occurrence of a count key is a hole (a key token cannot occur inside a string value:
+    // its quotes would be escaped there).
+    let countHoles = 0;
+    for (const token of this.countTokens) {
+      for (let at = data.indexOf(token); at !== -1; at = data.indexOf(token, at + token.length)) {
+        let from = at + token.length;
+        while (data.charCodeAt(from) === SPACE) from++;
+        let to = from;
+        while (to < data.length && data.charCodeAt(to) >= DIGIT_0 && data.charCodeAt(to) <= DIGIT_0 + 9) to++;
+        if (to === from) continue; // not an integer here (null, a string…): it stays in the piece, as it is
+        if (!countDigits(to - from, data.charCodeAt(from))) return;
+        gaps.push([from, to, Hole.Count]);
+        countHoles++;
+      }
+    }
     gaps.sort((a, b) => a[0] - b[0]);
     const pieces: string[] = [];
     const holes: Hole[] = [];
     let at = 0;
     for (const [from, to, kind] of gaps) {
+      if (from < at) return; // overlapping gaps: not a shape this cache can read
       pieces.push(data.slice(at, from));
       holes.push(kind);
       at = to;
@@ -209,9 +268,40 @@ export class ShapeCache {
     for (const p of pieces) if (p.indexOf('\\') !== -1) return;
     this.pieces = pieces;
     this.holes = holes;
+    this.countHoles = countHoles;
     this.event = frame.event;
     this.known = true;
     this.version++;
+  }
+
+  /** Keeps the counts of an event just read from the shape (both forms call this on a hit). */
+  counts(values: readonly number[]): void {
+    const last = this.lastCounts;
+    for (let k = 0; k < this.countHoles; k++) last[k] = values[k]!;
+    this.unsettled = true;
+  }
+
+  /**
+   * The envelope of the last event read from the shape since the last call, as JSON text
+   * with its counts and with empty strings for its text and padding (which it was read
+   * for already); undefined when there is none or the shape has no counts. A normalizer
+   * that keeps counts (usage) calls this before reading an event in full and at the end,
+   * and reads the counts from it as from that event.
+   */
+  settle(): string | undefined {
+    if (!this.unsettled) return undefined;
+    this.unsettled = false;
+    const pieces = this.pieces;
+    const holes = this.holes;
+    let text = pieces[0]!;
+    let c = 0;
+    for (let k = 0; k < holes.length; k++) {
+      const hole = holes[k]!;
+      if (hole === Hole.Count) text += String(this.lastCounts[c++]);
+      else if (hole !== Hole.OptionalPad) text += '""';
+      text += pieces[k + 1]!;
+    }
+    return text;
   }
 
   /**
@@ -234,6 +324,7 @@ export class ShapeCache {
       pieces,
       this.holes,
       this.optionalKey === undefined ? null : Buffer.from(this.optionalKey),
+      this.countHoles > 0 ? this : null,
     );
     return this.compiled;
   }
@@ -258,6 +349,7 @@ export class ShapeCache {
 
   private miss(): undefined {
     this.known = false;
+    // Counts held for settling stay valid: they belong to an event read before this one.
     if (++this.misses >= MISSES_BEFORE_REST) {
       this.misses = 0;
       this.rest = this.nextRest;
@@ -280,7 +372,12 @@ export class ByteShape {
     private readonly pieces: Buffer[],
     private readonly holes: Hole[],
     private readonly optionalKey: Buffer | null,
+    /** The cache that keeps the counts of a matched event, when the shape has count holes. */
+    private readonly owner: ShapeCache | null = null,
   ) {}
+
+  /** Counts of the event being matched. */
+  private readonly matching: number[] = [];
 
   /**
    * Matches one event at `buf[p…]` (not beyond `limit`; ending exactly there when `whole`):
@@ -301,6 +398,7 @@ export class ByteShape {
     let from = 0;
     let to = 0;
     let flags = 0;
+    let counted = 0;
     for (let k = 0; k < holes.length; k++) {
       const r = same(buf, i, limit, pieces[k]!);
       if (r !== 0) return r;
@@ -333,6 +431,18 @@ export class ByteShape {
         const close = plainEnd(buf, i, limit);
         if (close < 0) return close;
         i = close + 1;
+      } else if (hole === Hole.Count) {
+        let v = 0;
+        let j = i;
+        for (; j < limit; j++) {
+          const d = buf[j]! - DIGIT_0;
+          if (d < 0 || d > 9) break;
+          v = v * 10 + d;
+        }
+        if (j >= limit) return INCOMPLETE;
+        if (!countDigits(j - i, buf[i]!)) return MISS;
+        this.matching[counted++] = v;
+        i = j;
       } else {
         const key = this.optionalKey!;
         if (buf[i] === key[0]) {
@@ -351,16 +461,21 @@ export class ByteShape {
     if (r !== 0) return r;
     // `whole`: the event must end at the limit (a payload found by its framing), or it is another shape.
     if (whole && i + last.length !== limit) return MISS;
-    // The token is what JSON.stringify writes for its text: it may go to the output as it is.
-    if (sink !== null && (flags & 4) === 0 && sink.token(buf, from, to, out)) return i + last.length;
     let text: string | undefined;
-    if (flags & 1) {
+    // An escape other than those JSON.stringify writes may not be valid: the token is parsed before anything is kept.
+    // (With only those escapes and valid UTF-8, the token is a valid string.)
+    if ((flags & 5) === 5) {
       text = parseToken(buf.toString('utf8', from, to));
       if (text === undefined) return MISS;
-    } else {
-      // ASCII decodes the same as latin1, which is cheaper; UTF-8 errors become U+FFFD as when the read is decoded whole.
-      text = buf.toString(flags & 2 ? 'utf8' : 'latin1', from + 1, to - 1);
     }
+    if (counted > 0) this.owner!.counts(this.matching);
+    // The token is what JSON.stringify writes for its text: it may go to the output as it is.
+    if (sink !== null && (flags & 4) === 0 && sink.token(buf, from, to, out)) return i + last.length;
+    // ASCII decodes the same as latin1, which is cheaper; UTF-8 errors become U+FFFD as when the read is decoded whole.
+    text ??=
+      flags & 1
+        ? parseToken(buf.toString('utf8', from, to))!
+        : buf.toString(flags & 2 ? 'utf8' : 'latin1', from + 1, to - 1);
     pushText(out, text);
     return i + last.length;
   }
@@ -481,4 +596,9 @@ function plainStringEnd(text: string, open: number): number {
     if (c === BACKSLASH || c < 0x20) return -1;
   }
   return -1;
+}
+
+/** Whether `digits` digits starting with the character code `first` are a count: 1 to 15 digits, no leading zero. */
+function countDigits(digits: number, first: number): boolean {
+  return digits > 0 && digits <= MAX_COUNT_DIGITS && (digits === 1 || first !== DIGIT_0);
 }

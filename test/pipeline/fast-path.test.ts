@@ -290,6 +290,85 @@ const bedrockFrame: fc.Arbitrary<Buffer> = fc.oneof(
   },
 );
 
+/** A usage count as Gemini writes it (mostly), or something a count must not be read as. */
+const usageCount = fc.oneof(
+  { weight: 8, arbitrary: fc.nat(200000).map(String) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('0', '1.5', '-3', '1e3', '123456789012345', '1234567890123456', '007', 'null', '"9"'),
+  },
+);
+
+/** The parts of a Gemini chunk around its text token `@T@`, by kind. */
+function geminiChunkValue(kind: number): unknown {
+  const usage = { promptTokenCount: '@P@', candidatesTokenCount: '@C@', totalTokenCount: '@S@' };
+  const candidate = (parts: unknown[], extra: object = {}) => ({
+    candidates: [{ content: { parts, role: 'model' }, index: 0, ...extra }],
+  });
+  switch (kind) {
+    case 0:
+      return {
+        ...candidate([{ text: '@T@' }]),
+        usageMetadata: usage,
+        modelVersion: 'gemini-2.5-flash',
+        responseId: 'r1',
+      };
+    case 1:
+      return candidate([{ text: '@T@' }]);
+    case 2:
+      return { ...candidate([{ text: '@T@' }], { finishReason: 'STOP' }), usageMetadata: usage };
+    case 3:
+      return {
+        ...candidate([{ text: '@T@' }]),
+        usageMetadata: { ...usage, promptTokensDetails: [{ modality: 'TEXT', tokenCount: '@C@' }] },
+      };
+    case 4:
+      return { ...candidate([{ text: '@T@', thought: true }]), usageMetadata: usage };
+    case 5:
+      return { ...candidate([{ text: '@T@' }, { text: 'and' }]), usageMetadata: usage };
+    case 6:
+      return { candidates: [{ content: { parts: [{ text: '@T@' }] }, index: 1 }], usageMetadata: usage };
+    case 7:
+      return {
+        ...candidate([{ functionCall: { id: 'call_1', name: 'f', args: { a: '@C@' } } }]),
+        usageMetadata: usage,
+      };
+    default:
+      return { error: { code: 503, message: 'The model is overloaded @T@', status: 'UNAVAILABLE' } };
+  }
+}
+
+/** One Gemini chunk in bytes: `spelling` 0 compact, 1 `": "` separators (alt=sse), 2 pretty LF, 3 pretty CRLF. */
+function geminiChunk(kind: number, spelling: number, tok: Buffer, counts: readonly string[]): Buffer {
+  const value = geminiChunkValue(kind);
+  let text =
+    spelling >= 2
+      ? JSON.stringify(value, null, 2).replace(/\n/g, spelling === 3 ? '\r\n' : '\n')
+      : JSON.stringify(value).replace(/":/g, spelling === 1 ? '": ' : '":');
+  text = text.replace('"@P@"', counts[0]!).replace(/"@C@"/g, counts[1]!).replace('"@S@"', counts[2]!);
+  if (!text.includes('"@T@"')) return Buffer.from(text.replace('@T@', 'x'));
+  const [before, after] = text.split('"@T@"');
+  return Buffer.concat([Buffer.from(before!), tok, Buffer.from(after!)]);
+}
+
+const geminiParts = fc.tuple(
+  fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(8) }),
+  token,
+  fc.array(usageCount, { minLength: 3, maxLength: 3 }),
+);
+/** Elements of a streamed Gemini array, each with the separator before it. */
+const geminiElement = fc
+  .tuple(geminiParts, fc.constantFrom(0, 2, 3, 3), fc.constantFrom(',\r\n', ',\r\n', ',\n', ','))
+  .map(([[kind, tok, counts], spelling, sep]) =>
+    Buffer.concat([Buffer.from(sep), geminiChunk(kind, spelling, tok, counts)]),
+  );
+/** Gemini alt=sse events (CRLF, as Google writes them, or LF). */
+const geminiEvent = fc
+  .tuple(geminiParts, fc.constantFrom(0, 1, 1), fc.constantFrom('\r\n\r\n', '\r\n\r\n', '\n\n'))
+  .map(([[kind, tok, counts], spelling, end]) =>
+    Buffer.concat([Buffer.from('data: '), geminiChunk(kind, spelling, tok, counts), Buffer.from(end)]),
+  );
+
 function property(provider: ProviderId, event: fc.Arbitrary<Buffer>, ending: string | Buffer, first: string | Buffer) {
   return fc.asyncProperty(
     fc.array(event, { minLength: 1, maxLength: 40 }),
@@ -372,6 +451,75 @@ describe('byte-level fast path', () => {
       ),
       fuzzParams(150),
     );
+  });
+
+  test('gemini streamed JSON array (usage counts vary): same as with the cache off', async () => {
+    const first = geminiChunk(0, 3, Buffer.from('"first"'), ['9', '1', '10']);
+    await fc.assert(
+      property('googleaistudio', geminiElement, '\r\n]', Buffer.concat([Buffer.from('['), first])),
+      fuzzParams(150),
+    );
+  });
+
+  test('gemini alt=sse (usage counts vary): same as with the cache off', async () => {
+    const first = geminiChunk(0, 1, Buffer.from('"first"'), ['9', '1', '10']);
+    await fc.assert(
+      property(
+        'googleaistudio',
+        geminiEvent,
+        '',
+        Buffer.concat([Buffer.from('data: '), first, Buffer.from('\r\n\r\n')]),
+      ),
+      fuzzParams(150),
+    );
+  });
+
+  test('gemini: chunks read from the cache keep the last usage, in every framing', async () => {
+    const chunk = (i: number, spelling: number) =>
+      geminiChunk(0, spelling, Buffer.from(JSON.stringify(`w${i} `)), ['7', String(i), String(i + 7)]);
+    const streams = {
+      array: [
+        Buffer.concat([Buffer.from('['), chunk(0, 3)]),
+        ...Array.from({ length: 60 }, (_, i) => Buffer.concat([Buffer.from(',\r\n'), chunk(i + 1, 3)])),
+        Buffer.from('\r\n]'),
+      ],
+      sse: Array.from({ length: 61 }, (_, i) =>
+        Buffer.concat([Buffer.from('data: '), chunk(i, 1), Buffer.from('\r\n\r\n')]),
+      ),
+    };
+    for (const [name, reads] of Object.entries(streams)) {
+      let framed = 0;
+      const p = getProvider('googleaistudio');
+      const counting: ResponseReader = {
+        id: p.id,
+        errorMessage: (body) => p.errorMessage(body),
+        createNormalizer() {
+          const n = p.createNormalizer();
+          const take = n.envelopeCache!.take.bind(n.envelopeCache);
+          n.envelopeCache!.take = (f, out) => {
+            const hit = take(f, out);
+            if (!hit) framed++;
+            return hit;
+          };
+          return n;
+        },
+      };
+      const got = await runDeltas(counting as never, reads);
+      assert.equal(got.error, null, name);
+      assert.deepEqual(
+        got.deltas.filter((d) => 'delta' in d).map((d) => (d as { delta: string }).delta),
+        Array.from({ length: 61 }, (_, i) => `w${i} `),
+        name,
+      );
+      assert.deepEqual(
+        got.deltas.find((d) => 'usage' in d),
+        (await runDeltas(uncached('googleaistudio') as never, [Buffer.concat(reads)])).deltas.find((d) => 'usage' in d),
+        name,
+      );
+      assert.match(JSON.stringify(got.deltas.at(-1)), /"totalTokenCount":67\b/, name);
+      // The first two chunks are parsed in full (the second is learned from); the rest are read from the cache.
+      assert.ok(framed <= 2, `${name}: ${framed} of 61 chunks parsed in full`);
+    }
   });
 
   test('the fast path is taken: a stream of repeated envelopes yields every delta', async () => {

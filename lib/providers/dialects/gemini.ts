@@ -14,6 +14,18 @@ import { isObject, type Json } from '../../json.js';
 import { mapSettings } from '../settings.js';
 import type { DeltaObject, EventNormalizer, RequestInput } from '../types.js';
 import { ToolCalls } from '../tool-calls.js';
+import { ShapeCache } from '../shape-cache.js';
+
+/** usageMetadata's counts, which grow from chunk to chunk (the envelope cache reads them as counts). */
+const USAGE_COUNTS = [
+  '"promptTokenCount":',
+  '"candidatesTokenCount":',
+  '"totalTokenCount":',
+  '"thoughtsTokenCount":',
+  '"cachedContentTokenCount":',
+  '"toolUsePromptTokenCount":',
+  '"tokenCount":',
+];
 
 /**
  * Gemini `streamGenerateContent` responses (Google AI Studio and Vertex AI), from any
@@ -80,7 +92,14 @@ export class GeminiStream {
         );
       }
     }
-    if (isObject(json.usageMetadata)) this.usage = json.usageMetadata;
+    this.usageOf(json);
+  }
+
+  /** Keeps the chunk's usage, the only thing read from a chunk the envelope cache read the text of. */
+  usageOf(json: unknown): void {
+    if (Array.isArray(json)) {
+      for (const element of json) this.usageOf(element);
+    } else if (isObject(json) && isObject(json.usageMetadata)) this.usage = json.usageMetadata;
   }
 
   /** A whole call in one part (several calls may share a chunk): arguments as compact JSON, an id generated when Gemini gives none. */
@@ -107,18 +126,37 @@ export class GeminiStream {
 /** Gemini chunks from any framing (one frame = one value), for Google AI Studio. */
 export class GeminiNormalizer implements EventNormalizer {
   private readonly stream: GeminiStream;
+  /**
+   * Text chunks repeat their envelope but for the text and the usage counts (function
+   * calls are never read from it: their parts carry state).
+   */
+  readonly envelopeCache = new ShapeCache('"text":', undefined, false, ['"functionCall"'], USAGE_COUNTS);
 
   constructor(provider: string) {
     this.stream = new GeminiStream(provider);
   }
 
   frame(frame: Frame, out: DeltaObject[]): void {
+    this.settle();
+    if (this.envelopeCache.take(frame, out)) return;
+    const before = out.length;
     const json = parseEventJsonLines(frame);
-    this.stream.value(json instanceof JsonLines ? json.values : json, out);
+    if (json instanceof JsonLines) this.stream.value(json.values, out);
+    else {
+      this.stream.value(json, out);
+      this.envelopeCache.observe(frame, out, before);
+    }
   }
 
   end(out: DeltaObject[], truncated?: boolean): void {
+    this.settle();
     this.stream.end(out, truncated);
+  }
+
+  /** The usage of the last chunk read from the envelope cache, kept as if that chunk had been read in full. */
+  private settle(): void {
+    const envelope = this.envelopeCache.settle();
+    if (envelope !== undefined) this.stream.usageOf(JSON.parse(envelope));
   }
 }
 
