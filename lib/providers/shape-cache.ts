@@ -87,6 +87,12 @@ export class ShapeCache {
   private readonly optionalKey: string | undefined;
   /** Count holes in the remembered shape. */
   private countHoles = 0;
+  /**
+   * The remembered pieces hold no line end (CR or LF). A shape learned from data that did
+   * (JSON over several SSE `data:` lines) has no byte form in a line-based framing: there
+   * a line end starts a new field, so the same bytes would not be the same event.
+   */
+  private lineFree = true;
   /** The counts of the last event read from the shape, not yet settled (see settle). */
   private readonly lastCounts: number[] = [];
   private unsettled = false;
@@ -269,6 +275,7 @@ export class ShapeCache {
     this.pieces = pieces;
     this.holes = holes;
     this.countHoles = countHoles;
+    this.lineFree = pieces.every((p) => p.indexOf('\n') === -1 && p.indexOf('\r') === -1);
     this.event = frame.event;
     this.known = true;
     this.version++;
@@ -310,7 +317,7 @@ export class ShapeCache {
    * framing cannot say how it writes this event.
    */
   bytes(syntax: FrameSyntax): ByteShape | null {
-    if (!this.known) return null;
+    if (!this.known || (!this.lineFree && syntax !== PAYLOAD)) return null;
     const c = this.compiled;
     if (c !== null && c.version === this.version && c.syntax === syntax) return c;
     const frame = syntax.canonical(this.event);

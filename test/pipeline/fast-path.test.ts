@@ -180,6 +180,9 @@ const openAiEvent: fc.Arbitrary<Buffer> = fc.oneof(
         'data: {"obfuscation":"x","choices":[{"index":0,"delta":{"content":"b"}}]}\n\n',
         'data: {"choices":[{"index":0,"delta":{"content":"c"}}]}\ndata: {"x":1}\n\n',
         'event: error\ndata: {"choices":[{"index":0,"delta":{"content":"d"}}]}\n\n',
+        // JSON over two data lines, and the same bytes without the second `data:` (a field named `"delta"`).
+        'data: {"choices":[{"index":0,\ndata: "delta":{"content":"m"}}]}\n\n',
+        'data: {"choices":[{"index":0,\n"delta":{"content":"n"}}]}\n\n',
       )
       .map((s) => Buffer.from(s)),
   },
@@ -520,6 +523,21 @@ describe('byte-level fast path', () => {
       // The first two chunks are parsed in full (the second is learned from); the rest are read from the cache.
       assert.ok(framed <= 2, `${name}: ${framed} of 61 chunks parsed in full`);
     }
+  });
+
+  test('a shape learned from JSON over several data lines is never matched in the bytes', async () => {
+    // The second event's data is one JSON value over two `data:` lines; the third event has the
+    // same bytes but for the second `data:`, which makes its second line a field of its own.
+    const chunks = [
+      'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n',
+      'data: {"choices":[{"index":0,\ndata: "delta":{"content":"hi"}}]}\n\n',
+      'data: {"choices":[{"index":0,\n"delta":{"content":"yo"}}]}\n\n',
+      'data: [DONE]\n\n',
+    ].map((s) => Buffer.from(s));
+    const want = await runDeltas(uncached('openai') as never, chunks);
+    assert.equal(want.error?.type, 'x_content_parse_exception');
+    assert.deepEqual(await runDeltas('openai', chunks), want);
+    assert.deepEqual(await runDeltas('openai', [Buffer.concat(chunks)]), want);
   });
 
   test('the fast path is taken: a stream of repeated envelopes yields every delta', async () => {
