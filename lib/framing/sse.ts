@@ -10,7 +10,22 @@ import {
 } from './frame.js';
 
 const PLAIN_EVENT: FrameTemplate = { head: 'data: ', end: '\n\n' };
+const PLAIN_EVENT_CRLF: FrameTemplate = { head: 'data: ', end: '\r\n\r\n' };
 const BLANK_LINE = Buffer.from('\n\n');
+const BLANK_LINE_CRLF = Buffer.from('\r\n\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** How the stream ends its lines, as its first line end says (for the plainest form of an event). */
+const enum LineEnd {
+  Undecided,
+  /** The first read ended with the CR of the first line end. */
+  AfterCR,
+  LF,
+  CRLF,
+  /** CR alone (allowed, rare): no plainest form is offered for it. */
+  CR,
+}
 
 /**
  * Server-Sent Events, exact to the WHATWG event-stream rules: BOM at stream start only,
@@ -38,6 +53,7 @@ export class SseDecoder implements FrameDecoder {
   private eventSize = 0;
   private sizeInBytes = false;
   private readonly onLine = (text: string, start: number, end: number): void => this.line(text, start, end);
+  private lineEnd = LineEnd.Undecided;
 
   constructor(options: FramingOptions = {}) {
     this.maxEventBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -47,7 +63,24 @@ export class SseDecoder implements FrameDecoder {
 
   write(chunk: Buffer, sink: FrameSink): void {
     this.sink = sink;
+    if (this.lineEnd < LineEnd.LF) this.findLineEnd(chunk);
     this.lines.write(chunk, this.onLine);
+  }
+
+  /** Decides the stream's line end from its first one (Google writes CRLF, most others LF). */
+  private findLineEnd(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.lineEnd === LineEnd.AfterCR) {
+      this.lineEnd = chunk[0] === LF ? LineEnd.CRLF : LineEnd.CR;
+      return;
+    }
+    const lf = chunk.indexOf(LF);
+    const cr = chunk.indexOf(CR);
+    if (cr === -1) {
+      if (lf !== -1) this.lineEnd = LineEnd.LF;
+    } else if (lf !== -1 && lf < cr) this.lineEnd = LineEnd.LF;
+    else if (cr === chunk.length - 1) this.lineEnd = LineEnd.AfterCR;
+    else this.lineEnd = chunk[cr + 1] === LF ? LineEnd.CRLF : LineEnd.CR;
   }
 
   /**
@@ -71,12 +104,24 @@ export class SseDecoder implements FrameDecoder {
     return !this.firstLine && !this.hasData && this.eventType === '' && this.raw === null && this.lines.idle();
   }
 
-  /** `data: PAYLOAD\n\n`, with an `event: NAME` line first unless the name is `message`. */
-  canonical(event: string): FrameTemplate {
+  /**
+   * `data: PAYLOAD\n\n`, with an `event: NAME` line first unless the name is `message`; with
+   * CRLF line ends when the stream's first line end was one (null for CR-only line ends).
+   * Read only once an event was framed, so the line end is decided by then.
+   */
+  canonical(event: string): FrameTemplate | null {
+    if (this.lineEnd === LineEnd.CR) return null;
+    if (this.lineEnd === LineEnd.CRLF) {
+      return event === 'message' ? PLAIN_EVENT_CRLF : { head: 'event: ' + event + '\r\ndata: ', end: '\r\n\r\n' };
+    }
     return event === 'message' ? PLAIN_EVENT : { head: 'event: ' + event + '\ndata: ', end: '\n\n' };
   }
 
   frameEnd(chunk: Buffer, from: number): number {
+    if (this.lineEnd === LineEnd.CRLF) {
+      const i = chunk.indexOf(BLANK_LINE_CRLF, from);
+      return i === -1 ? -1 : i + 4;
+    }
     const i = chunk.indexOf(BLANK_LINE, from);
     return i === -1 ? -1 : i + 2;
   }
