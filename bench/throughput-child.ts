@@ -2,7 +2,8 @@
  * One throughput contender alone in this (fresh) process:
  *   node --import tsx bench/throughput-child.ts <scenario> <chunking> <contender> <passes> <warmup> [quick]
  * Prints one JSON line: milliseconds per timed pass, and the garbage-collection time
- * (young generation, the rest) observed during the timed passes.
+ * (young generation, the rest) observed during the timed passes. The warm-up lasts at least
+ * BENCH_WARMUP_MS (default 1000) as well as <warmup> passes.
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { prepare, runner, scenario, type Chunking } from './lib/scenarios.js';
@@ -24,7 +25,14 @@ const obs = new PerformanceObserver((list) => {
 });
 obs.observe({ entryTypes: ['gc'] });
 
-for (let i = 0; i < Number(warmupArg); i++) await run();
+// Warm-up: the given passes, and more until WARMUP_MS have passed, the same time for every contender (a count
+// of passes alone gives a fast contender a shorter warm-up). A fresh process is slower for its first few hundred
+// milliseconds whatever runs in it: the JIT is still compiling, and the young generation, grown large by the data
+// preparation above, is allocated into pages never touched before (with --max-semi-space-size=2 that phase
+// disappears); see bench/README.md.
+const warmupMs = Number(process.env.BENCH_WARMUP_MS ?? 1000);
+const warmStart = performance.now();
+for (let i = 0; i < Number(warmupArg) || performance.now() - warmStart < warmupMs; i++) await run();
 counting = true;
 const samples: number[] = [];
 /** CPU time of this process per pass (all its threads): less disturbed than wall time when other work shares the cores. */
