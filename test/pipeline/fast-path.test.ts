@@ -28,6 +28,28 @@ function uncached(id: ProviderId): ResponseReader {
   };
 }
 
+/** The provider with a count of the frames that reach its normalizer: the events the fast path did not read. */
+function framedCounter(id: ProviderId): { reader: ResponseReader; framed: number } {
+  const p = getProvider(id);
+  const counter = {
+    framed: 0,
+    reader: {
+      id: p.id,
+      errorMessage: (body) => p.errorMessage(body),
+      createNormalizer() {
+        const n = p.createNormalizer();
+        const frame = n.frame.bind(n);
+        n.frame = (f, out) => {
+          counter.framed++;
+          frame(f, out);
+        };
+        return n;
+      },
+    } as ResponseReader,
+  };
+  return counter;
+}
+
 /** completionStream's output bytes, not decoded (so that a byte that is not UTF-8 shows). */
 async function completionBytes(
   provider: ProviderId,
@@ -503,22 +525,8 @@ describe('byte-level fast path', () => {
       ),
     };
     for (const [name, reads] of Object.entries(streams)) {
-      let framed = 0;
-      const p = getProvider('googleaistudio');
-      const counting: ResponseReader = {
-        id: p.id,
-        errorMessage: (body) => p.errorMessage(body),
-        createNormalizer() {
-          const n = p.createNormalizer();
-          const frame = n.frame.bind(n);
-          n.frame = (f, out) => {
-            framed++;
-            frame(f, out);
-          };
-          return n;
-        },
-      };
-      const got = await runDeltas(counting as never, reads);
+      const counting = framedCounter('googleaistudio');
+      const got = await runDeltas(counting.reader as never, reads);
       assert.equal(got.error, null, name);
       assert.deepEqual(
         got.deltas.filter((d) => 'delta' in d).map((d) => (d as { delta: string }).delta),
@@ -532,7 +540,7 @@ describe('byte-level fast path', () => {
       );
       assert.match(JSON.stringify(got.deltas.at(-1)), /"totalTokenCount":67\b/, name);
       // The first two chunks are framed and parsed (the second is learned from); the rest are read from the bytes.
-      assert.ok(framed <= 2, `${name}: ${framed} of 61 chunks framed`);
+      assert.ok(counting.framed <= 2, `${name}: ${counting.framed} of 61 chunks framed`);
     }
   });
 
@@ -556,28 +564,12 @@ describe('byte-level fast path', () => {
       `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(t)}}}],"obfuscation":"${'x'.repeat(t.length)}"}\n\n`;
     const texts = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? `t${i} é` : i % 3 === 1 ? `"${i}"` : `${i}`));
     const chunks = [...texts.map((t) => Buffer.from(ev(t))), Buffer.from('data: [DONE]\n\n')];
-    // Count the events that reach the normalizer: those the fast path did not read.
-    let framed = 0;
-    const p = getProvider('openai');
-    const counting: ResponseReader = {
-      id: p.id,
-      errorMessage: (body) => p.errorMessage(body),
-      createNormalizer() {
-        const n = p.createNormalizer();
-        const frame = n.frame.bind(n);
-        n.frame = (f, out) => {
-          framed++;
-          frame(f, out);
-        };
-        return n;
-      },
-    };
     for (const reads of [chunks, [chunks[0]!, Buffer.concat(chunks.slice(1))]]) {
-      framed = 0;
-      const got = await runDeltas(counting as never, reads);
+      const counting = framedCounter('openai');
+      const got = await runDeltas(counting.reader as never, reads);
       assert.deepEqual(got, { deltas: texts.map((delta) => ({ delta })) as DeltaObject[], error: null });
       // The first event is learned from; [DONE] is framed; every other event is read from the bytes.
-      assert.ok(framed <= 3, `framed ${framed} of ${chunks.length} events`);
+      assert.ok(counting.framed <= 3, `framed ${counting.framed} of ${chunks.length} events`);
     }
   });
 });
